@@ -1,0 +1,213 @@
+"""The ``airwarn`` command: simulate, replay, evaluate, track, tune, serve, and the default run."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="airwarn: civilian early warning for air threats (sensor reports -> zone alerts).",
+)
+console = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _zones(zones: Path | None):
+    """User zones from a GeoJSON file, or the built-in Ukraine region."""
+    from airwarn.zones import builtin_zones, load_zones
+
+    return load_zones(zones) if zones else builtin_zones()
+
+
+def _run_replay(sensors: Path, detections: Path, zones: Path | None, out: Path, policy: Path | None,
+                cap: bool = True, track_every_s: float | None = None):
+    from airwarn.contracts import read_sensors
+    from airwarn.decide.policy import Policy
+    from airwarn.pipeline import replay
+    from airwarn.zones import zone_set
+
+    c0 = time.perf_counter()
+    zs = zone_set(_zones(zones))
+    sens = read_sensors(sensors)
+    pol = Policy.load(policy)
+    setup_s = time.perf_counter() - c0
+    size = detections.stat().st_size
+    with _progress() as prog:
+        task = prog.add_task("replay", total=size)
+        res = replay(
+            sens,
+            detections,
+            zs,
+            pol,
+            out,
+            cap=cap,
+            track_every_s=track_every_s,
+            progress=lambda n: prog.advance(task, n),
+        )
+        prog.update(task, completed=size)
+    res.seconds["setup"] = setup_s
+    summary = {
+        "alerts": len(res.alerts),
+        "track_updates": res.n_track_updates,
+        "ticks": res.ticks,
+        "ingest": res.ingest,
+        "stage_seconds": {k: round(v, 3) for k, v in res.seconds.items()},
+        "zones": len(zs),
+        "sensors": len(sens),
+    }
+    (Path(out) / "replay_summary.json").write_text(json.dumps(summary, indent=1))
+    return res, summary
+
+
+@app.command()
+def simulate(
+    out: Path = typer.Option(..., help="Directory to write the scenario into."),
+    seed: int = typer.Option(1, help="Random seed."),
+    hours: float = typer.Option(8.0, help="Length of the raid window, hours."),
+    drones: int = typer.Option(539, help="Shahed-type drones launched."),
+    cruise: int = typer.Option(7, help="Cruise missiles launched."),
+    ballistic: int = typer.Option(4, help="Ballistic missiles launched."),
+    acoustic: int = typer.Option(3000, help="Acoustic posts in the sensor network."),
+    radars: int = typer.Option(30, help="Radars in the sensor network."),
+    observers: float = typer.Option(1.0, help="Relative rate of human observer reports."),
+) -> None:
+    """Simulate a raid and its sensor reports; write sensors, detections, truth and zones."""
+    from airwarn.sim import SimParams, write_scenario
+
+    params = SimParams(
+        seed=seed, hours=hours, drones=drones, cruise=cruise, ballistic=ballistic,
+        acoustic=acoustic, radars=radars, observer_rate=observers,
+    )
+    with console.status("simulating raid"):
+        info = write_scenario(params, out)
+    console.print(json.dumps(info, indent=1))
+
+
+@app.command(name="replay")
+def replay_cmd(
+    sensors: Path = typer.Option(..., exists=True, help="sensors.jsonl"),
+    detections: Path = typer.Option(..., exists=True, help="detections.jsonl (arrival order)"),
+    out: Path = typer.Option(..., help="Output directory (alerts.jsonl, tracks.jsonl, cap/)."),
+    zones: Path | None = typer.Option(None, exists=True, help="zones.geojson; default: built-in region."),
+    policy: Path | None = typer.Option(None, exists=True, help="Alert policy TOML; default: built-in."),
+    cap: bool = typer.Option(True, help="Write one CAP 1.2 XML message per alert change."),
+    track_every: float | None = typer.Option(None, help="Seconds between tracks.jsonl snapshots."),
+) -> None:
+    """Run the pipeline on files in the public formats; write alerts.jsonl, tracks.jsonl and CAP."""
+    res, summary = _run_replay(sensors, detections, zones, out, policy, cap, track_every)
+    console.print(json.dumps(summary, indent=1))
+    ing = res.ingest
+    if ing["errors"]:
+        console.print(f"[yellow]{ing['errors']} bad lines skipped; first: {ing['error_samples'][:3]}")
+
+
+@app.command()
+def evaluate(
+    scenario: Path = typer.Option(..., exists=True, help="Scenario directory (truth.jsonl)."),
+    alerts: Path = typer.Option(..., exists=True, help="alerts.jsonl to score."),
+    zones: Path | None = typer.Option(None, help="zones.geojson; default: scenario's, else built-in."),
+    out: Path | None = typer.Option(None, help="Report directory; default: beside the alerts."),
+) -> None:
+    """Score alerts against the scenario's truth; write report.md and figures."""
+    from airwarn.evaluate import evaluate_files
+
+    out = out or alerts.parent
+    with console.status("evaluating"):
+        card = evaluate_files(scenario, alerts, out, zones_path=zones)
+    console.print(card.table())
+    console.print(f"report: {out / 'report.md'}")
+
+
+@app.command()
+def track(
+    sensors: Path = typer.Option(..., exists=True, help="sensors.jsonl"),
+    detections: Path = typer.Option(..., exists=True, help="detections.jsonl"),
+    out: Path = typer.Option(..., help="tracks.jsonl to write."),
+    scan: float | None = typer.Option(None, help="Output interval, s; default: every report time."),
+) -> None:
+    """Fusion alone: write every live track at each output time (tracks.jsonl)."""
+    from airwarn.fuse import run_track
+
+    stats = run_track(sensors, detections, out, scan_s=scan)
+    print(json.dumps(stats))
+
+
+@app.command()
+def run(
+    out: Path = typer.Option(Path("runs/default"), help="Directory for scenario, alerts and report."),
+    seed: int = typer.Option(1, help="Random seed of the simulated raid."),
+    drones: int = typer.Option(539, help="Shahed-type drones (record raid: 539)."),
+    cruise: int = typer.Option(7, help="Cruise missiles."),
+    ballistic: int = typer.Option(4, help="Ballistic missiles."),
+) -> None:
+    """The main job: simulate a record night raid, replay it through the pipeline, report."""
+    from airwarn.evaluate import evaluate_files
+    from airwarn.sim import SimParams, write_scenario
+
+    scen = out / "scenario"
+    c0 = time.perf_counter()
+    with console.status("simulating the record raid"):
+        info = write_scenario(SimParams(seed=seed, drones=drones, cruise=cruise, ballistic=ballistic), scen)
+    sim_s = time.perf_counter() - c0
+    console.print(f"simulated {info.get('threats')} threats, {info.get('detections')} report lines in {sim_s:.1f} s")
+    zones_path = scen / "zones.geojson"
+    res, summary = _run_replay(
+        scen / "sensors.jsonl", scen / "detections.jsonl", zones_path if zones_path.exists() else None,
+        out, None, cap=True,
+    )
+    with console.status("evaluating"):
+        card = evaluate_files(scen, out / "alerts.jsonl", out, zones_path=zones_path if zones_path.exists() else None,
+                              stage_seconds={"simulate": sim_s, **summary["stage_seconds"]})
+    console.print(card.table())
+    console.print(f"report: {out / 'report.md'}")
+
+
+@app.command()
+def tune(
+    scenarios: list[Path] = typer.Option(..., help="Scenario directories to sweep over."),
+    out: Path = typer.Option(Path("runs/tune"), help="Output directory for the trade-off plot."),
+    policy: Path | None = typer.Option(None, exists=True, help="Base policy TOML."),
+) -> None:
+    """Sweep alert thresholds over scenarios; plot misses against person-hours under alert."""
+    from airwarn.decide.tune import tune as do_tune
+
+    do_tune(scenarios, out, policy)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    data: Path = typer.Option(Path("runs/serve"), help="State directory (SQLite event log)."),
+    zones: Path | None = typer.Option(None, exists=True, help="zones.geojson; default: built-in."),
+    sensors: Path | None = typer.Option(None, exists=True, help="sensors.jsonl registry."),
+    replay_dir: Path | None = typer.Option(None, "--replay", exists=True, help="Scenario to play live."),
+    speed: float = typer.Option(1.0, help="Replay speed-up factor."),
+) -> None:
+    """Run the live service: HTTP/MQTT ingest, CAP feed, JSON API, streams and the live map."""
+    from airwarn.serve import main as serve_main
+
+    serve_main(host=host, port=port, data=data, zones=zones, sensors=sensors,
+               replay_dir=replay_dir, speed=speed)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

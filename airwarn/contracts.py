@@ -1,0 +1,631 @@
+"""Data contracts shared by every pipeline stage.
+
+Two layers live here and nowhere else:
+
+* the **public records** read and written as JSON lines / GeoJSON (``Sensor``,
+  ``Detection``, ``Heartbeat``, ``Zone``, ``Threat``, ``AlertChange``,
+  ``TrackUpdate``), each with a strict parser that names the record and the field
+  on bad input (see docs/contracts.md);
+* the **columnar hand-offs** between stages (``DetectionBatch``, ``TrackState``,
+  ``ZoneThreats``, ``SensorHealth``): numpy arrays over all reports, tracks or
+  (zone, track) pairs at once, in the local metric frame of :mod:`airwarn.geo`.
+
+Time is UTC epoch seconds, distances metres, speeds m/s, angles degrees.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+THREAT_CLASSES: tuple[str, ...] = (
+    "drone",
+    "jet_drone",
+    "cruise",
+    "ballistic",
+    "aircraft",
+    "unknown",
+)
+"""Threat classes, in the order used by integer class codes (``CLS_CODE``)."""
+CLS_CODE: dict[str, int] = {c: i for i, c in enumerate(THREAT_CLASSES)}
+UNKNOWN_CLS = CLS_CODE["unknown"]
+
+SENSOR_KINDS_KNOWN: tuple[str, ...] = ("acoustic", "radar", "observer")
+"""Sensor kinds with their own measurement model; other kind strings are accepted."""
+
+ALERT_STATES: tuple[str, ...] = ("pre_alert", "alert", "clear")
+FATES: tuple[str, ...] = ("impact", "downed", "left")
+
+MAX_LATENESS_S = 60.0
+"""A report may be up to this much older than reports that arrived before it."""
+HEARTBEAT_PERIOD_S = 60.0
+"""Sensors send one heartbeat per period; silence beyond ~2 periods means down."""
+
+
+class RecordError(ValueError):
+    """A bad input record: names the source, the line (or feature) and the field."""
+
+    def __init__(self, source: str, line: int | None, field_name: str | None, message: str):
+        self.source = source
+        self.line = line
+        self.field = field_name
+        self.message = message
+        where = source if line is None else f"{source} line {line}"
+        what = f"field '{field_name}': " if field_name else ""
+        super().__init__(f"{where}: {what}{message}")
+
+
+# ---------------------------------------------------------------------------
+# field validation helpers
+# ---------------------------------------------------------------------------
+def _err(src: str, line: int | None, fld: str | None, msg: str) -> RecordError:
+    return RecordError(src, line, fld, msg)
+
+
+def _num(
+    obj: dict,
+    key: str,
+    src: str,
+    line: int | None,
+    *,
+    required: bool = True,
+    lo: float | None = None,
+    hi: float | None = None,
+    positive: bool = False,
+) -> float | None:
+    if key not in obj or obj[key] is None:
+        if required:
+            raise _err(src, line, key, "is required")
+        return None
+    v = obj[key]
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise _err(src, line, key, f"must be a number, got {v!r}")
+    v = float(v)
+    if not math.isfinite(v):
+        raise _err(src, line, key, f"must be finite, got {v!r}")
+    if lo is not None and v < lo:
+        raise _err(src, line, key, f"must be >= {lo}, got {v!r}")
+    if hi is not None and v > hi:
+        raise _err(src, line, key, f"must be <= {hi}, got {v!r}")
+    if positive and v <= 0:
+        raise _err(src, line, key, f"must be > 0, got {v!r}")
+    return v
+
+
+def _str(obj: dict, key: str, src: str, line: int | None, *, required: bool = True) -> str | None:
+    if key not in obj or obj[key] is None:
+        if required:
+            raise _err(src, line, key, "is required")
+        return None
+    v = obj[key]
+    if not isinstance(v, str) or not v:
+        raise _err(src, line, key, f"must be a non-empty string, got {v!r}")
+    return v
+
+
+def _obj(obj: Any, src: str, line: int | None) -> dict:
+    if not isinstance(obj, dict):
+        raise _err(src, line, None, f"must be a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def _drop_none(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+# ---------------------------------------------------------------------------
+# public records
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Sensor:
+    """A registered sensor (one line of ``sensors.jsonl``)."""
+
+    id: str
+    kind: str
+    lat: float
+    lon: float
+    range_m: float
+    alt_m: float | None = None
+
+    @classmethod
+    def parse(cls, obj: Any, src: str = "sensors.jsonl", line: int | None = None) -> Sensor:
+        """Validate one decoded JSON object; raise RecordError naming the bad field."""
+        o = _obj(obj, src, line)
+        return cls(
+            id=_str(o, "id", src, line),
+            kind=_str(o, "kind", src, line),
+            lat=_num(o, "lat", src, line, lo=-90, hi=90),
+            lon=_num(o, "lon", src, line, lo=-180, hi=180),
+            range_m=_num(o, "range_m", src, line, positive=True),
+            alt_m=_num(o, "alt_m", src, line, required=False, lo=-500, hi=20000),
+        )
+
+    def to_json(self) -> dict:
+        return _drop_none(asdict(self))
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One sensor report (one non-heartbeat line of ``detections.jsonl``)."""
+
+    t: float
+    sensor: str
+    lat: float
+    lon: float
+    sigma_m: float
+    id: str
+    alt_m: float | None = None
+    sigma_alt_m: float | None = None
+    vel_e: float | None = None
+    vel_n: float | None = None
+    vel_u: float | None = None
+    cls: str | None = None
+
+    def to_json(self) -> dict:
+        return _drop_none(asdict(self))
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A sensor's 'I am alive' line in ``detections.jsonl``."""
+
+    t: float
+    sensor: str
+
+    def to_json(self) -> dict:
+        return {"t": self.t, "sensor": self.sensor, "heartbeat": True}
+
+
+def parse_report(obj: Any, src: str = "detections.jsonl", line: int | None = None):
+    """Validate one decoded detections.jsonl object into a Detection or a Heartbeat."""
+    o = _obj(obj, src, line)
+    t = _num(o, "t", src, line, lo=0)
+    sensor = _str(o, "sensor", src, line)
+    hb = o.get("heartbeat")
+    if hb is not None and hb is not False:
+        if hb is not True:
+            raise _err(src, line, "heartbeat", f"must be true when present, got {hb!r}")
+        return Heartbeat(t=t, sensor=sensor)
+    cls = o.get("cls")
+    if cls is not None and cls not in CLS_CODE:
+        raise _err(src, line, "cls", f"must be one of {list(THREAT_CLASSES)}, got {cls!r}")
+    return Detection(
+        t=t,
+        sensor=sensor,
+        lat=_num(o, "lat", src, line, lo=-90, hi=90),
+        lon=_num(o, "lon", src, line, lo=-180, hi=180),
+        sigma_m=_num(o, "sigma_m", src, line, positive=True),
+        id=_str(o, "id", src, line),
+        alt_m=_num(o, "alt_m", src, line, required=False, lo=-500, hi=2_000_000),
+        sigma_alt_m=_num(o, "sigma_alt_m", src, line, required=False, positive=True),
+        vel_e=_num(o, "vel_e", src, line, required=False, lo=-10000, hi=10000),
+        vel_n=_num(o, "vel_n", src, line, required=False, lo=-10000, hi=10000),
+        vel_u=_num(o, "vel_u", src, line, required=False, lo=-10000, hi=10000),
+        cls=cls,
+    )
+
+
+@dataclass(slots=True)
+class Zone:
+    """An alert zone: a polygon where people live, with its time to shelter.
+
+    ``geometry`` is a shapely (Multi)Polygon in WGS84 lon/lat (GeoJSON order).
+    """
+
+    id: str
+    name: str
+    population: int
+    shelter_s: float
+    region: str
+    geometry: Any
+
+    @classmethod
+    def parse_feature(cls, feat: Any, src: str = "zones.geojson", index: int | None = None) -> Zone:
+        """Validate one GeoJSON Feature; ``index`` is the feature's position (1-based)."""
+        from shapely.geometry import shape
+
+        f = _obj(feat, src, index)
+        props = f.get("properties")
+        if not isinstance(props, dict):
+            raise _err(src, index, "properties", "must be an object")
+        geom = f.get("geometry")
+        if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
+            raise _err(src, index, "geometry", "must be a Polygon or MultiPolygon")
+        try:
+            g = shape(geom)
+        except Exception as exc:  # shapely raises several types
+            raise _err(src, index, "geometry", f"invalid coordinates ({exc})") from exc
+        if g.is_empty:
+            raise _err(src, index, "geometry", "is empty")
+        zid = props.get("id", f.get("id"))
+        if isinstance(zid, int):
+            zid = str(zid)
+        if not isinstance(zid, str) or not zid:
+            raise _err(src, index, "id", f"must be a non-empty string, got {zid!r}")
+        pop = props.get("population")
+        if isinstance(pop, bool) or not isinstance(pop, int | float) or pop < 0:
+            raise _err(src, index, "population", f"must be a non-negative integer, got {pop!r}")
+        shelter = _num(props, "shelter_s", src, index, lo=0, hi=3600)
+        region = props.get("region")
+        if isinstance(region, int):
+            region = str(region)
+        if not isinstance(region, str) or not region:
+            raise _err(src, index, "region", f"must be a non-empty string, got {region!r}")
+        name = props.get("name") or zid
+        return cls(zid, str(name), int(pop), float(shelter), region, g)
+
+    def to_feature(self) -> dict:
+        from shapely.geometry import mapping
+
+        return {
+            "type": "Feature",
+            "properties": {
+                "id": self.id,
+                "name": self.name,
+                "population": self.population,
+                "shelter_s": self.shelter_s,
+                "region": self.region,
+            },
+            "geometry": mapping(self.geometry),
+        }
+
+
+@dataclass(slots=True)
+class Threat:
+    """Ground truth of one threat (one line of ``truth.jsonl``)."""
+
+    id: str
+    cls: str
+    t: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    alt_m: np.ndarray
+    fate: str
+    impact: dict | None = None  # {"t", "lat", "lon"}
+
+    @classmethod
+    def parse(cls, obj: Any, src: str = "truth.jsonl", line: int | None = None) -> Threat:
+        o = _obj(obj, src, line)
+        tid = _str(o, "id", src, line)
+        c = o.get("cls")
+        if c not in CLS_CODE:
+            raise _err(src, line, "cls", f"must be one of {list(THREAT_CLASSES)}, got {c!r}")
+        arrays = {}
+        for k in ("t", "lat", "lon", "alt_m"):
+            v = o.get(k)
+            if not isinstance(v, list) or not v:
+                raise _err(src, line, k, "must be a non-empty list of numbers")
+            try:
+                a = np.asarray(v, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise _err(src, line, k, f"must be a list of numbers ({exc})") from exc
+            if a.ndim != 1 or not np.all(np.isfinite(a)):
+                raise _err(src, line, k, "must be a flat list of finite numbers")
+            arrays[k] = a
+        n = len(arrays["t"])
+        for k in ("lat", "lon", "alt_m"):
+            if len(arrays[k]) != n:
+                raise _err(src, line, k, f"has {len(arrays[k])} values, 't' has {n}")
+        if np.any(np.diff(arrays["t"]) < 0):
+            raise _err(src, line, "t", "must be non-decreasing")
+        fate = o.get("fate")
+        if fate not in FATES:
+            raise _err(src, line, "fate", f"must be one of {list(FATES)}, got {fate!r}")
+        imp = o.get("impact")
+        if imp is not None:
+            if not isinstance(imp, dict):
+                raise _err(src, line, "impact", "must be an object or null")
+            imp = {
+                "t": _num(imp, "t", src, line),
+                "lat": _num(imp, "lat", src, line, lo=-90, hi=90),
+                "lon": _num(imp, "lon", src, line, lo=-180, hi=180),
+            }
+        return cls(tid, c, arrays["t"], arrays["lat"], arrays["lon"], arrays["alt_m"], fate, imp)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "cls": self.cls,
+            "t": [round(float(x), 3) for x in self.t],
+            "lat": [round(float(x), 6) for x in self.lat],
+            "lon": [round(float(x), 6) for x in self.lon],
+            "alt_m": [round(float(x), 1) for x in self.alt_m],
+            "fate": self.fate,
+            "impact": self.impact,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One zone state change (one line of ``alerts.jsonl``)."""
+
+    t: float
+    zone: str
+    state: str
+    cls: str | None = None
+    eta_s: float | None = None
+    tracks: tuple[str, ...] | None = None
+
+    @classmethod
+    def parse(cls, obj: Any, src: str = "alerts.jsonl", line: int | None = None) -> AlertChange:
+        o = _obj(obj, src, line)
+        state = o.get("state")
+        if state not in ALERT_STATES:
+            raise _err(src, line, "state", f"must be one of {list(ALERT_STATES)}, got {state!r}")
+        c = o.get("cls")
+        if c is not None and c not in CLS_CODE:
+            raise _err(src, line, "cls", f"must be one of {list(THREAT_CLASSES)}, got {c!r}")
+        tr = o.get("tracks")
+        if tr is not None:
+            if not isinstance(tr, list):
+                raise _err(src, line, "tracks", "must be a list of track ids")
+            tr = tuple(str(x) for x in tr)
+        zone = o.get("zone")
+        if isinstance(zone, int):
+            zone = str(zone)
+        if not isinstance(zone, str) or not zone:
+            raise _err(src, line, "zone", f"must be a non-empty string, got {zone!r}")
+        return cls(
+            t=_num(o, "t", src, line),
+            zone=zone,
+            state=state,
+            cls=c,
+            eta_s=_num(o, "eta_s", src, line, required=False),
+            tracks=tr,
+        )
+
+    def to_json(self) -> dict:
+        d = {"t": round(self.t, 3), "zone": self.zone, "state": self.state}
+        if self.cls is not None:
+            d["cls"] = self.cls
+        if self.eta_s is not None:
+            d["eta_s"] = round(float(self.eta_s), 1)
+        if self.tracks is not None:
+            d["tracks"] = list(self.tracks)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class TrackUpdate:
+    """One track update (one line of ``tracks.jsonl``)."""
+
+    t: float
+    track: str
+    lat: float
+    lon: float
+    alt_m: float
+    vel_e: float
+    vel_n: float
+    vel_u: float
+    cls: str
+    confirmed: bool
+    sigma_m: float
+
+    def to_json(self) -> dict:
+        return {
+            "t": round(self.t, 3),
+            "track": self.track,
+            "lat": round(self.lat, 7),
+            "lon": round(self.lon, 7),
+            "alt_m": round(self.alt_m, 1),
+            "vel_e": round(self.vel_e, 2),
+            "vel_n": round(self.vel_n, 2),
+            "vel_u": round(self.vel_u, 2),
+            "cls": self.cls,
+            "confirmed": bool(self.confirmed),
+            "sigma_m": round(self.sigma_m, 1),
+        }
+
+
+# ---------------------------------------------------------------------------
+# columnar hand-offs between stages (local metric frame, see airwarn.geo)
+# ---------------------------------------------------------------------------
+@dataclass(slots=True)
+class DetectionBatch:
+    """Reports (not heartbeats) as columns, in the local frame: ingest -> fuse.
+
+    Optional numeric fields are NaN when absent. ``arrival`` is the arrival
+    sequence number (line order), which keeps processing deterministic.
+    """
+
+    t: np.ndarray  # (n,) measurement time
+    sensor: np.ndarray  # (n,) int index into the sensor registry; -1 = unregistered observer
+    sensor_kind: np.ndarray  # (n,) int code: 0 acoustic, 1 radar, 2 observer, 3 other
+    x: np.ndarray  # (n,) east, m
+    y: np.ndarray  # (n,) north, m
+    z: np.ndarray  # (n,) altitude, m (NaN unknown)
+    sigma: np.ndarray  # (n,) horizontal 1-sigma, m
+    sigma_z: np.ndarray  # (n,) vertical 1-sigma, m (NaN unknown)
+    vx: np.ndarray  # (n,) east velocity, m/s (NaN unknown)
+    vy: np.ndarray  # (n,) north velocity, m/s (NaN unknown)
+    vz: np.ndarray  # (n,) up velocity, m/s (NaN unknown)
+    cls: np.ndarray  # (n,) int class hint code; UNKNOWN_CLS when absent
+    arrival: np.ndarray  # (n,) int arrival sequence number
+    ids: list[str] = field(default_factory=list)  # report ids (for audit / debugging)
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+
+SENSOR_KIND_CODE: dict[str, int] = {"acoustic": 0, "radar": 1, "observer": 2}
+OTHER_SENSOR_KIND = 3
+
+
+@dataclass(slots=True)
+class TrackState:
+    """All live tracks at one time, as columns in the local frame: fuse -> predict.
+
+    State vector per track: ``x = [e, n, u, ve, vn, vu]`` (m, m/s), covariance ``P``.
+    """
+
+    t: float  # time the states are valid at
+    ids: np.ndarray  # (N,) int64 stable track ids
+    x: np.ndarray  # (N, 6)
+    P: np.ndarray  # (N, 6, 6)
+    cls: np.ndarray  # (N,) int most likely class code
+    cls_prob: np.ndarray  # (N, len(THREAT_CLASSES)) class probabilities
+    confirmed: np.ndarray  # (N,) bool: only confirmed tracks may trigger alerts
+    last_update: np.ndarray  # (N,) time of the last measurement update (coasting if < t)
+    n_updates: np.ndarray  # (N,) int number of measurement updates
+
+    @classmethod
+    def empty(cls, t: float) -> TrackState:
+        n = len(THREAT_CLASSES)
+        return cls(
+            t=t,
+            ids=np.zeros(0, np.int64),
+            x=np.zeros((0, 6)),
+            P=np.zeros((0, 6, 6)),
+            cls=np.zeros(0, np.int64),
+            cls_prob=np.zeros((0, n)),
+            confirmed=np.zeros(0, bool),
+            last_update=np.zeros(0),
+            n_updates=np.zeros(0, np.int64),
+        )
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+
+def track_label(track_id: int) -> str:
+    """Public string id of an integer track id ("T000123")."""
+    return f"T{int(track_id):06d}"
+
+
+@dataclass(slots=True)
+class ZoneThreats:
+    """Sparse (zone, track) pairs a threat may reach: predict -> decide.
+
+    One row per pair with a non-negligible probability. ETAs are seconds after ``t``.
+    """
+
+    t: float
+    zone: np.ndarray  # (M,) int zone index
+    track: np.ndarray  # (M,) int64 track id
+    cls: np.ndarray  # (M,) int class code of the track
+    p_reach: np.ndarray  # (M,) probability the threat reaches the zone within the horizon
+    p_impact: np.ndarray  # (M,) probability it strikes inside the zone (subset of reach)
+    eta_p10: np.ndarray  # (M,) 10th percentile arrival time, s after t
+    eta_p50: np.ndarray  # (M,) median arrival time, s after t
+    lost: np.ndarray  # (M,) bool: track no longer held by fusion (uncertainty growing)
+
+    @classmethod
+    def empty(cls, t: float) -> ZoneThreats:
+        z = np.zeros(0)
+        return cls(
+            t,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            z,
+            z.copy(),
+            z.copy(),
+            z.copy(),
+            np.zeros(0, bool),
+        )
+
+    def __len__(self) -> int:
+        return int(self.zone.shape[0])
+
+
+@dataclass(slots=True)
+class SensorHealth:
+    """Which registered sensors are alive at time t (heartbeat recency): ingest -> decide."""
+
+    t: float
+    x: np.ndarray  # (S,) east, m
+    y: np.ndarray  # (S,) north, m
+    range_m: np.ndarray  # (S,)
+    kind: np.ndarray  # (S,) int sensor kind code
+    last_seen: np.ndarray  # (S,) time of the last heartbeat or report (-inf never)
+    alive: np.ndarray  # (S,) bool
+
+
+# ---------------------------------------------------------------------------
+# file helpers
+# ---------------------------------------------------------------------------
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, decoded object) for each non-blank line; bad JSON raises RecordError."""
+    src = Path(path).name
+    with open(path, encoding="utf-8") as fh:
+        for i, line in enumerate(fh, 1):
+            s = line.strip()
+            if not s:
+                continue
+            try:
+                yield i, json.loads(s)
+            except json.JSONDecodeError as exc:
+                raise RecordError(src, i, None, f"not valid JSON ({exc.msg})") from exc
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
+    """Write dicts as JSON lines; return how many were written."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, separators=(",", ":"), allow_nan=False))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def read_sensors(path: str | Path) -> list[Sensor]:
+    """Read sensors.jsonl; a bad line raises RecordError naming line and field."""
+    src = Path(path).name
+    out: list[Sensor] = []
+    seen: set[str] = set()
+    for i, obj in iter_jsonl(path):
+        s = Sensor.parse(obj, src, i)
+        if s.id in seen:
+            raise RecordError(src, i, "id", f"duplicate sensor id {s.id!r}")
+        seen.add(s.id)
+        out.append(s)
+    return out
+
+
+def read_truth(path: str | Path) -> list[Threat]:
+    """Read truth.jsonl into Threat records."""
+    src = Path(path).name
+    return [Threat.parse(obj, src, i) for i, obj in iter_jsonl(path)]
+
+
+def read_alerts(path: str | Path) -> list[AlertChange]:
+    """Read alerts.jsonl into AlertChange records (file order kept)."""
+    src = Path(path).name
+    return [AlertChange.parse(obj, src, i) for i, obj in iter_jsonl(path)]
+
+
+def read_zones(path: str | Path) -> list[Zone]:
+    """Read a zones GeoJSON FeatureCollection; a bad feature raises RecordError."""
+    src = Path(path).name
+    with open(path, encoding="utf-8") as fh:
+        try:
+            doc = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise RecordError(src, exc.lineno, None, f"not valid JSON ({exc.msg})") from exc
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise RecordError(src, None, "type", "must be a GeoJSON FeatureCollection")
+    feats = doc.get("features")
+    if not isinstance(feats, list) or not feats:
+        raise RecordError(src, None, "features", "must be a non-empty list")
+    zones = [Zone.parse_feature(f, f"{src} feature", i) for i, f in enumerate(feats, 1)]
+    seen: set[str] = set()
+    for i, z in enumerate(zones, 1):
+        if z.id in seen:
+            raise RecordError(f"{src} feature", i, "id", f"duplicate zone id {z.id!r}")
+        seen.add(z.id)
+    return zones
+
+
+def write_zones(path: str | Path, zones: Iterable[Zone]) -> int:
+    """Write zones as a GeoJSON FeatureCollection; return the count."""
+    feats = [z.to_feature() for z in zones]
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"type": "FeatureCollection", "features": feats}, fh, separators=(",", ":"))
+    return len(feats)

@@ -1,0 +1,243 @@
+"""ingest: parse and validate reports, drop duplicates, keep the arrival clock and sensor health.
+
+Every line of ``detections.jsonl`` goes through :meth:`Ingestor.accept`. A bad line
+is counted and kept as a :class:`~airwarn.contracts.RecordError` (line number and
+field) and skipped; nothing already accepted is lost. A repeated report ``id`` is
+ignored. Reports up to ``MAX_LATENESS_S`` older than the arrival clock (the newest
+``t`` seen so far) are accepted; older ones are counted as too late.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from airwarn.contracts import (
+    CLS_CODE,
+    HEARTBEAT_PERIOD_S,
+    MAX_LATENESS_S,
+    OTHER_SENSOR_KIND,
+    SENSOR_KIND_CODE,
+    UNKNOWN_CLS,
+    Detection,
+    DetectionBatch,
+    Heartbeat,
+    RecordError,
+    Sensor,
+    SensorHealth,
+    parse_report,
+)
+from airwarn.geo import LocalFrame
+
+__all__ = ["IngestStats", "Ingestor", "SensorRegistry", "iter_report_lines", "to_batch"]
+
+
+class SensorRegistry:
+    """The registered sensors, indexed, with positions in the local frame."""
+
+    def __init__(self, sensors: Sequence[Sensor], frame: LocalFrame):
+        self.sensors = list(sensors)
+        self.frame = frame
+        self.index: dict[str, int] = {s.id: i for i, s in enumerate(self.sensors)}
+        lat = np.array([s.lat for s in self.sensors], float)
+        lon = np.array([s.lon for s in self.sensors], float)
+        self.x, self.y = frame.to_local(lat, lon) if len(lat) else (np.zeros(0), np.zeros(0))
+        self.range_m = np.array([s.range_m for s in self.sensors], float)
+        self.kind = np.array(
+            [SENSOR_KIND_CODE.get(s.kind, OTHER_SENSOR_KIND) for s in self.sensors], np.int64
+        )
+
+    def __len__(self) -> int:
+        return len(self.sensors)
+
+
+@dataclass
+class IngestStats:
+    """Counts of what happened to the input lines."""
+
+    lines: int = 0
+    reports: int = 0
+    heartbeats: int = 0
+    errors: int = 0
+    duplicates: int = 0
+    too_late: int = 0
+    out_of_order: int = 0
+    unregistered: int = 0
+    error_samples: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "error_samples"}
+        d["error_samples"] = self.error_samples[:20]
+        return d
+
+
+class Ingestor:
+    """Validates arriving records, de-duplicates them and tracks the arrival clock.
+
+    Accepted detections are buffered until :meth:`drain` hands them to fusion as a
+    :class:`DetectionBatch`; heartbeats update sensor health.
+    """
+
+    def __init__(
+        self,
+        registry: SensorRegistry,
+        *,
+        max_lateness_s: float = MAX_LATENESS_S,
+        keep_errors: int = 1000,
+    ):
+        self.registry = registry
+        self.max_lateness_s = max_lateness_s
+        self.keep_errors = keep_errors
+        self.stats = IngestStats()
+        self.errors: list[RecordError] = []
+        self.clock = -np.inf
+        self._seen: set[str] = set()
+        self._pending: list[Detection] = []
+        self._arrival = 0
+        self._pending_arrival: list[int] = []
+        self.last_seen = np.full(len(registry), -np.inf)
+
+    # -- per record -------------------------------------------------------
+    def _error(self, err: RecordError) -> None:
+        self.stats.errors += 1
+        if len(self.errors) < self.keep_errors:
+            self.errors.append(err)
+        if len(self.stats.error_samples) < 20:
+            self.stats.error_samples.append(str(err))
+
+    def accept_line(self, text: str, line: int, src: str = "detections.jsonl"):
+        """Decode and accept one raw line; return the record, or None if skipped."""
+        s = text.strip()
+        if not s:
+            return None
+        self.stats.lines += 1
+        try:
+            obj = json.loads(s)
+        except json.JSONDecodeError as exc:
+            self._error(RecordError(src, line, None, f"not valid JSON ({exc.msg})"))
+            return None
+        return self.accept(obj, line, src, counted=True)
+
+    def accept(self, obj, line: int | None = None, src: str = "detections.jsonl", *, counted=False):
+        """Validate and admit one decoded object; return the accepted record or None."""
+        rec = self.check(obj, line, src, counted=counted)
+        return None if rec is None else self.admit(rec)
+
+    def check(self, obj, line: int | None = None, src: str = "detections.jsonl", *, counted=False):
+        """Validate one decoded object (counting it); return the record, or None on error."""
+        if not counted:
+            self.stats.lines += 1
+        try:
+            return parse_report(obj, src, line)
+        except RecordError as err:
+            self._error(err)
+            return None
+
+    def admit(self, rec: Detection | Heartbeat):
+        """Admit a validated record: drop it if too late or a duplicate, else buffer it."""
+        if rec.t < self.clock - self.max_lateness_s:
+            self.stats.too_late += 1
+            return None
+        if rec.t < self.clock:
+            self.stats.out_of_order += 1
+        si = self.registry.index.get(rec.sensor, -1)
+        if isinstance(rec, Heartbeat):
+            self.stats.heartbeats += 1
+            if si >= 0:
+                self.last_seen[si] = max(self.last_seen[si], rec.t)
+            self.clock = max(self.clock, rec.t)
+            return rec
+        if rec.id in self._seen:
+            self.stats.duplicates += 1
+            return None
+        self._seen.add(rec.id)
+        self.stats.reports += 1
+        if si >= 0:
+            self.last_seen[si] = max(self.last_seen[si], rec.t)
+        else:
+            self.stats.unregistered += 1
+        self.clock = max(self.clock, rec.t)
+        self._pending.append(rec)
+        self._pending_arrival.append(self._arrival)
+        self._arrival += 1
+        return rec
+
+    # -- hand-offs ----------------------------------------------------------
+    def drain(self) -> DetectionBatch:
+        """Accepted detections since the last drain, as a batch in the local frame."""
+        batch = to_batch(self._pending, self.registry, arrival=self._pending_arrival)
+        self._pending = []
+        self._pending_arrival = []
+        return batch
+
+    def health(self, t: float, *, silent_after_s: float = 2.5 * HEARTBEAT_PERIOD_S) -> SensorHealth:
+        """Sensor liveness at ``t``: alive if heard from within ``silent_after_s``."""
+        r = self.registry
+        return SensorHealth(
+            t=t,
+            x=r.x,
+            y=r.y,
+            range_m=r.range_m,
+            kind=r.kind,
+            last_seen=self.last_seen.copy(),
+            alive=(t - self.last_seen) <= silent_after_s,
+        )
+
+
+def to_batch(
+    reports: Sequence[Detection],
+    registry: SensorRegistry,
+    *,
+    arrival: Sequence[int] | None = None,
+) -> DetectionBatch:
+    """Columns of detections in the registry's local frame (NaN for absent optional fields)."""
+    n = len(reports)
+    frame = registry.frame
+    nan = np.nan
+
+    def col(name: str) -> np.ndarray:
+        return np.array([getattr(d, name) if getattr(d, name) is not None else nan for d in reports], float)
+
+    t = np.array([d.t for d in reports], float)
+    lat = np.array([d.lat for d in reports], float)
+    lon = np.array([d.lon for d in reports], float)
+    sensor = np.array([registry.index.get(d.sensor, -1) for d in reports], np.int64)
+    kind = np.where(sensor >= 0, registry.kind[np.maximum(sensor, 0)] if n else 0, SENSOR_KIND_CODE["observer"])
+    kind = np.asarray(kind, np.int64).reshape(n)
+    if n:
+        x, y = frame.to_local(lat, lon)
+        ve, vn = col("vel_e"), col("vel_n")
+        has_v = np.isfinite(ve) & np.isfinite(vn)
+        vx = np.full(n, nan)
+        vy = np.full(n, nan)
+        if has_v.any():
+            vx[has_v], vy[has_v] = frame.vel_to_local(lat[has_v], lon[has_v], ve[has_v], vn[has_v])
+    else:
+        x = y = vx = vy = np.zeros(0)
+    return DetectionBatch(
+        t=t,
+        sensor=sensor,
+        sensor_kind=kind,
+        x=np.asarray(x, float),
+        y=np.asarray(y, float),
+        z=col("alt_m"),
+        sigma=np.array([d.sigma_m for d in reports], float),
+        sigma_z=col("sigma_alt_m"),
+        vx=vx,
+        vy=vy,
+        vz=col("vel_u"),
+        cls=np.array([CLS_CODE[d.cls] if d.cls else UNKNOWN_CLS for d in reports], np.int64),
+        arrival=np.asarray(arrival if arrival is not None else np.arange(n), np.int64),
+        ids=[d.id for d in reports],
+    )
+
+
+def iter_report_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Yield (line number, raw text) of a detections file, in arrival (file) order."""
+    with open(path, encoding="utf-8") as fh:
+        for i, line in enumerate(fh, 1):
+            yield i, line
