@@ -1,0 +1,54 @@
+"""The alert policy: a documented TOML file (airwarn/decide/policy.toml is the default).
+
+Sections: top level (``tick_s``, ``track_every_s``), ``[predict]`` (read by the
+predict stage) and ``[decide]`` (read by the decide stage). Each stage reads its own
+section and documents its keys in the default file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
+
+
+@dataclass
+class Policy:
+    """Alert policy settings; ``predict`` and ``decide`` are their stages' TOML sections."""
+
+    tick_s: float = 5.0
+    track_every_s: float = 30.0
+    predict: dict[str, Any] = field(default_factory=dict)
+    decide: dict[str, Any] = field(default_factory=dict)
+    source: str = "built-in"
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Policy:
+        """Read a policy TOML; values missing from a user file fall back to the default file."""
+        base = tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))
+        src = "built-in"
+        if path is not None:
+            try:
+                user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+            for k, v in user.items():
+                if isinstance(v, dict) and isinstance(base.get(k), dict):
+                    base[k] = {**base[k], **v}
+                else:
+                    base[k] = v
+            src = str(path)
+        known = {"tick_s", "track_every_s", "predict", "decide"}
+        unknown = set(base) - known
+        if unknown:
+            raise ValueError(f"{src}: unknown policy keys {sorted(unknown)}")
+        return cls(
+            tick_s=float(base.get("tick_s", 5.0)),
+            track_every_s=float(base.get("track_every_s", 30.0)),
+            predict=dict(base.get("predict", {})),
+            decide=dict(base.get("decide", {})),
+            source=src,
+        )
