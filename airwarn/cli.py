@@ -37,8 +37,15 @@ def _zones(zones: Path | None):
     return load_zones(zones) if zones else builtin_zones()
 
 
-def _run_replay(sensors: Path, detections: Path, zones: Path | None, out: Path, policy: Path | None,
-                cap: bool = True, track_every_s: float | None = None):
+def _run_replay(
+    sensors: Path,
+    detections: Path,
+    zones: Path | None,
+    out: Path,
+    policy: Path | None,
+    cap: bool = True,
+    track_every_s: float | None = None,
+):
     from airwarn.contracts import read_sensors
     from airwarn.decide.policy import Policy
     from airwarn.pipeline import replay
@@ -93,8 +100,14 @@ def simulate(
     from airwarn.sim import SimParams, write_scenario
 
     params = SimParams(
-        seed=seed, hours=hours, drones=drones, cruise=cruise, ballistic=ballistic,
-        acoustic=acoustic, radars=radars, observer_rate=observers,
+        seed=seed,
+        hours=hours,
+        drones=drones,
+        cruise=cruise,
+        ballistic=ballistic,
+        acoustic=acoustic,
+        radars=radars,
+        observer_rate=observers,
     )
     with console.status("simulating raid"):
         info = write_scenario(params, out)
@@ -106,8 +119,12 @@ def replay_cmd(
     sensors: Path = typer.Option(..., exists=True, help="sensors.jsonl"),
     detections: Path = typer.Option(..., exists=True, help="detections.jsonl (arrival order)"),
     out: Path = typer.Option(..., help="Output directory (alerts.jsonl, tracks.jsonl, cap/)."),
-    zones: Path | None = typer.Option(None, exists=True, help="zones.geojson; default: built-in region."),
-    policy: Path | None = typer.Option(None, exists=True, help="Alert policy TOML; default: built-in."),
+    zones: Path | None = typer.Option(
+        None, exists=True, help="zones.geojson; default: built-in region."
+    ),
+    policy: Path | None = typer.Option(
+        None, exists=True, help="Alert policy TOML; default: built-in."
+    ),
     cap: bool = typer.Option(True, help="Write one CAP 1.2 XML message per alert change."),
     track_every: float | None = typer.Option(None, help="Seconds between tracks.jsonl snapshots."),
 ) -> None:
@@ -116,14 +133,18 @@ def replay_cmd(
     console.print(json.dumps(summary, indent=1))
     ing = res.ingest
     if ing["errors"]:
-        console.print(f"[yellow]{ing['errors']} bad lines skipped; first: {ing['error_samples'][:3]}")
+        console.print(
+            f"[yellow]{ing['errors']} bad lines skipped; first: {ing['error_samples'][:3]}"
+        )
 
 
 @app.command()
 def evaluate(
     scenario: Path = typer.Option(..., exists=True, help="Scenario directory (truth.jsonl)."),
     alerts: Path = typer.Option(..., exists=True, help="alerts.jsonl to score."),
-    zones: Path | None = typer.Option(None, help="zones.geojson; default: scenario's, else built-in."),
+    zones: Path | None = typer.Option(
+        None, help="zones.geojson; default: scenario's, else built-in."
+    ),
     out: Path | None = typer.Option(None, help="Report directory; default: beside the alerts."),
 ) -> None:
     """Score alerts against the scenario's truth; write report.md and figures."""
@@ -152,7 +173,9 @@ def track(
 
 @app.command()
 def run(
-    out: Path = typer.Option(Path("runs/default"), help="Directory for scenario, alerts and report."),
+    out: Path = typer.Option(
+        Path("runs/default"), help="Directory for scenario, alerts and report."
+    ),
     seed: int = typer.Option(1, help="Random seed of the simulated raid."),
     drones: int = typer.Option(539, help="Shahed-type drones (record raid: 539)."),
     cruise: int = typer.Option(7, help="Cruise missiles."),
@@ -165,17 +188,30 @@ def run(
     scen = out / "scenario"
     c0 = time.perf_counter()
     with console.status("simulating the record raid"):
-        info = write_scenario(SimParams(seed=seed, drones=drones, cruise=cruise, ballistic=ballistic), scen)
+        info = write_scenario(
+            SimParams(seed=seed, drones=drones, cruise=cruise, ballistic=ballistic), scen
+        )
     sim_s = time.perf_counter() - c0
-    console.print(f"simulated {info.get('threats')} threats, {info.get('detections')} report lines in {sim_s:.1f} s")
+    console.print(
+        f"simulated {info.get('threats')} threats, {info.get('detections')} report lines in {sim_s:.1f} s"
+    )
     zones_path = scen / "zones.geojson"
     res, summary = _run_replay(
-        scen / "sensors.jsonl", scen / "detections.jsonl", zones_path if zones_path.exists() else None,
-        out, None, cap=True,
+        scen / "sensors.jsonl",
+        scen / "detections.jsonl",
+        zones_path if zones_path.exists() else None,
+        out,
+        None,
+        cap=True,
     )
     with console.status("evaluating"):
-        card = evaluate_files(scen, out / "alerts.jsonl", out, zones_path=zones_path if zones_path.exists() else None,
-                              stage_seconds={"simulate": sim_s, **summary["stage_seconds"]})
+        card = evaluate_files(
+            scen,
+            out / "alerts.jsonl",
+            out,
+            zones_path=zones_path if zones_path.exists() else None,
+            stage_seconds={"simulate": sim_s, **summary["stage_seconds"]},
+        )
     console.print(card.table())
     console.print(f"report: {out / 'report.md'}")
 
@@ -199,14 +235,23 @@ def serve(
     data: Path = typer.Option(Path("runs/serve"), help="State directory (SQLite event log)."),
     zones: Path | None = typer.Option(None, exists=True, help="zones.geojson; default: built-in."),
     sensors: Path | None = typer.Option(None, exists=True, help="sensors.jsonl registry."),
-    replay_dir: Path | None = typer.Option(None, "--replay", exists=True, help="Scenario to play live."),
+    replay_dir: Path | None = typer.Option(
+        None, "--replay", exists=True, help="Scenario to play live."
+    ),
     speed: float = typer.Option(1.0, help="Replay speed-up factor."),
 ) -> None:
     """Run the live service: HTTP/MQTT ingest, CAP feed, JSON API, streams and the live map."""
     from airwarn.serve import main as serve_main
 
-    serve_main(host=host, port=port, data=data, zones=zones, sensors=sensors,
-               replay_dir=replay_dir, speed=speed)
+    serve_main(
+        host=host,
+        port=port,
+        data=data,
+        zones=zones,
+        sensors=sensors,
+        replay_dir=replay_dir,
+        speed=speed,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

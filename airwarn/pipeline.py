@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from airwarn.contracts import AlertChange, Sensor, TrackState, TrackUpdate
+from airwarn.contracts import AlertChange, Sensor, TrackState
 from airwarn.decide import Decider
 from airwarn.decide.policy import Policy
 from airwarn.fuse import Tracker

@@ -200,13 +200,17 @@ def to_batch(
     nan = np.nan
 
     def col(name: str) -> np.ndarray:
-        return np.array([getattr(d, name) if getattr(d, name) is not None else nan for d in reports], float)
+        return np.array(
+            [getattr(d, name) if getattr(d, name) is not None else nan for d in reports], float
+        )
 
     t = np.array([d.t for d in reports], float)
     lat = np.array([d.lat for d in reports], float)
     lon = np.array([d.lon for d in reports], float)
     sensor = np.array([registry.index.get(d.sensor, -1) for d in reports], np.int64)
-    kind = np.where(sensor >= 0, registry.kind[np.maximum(sensor, 0)] if n else 0, SENSOR_KIND_CODE["observer"])
+    kind = np.where(
+        sensor >= 0, registry.kind[np.maximum(sensor, 0)] if n else 0, SENSOR_KIND_CODE["observer"]
+    )
     kind = np.asarray(kind, np.int64).reshape(n)
     if n:
         x, y = frame.to_local(lat, lon)
@@ -239,5 +243,4 @@ def to_batch(
 def iter_report_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """Yield (line number, raw text) of a detections file, in arrival (file) order."""
     with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            yield i, line
+        yield from enumerate(fh, 1)

@@ -48,9 +48,7 @@ class ZoneSet:
         self.area_m2 = shapely.area(np.array(self.polys, dtype=object)).astype(float)
         self.radius = np.array(
             [
-                float(
-                    np.max(np.hypot(c[:, 0] - cx, c[:, 1] - cy))
-                )
+                float(np.max(np.hypot(c[:, 0] - cx, c[:, 1] - cy)))
                 for c, cx, cy in zip(
                     (shapely.get_coordinates(p) for p in self.polys), self.cx, self.cy, strict=True
                 )
