@@ -1,0 +1,80 @@
+"""ingest: bad lines are counted and named, duplicates ignored, late reports kept up to 60 s."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from airwarn.contracts import Detection, Heartbeat, Sensor
+from airwarn.geo import LocalFrame
+from airwarn.ingest import Ingestor, SensorRegistry
+
+
+@pytest.fixture
+def ingestor() -> Ingestor:
+    sensors = [
+        Sensor("a1", "acoustic", 50.0, 30.0, 3000.0),
+        Sensor("r1", "radar", 50.5, 30.5, 200_000.0, alt_m=30.0),
+    ]
+    return Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)))
+
+
+def det(t: float, rid: str, sensor: str = "a1", **kw) -> str:
+    d = {"t": t, "sensor": sensor, "lat": 50.0, "lon": 30.0, "sigma_m": 2000.0, "id": rid}
+    d.update(kw)
+    return json.dumps(d)
+
+
+def test_bad_lines_counted_named_and_skipped(ingestor: Ingestor) -> None:
+    lines = [
+        det(100.0, "a"),
+        "{not json",
+        det(101.0, "b", lat="north"),
+        json.dumps({"t": 102.0, "sensor": "a1", "heartbeat": True}),
+        det(103.0, "c"),
+    ]
+    recs = [ingestor.accept_line(s, i + 1) for i, s in enumerate(lines)]
+    assert isinstance(recs[0], Detection) and recs[1] is None and recs[2] is None
+    assert isinstance(recs[3], Heartbeat) and isinstance(recs[4], Detection)
+    assert ingestor.stats.errors == 2
+    assert ingestor.errors[0].line == 2 and ingestor.errors[0].field is None
+    assert ingestor.errors[1].line == 3 and ingestor.errors[1].field == "lat"
+    batch = ingestor.drain()
+    assert batch.ids == ["a", "c"]  # nothing accepted is lost
+
+
+def test_duplicates_ignored(ingestor: Ingestor) -> None:
+    for i, s in enumerate([det(100.0, "a"), det(100.0, "a"), det(101.0, "a")]):
+        ingestor.accept_line(s, i + 1)
+    assert ingestor.stats.duplicates == 2
+    assert len(ingestor.drain()) == 1
+
+
+def test_late_reports(ingestor: Ingestor) -> None:
+    ingestor.accept_line(det(1000.0, "a"), 1)
+    assert ingestor.accept_line(det(945.0, "b"), 2) is not None  # 55 s late: used
+    assert ingestor.accept_line(det(930.0, "c"), 3) is None  # 70 s late: too late
+    assert ingestor.stats.too_late == 1 and ingestor.stats.out_of_order == 1
+    assert ingestor.clock == 1000.0
+
+
+def test_batch_columns_in_local_frame(ingestor: Ingestor) -> None:
+    ingestor.accept_line(
+        det(1.0, "a", sensor="r1", alt_m=500.0, vel_e=50.0, vel_n=0.0, cls="drone"), 1
+    )
+    ingestor.accept_line(det(2.0, "b", sensor="phone-7"), 2)
+    b = ingestor.drain()
+    assert b.sensor.tolist() == [1, -1]
+    assert b.sensor_kind.tolist() == [1, 2]  # radar; unregistered -> observer
+    assert np.allclose([b.x[0], b.y[0]], 0.0, atol=1e-6)
+    assert b.vx[0] == pytest.approx(50.0, abs=0.1) and np.isnan(b.vx[1])
+    assert b.z[0] == 500.0 and np.isnan(b.z[1])
+
+
+def test_health_from_heartbeats(ingestor: Ingestor) -> None:
+    ingestor.accept_line(json.dumps({"t": 0.0, "sensor": "a1", "heartbeat": True}), 1)
+    ingestor.accept_line(json.dumps({"t": 200.0, "sensor": "r1", "heartbeat": True}), 2)
+    h = ingestor.health(220.0)
+    assert h.alive.tolist() == [False, True]

@@ -1,0 +1,97 @@
+"""Public record parsers: good records round-trip, bad ones name the record and field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airwarn.contracts import (
+    AlertChange,
+    Detection,
+    Heartbeat,
+    RecordError,
+    Sensor,
+    Threat,
+    Zone,
+    parse_report,
+    read_zones,
+    write_zones,
+)
+
+
+def test_detection_round_trip() -> None:
+    obj = {"t": 1.5e9, "sensor": "a1", "lat": 50.0, "lon": 30.0, "sigma_m": 2000.0, "id": "r1"}
+    rec = parse_report(obj, "d", 3)
+    assert isinstance(rec, Detection)
+    assert rec.to_json() == obj
+
+
+def test_heartbeat() -> None:
+    rec = parse_report({"t": 10.0, "sensor": "a1", "heartbeat": True})
+    assert rec == Heartbeat(10.0, "a1")
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"lat": 91.0}, "lat"),
+        ({"lat": "50"}, "lat"),
+        ({"sigma_m": 0}, "sigma_m"),
+        ({"cls": "plane"}, "cls"),
+        ({"id": ""}, "id"),
+        ({"t": float("nan")}, "t"),
+    ],
+)
+def test_detection_errors_name_field_and_line(patch: dict, field: str) -> None:
+    obj = {"t": 1.5e9, "sensor": "a1", "lat": 50.0, "lon": 30.0, "sigma_m": 2000.0, "id": "r1"}
+    obj.update(patch)
+    with pytest.raises(RecordError) as exc:
+        parse_report(obj, "detections.jsonl", 17)
+    assert exc.value.field == field
+    assert exc.value.line == 17
+    assert "detections.jsonl line 17" in str(exc.value)
+
+
+def test_missing_field() -> None:
+    with pytest.raises(RecordError, match="field 'sigma_m': is required"):
+        parse_report({"t": 1.0, "sensor": "a", "lat": 1.0, "lon": 2.0, "id": "x"})
+
+
+def test_sensor_and_alert_parse() -> None:
+    s = Sensor.parse({"id": "r", "kind": "radar", "lat": 50, "lon": 30, "range_m": 2e5})
+    assert s.range_m == 2e5 and s.alt_m is None
+    a = AlertChange.parse({"t": 5, "zone": "z", "state": "alert", "tracks": ["T1"]})
+    assert a.tracks == ("T1",)
+    with pytest.raises(RecordError, match="state"):
+        AlertChange.parse({"t": 5, "zone": "z", "state": "on"})
+
+
+def test_threat_lengths_must_match() -> None:
+    obj = {
+        "id": "x",
+        "cls": "drone",
+        "t": [0, 1],
+        "lat": [1.0],
+        "lon": [1, 2],
+        "alt_m": [0, 0],
+        "fate": "left",
+        "impact": None,
+    }
+    with pytest.raises(RecordError, match="'lat'"):
+        Threat.parse(obj)
+
+
+def test_zones_geojson_round_trip(tmp_path) -> None:
+    from shapely.geometry import box
+
+    zones = [Zone("z1", "One", 100, 60.0, "r1", box(30, 50, 30.1, 50.1))]
+    p = tmp_path / "zones.geojson"
+    write_zones(p, zones)
+    back = read_zones(p)
+    assert back[0].id == "z1" and back[0].population == 100
+    doc = json.loads(p.read_text())
+    doc["features"][0]["properties"]["shelter_s"] = "soon"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(RecordError, match="feature line 1: field 'shelter_s'"):
+        read_zones(p)

@@ -1,0 +1,33 @@
+"""The local frame: round trips, distances and velocity rotation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymap3d
+
+from airwarn.geo import LocalFrame, haversine_m
+
+
+def test_round_trip_and_scale() -> None:
+    f = LocalFrame(48.6, 31.3)
+    lat = np.array([50.45, 46.48, 48.6, 45.0])
+    lon = np.array([30.52, 30.73, 31.3, 40.0])
+    x, y = f.to_local(lat, lon)
+    la, lo = f.to_geo(x, y)
+    assert np.allclose(la, lat, atol=1e-9) and np.allclose(lo, lon, atol=1e-9)
+    # Kyiv-Odesa: local distance within 0.3 % of the great-circle distance
+    d_local = np.hypot(x[0] - x[1], y[0] - y[1])
+    d_true = haversine_m(lat[0], lon[0], lat[1], lon[1])
+    assert abs(d_local / d_true - 1) < 3e-3
+
+
+def test_velocity_rotation_far_from_centre() -> None:
+    f = LocalFrame(48.6, 31.3)
+    lat, lon = 46.5, 40.0  # ~650 km east: grid convergence of several degrees
+    vx, vy = f.vel_to_local(lat, lon, 100.0, 0.0)
+    la2, lo2, _ = pymap3d.enu2geodetic(100.0, 0.0, 0.0, lat, lon, 0.0)
+    x1, y1 = f.to_local(lat, lon)
+    x2, y2 = f.to_local(la2, lo2)
+    assert np.degrees(abs(np.arctan2(vy, vx) - np.arctan2(y2 - y1, x2 - x1))) < 0.05
+    ve, vn = f.vel_to_geo(x1, y1, vx, vy)
+    assert np.allclose([ve, vn], [100.0, 0.0], atol=1e-6)
