@@ -15,6 +15,15 @@ from typing import Any
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
 
+def _merge(base: dict[str, Any], user: dict[str, Any]) -> None:
+    """Merge ``user`` into ``base`` in place; tables merge key by key, at any depth."""
+    for k, v in user.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _merge(base[k], v)
+        else:
+            base[k] = v
+
+
 @dataclass
 class Policy:
     """Alert policy settings; ``predict`` and ``decide`` are their stages' TOML sections."""
@@ -35,16 +44,22 @@ class Policy:
                 user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as exc:
                 raise ValueError(f"{path}: not valid TOML ({exc})") from exc
-            for k, v in user.items():
-                if isinstance(v, dict) and isinstance(base.get(k), dict):
-                    base[k] = {**base[k], **v}
-                else:
-                    base[k] = v
+            _merge(base, user)
             src = str(path)
         known = {"tick_s", "track_every_s", "predict", "decide"}
         unknown = set(base) - known
         if unknown:
             raise ValueError(f"{src}: unknown policy keys {sorted(unknown)}")
+        for k in ("tick_s", "track_every_s"):
+            v = base.get(k)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
+                raise ValueError(f"{src}: key '{k}' must be a positive number, got {v!r}")
+        for k in ("predict", "decide"):
+            if not isinstance(base.get(k, {}), dict):
+                raise ValueError(f"{src}: '{k}' must be a table ([{k}])")
+        from airwarn.decide.config import DecideConfig
+
+        DecideConfig.from_dict(base.get("decide", {}), src)  # bad [decide] keys fail here
         return cls(
             tick_s=float(base.get("tick_s", 5.0)),
             track_every_s=float(base.get("track_every_s", 30.0)),

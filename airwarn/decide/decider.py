@@ -1,0 +1,467 @@
+"""The per-zone alert state machine: clear -> pre_alert -> alert -> clear.
+
+Each tick the Decider reduces the sparse (zone, track) pairs of the predict stage to
+zones, vectorised with numpy:
+
+* a pair supports ``alert`` when ``p_reach >= alert_p`` (or ``p_impact >=
+  alert_impact_p``) and its early arrival time ``eta_lo`` (the 10th percentile ETA,
+  optionally widened by ``eta_widen``) is within ``shelter_s + tick_s + latency_s +
+  margin_s`` — so the alert starts at least ``shelter_s`` before the predicted arrival;
+  classes with ``any_eta`` (ballistic) alert on the first confirmed track whatever the ETA;
+* a pair supports ``pre_alert`` when ``p >= pre_p`` and ``eta_lo <= pre_horizon_s``;
+* hysteresis: a zone already alerted keeps its state while ``p >= keep_ratio x threshold``
+  and ``eta_lo <= horizon + keep_margin_s``; after support ends it holds for ``hold_s``
+  (``pre_hold_s`` for pre-alerts) before stepping down;
+* degraded mode: confirmed tracks whose straight predicted path crosses the coverage of
+  dead sensors (no heartbeat) get lower thresholds and a longer horizon, and zones near
+  that path inside the dead coverage are added — alerts widen, never go silent;
+* operator actions (manual alert, extend, cancel) override the automatic policy: a manual
+  alert holds until it expires or is cancelled; a cancel suppresses automatic re-alerts
+  of the zone for ``cancel_suppress_s`` unless a new track or a more dangerous class
+  appears.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from airwarn.contracts import (
+    CLS_CODE,
+    THREAT_CLASSES,
+    UNKNOWN_CLS,
+    AlertChange,
+    RecordError,
+    SensorHealth,
+    TrackState,
+    ZoneThreats,
+    track_label,
+)
+from airwarn.decide.config import DecideConfig
+from airwarn.decide.operator import AuditLog, MemoryAuditLog, OperatorAction
+from airwarn.zones.zoneset import ZoneSet
+
+CLEAR, PRE, ALERT = 0, 1, 2
+STATE_NAMES: tuple[str, ...] = ("clear", "pre_alert", "alert")
+_KEY = np.int64(1) << np.int64(40)  # (zone, track) key = zone * 2**40 + track
+
+
+def _keys(zone: np.ndarray, track: np.ndarray) -> np.ndarray:
+    return zone.astype(np.int64) * _KEY + (track.astype(np.int64) % _KEY)
+
+
+class Decider:
+    """Per-zone alert states driven by predicted threats, sensor health and operators."""
+
+    def __init__(self, zones: ZoneSet, policy: Any, audit: AuditLog | None = None):
+        self.zones = zones
+        self.cfg = DecideConfig.from_policy(policy)
+        self.audit: AuditLog | MemoryAuditLog = audit if audit is not None else MemoryAuditLog()
+        z = len(zones)
+        ninf = -np.inf
+        self.state = np.zeros(z, np.int8)
+        self.since = np.full(z, ninf)  # time of the last state change
+        self.alert_until = np.full(z, ninf)  # automatic alert hold runs until
+        self.pre_until = np.full(z, ninf)  # pre-alert hold runs until
+        self.manual_until = np.full(z, ninf)  # manual alert / extension runs until
+        self.manual_cls = np.full(z, UNKNOWN_CLS, np.int64)
+        self.suppress_until = np.full(z, ninf)  # operator cancel suppresses re-alerts until
+        self.suppress_rank = np.full(z, -1, np.int64)
+        self._supp_keys = np.zeros(0, np.int64)
+        self.a_rank = np.full(z, -1, np.int64)  # most dangerous class rank of the alert episode
+        self.p_rank = np.full(z, -1, np.int64)  # ... of the pre-alert episode
+        cfg = self.cfg
+        self._inv_rank = np.zeros(cfg.rank.max() + 1, np.int64)
+        self._inv_rank[cfg.rank] = np.arange(len(THREAT_CLASSES))
+        self.t = -np.inf
+        self._t0: float | None = None
+        self._last_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self._dead_cache: tuple[bytes, list] | None = None
+        self.degraded_tracks = np.zeros(0, np.int64)  # track ids in degraded mode at the last step
+
+    # ------------------------------------------------------------------ queries
+    def idle(self) -> bool:
+        """True when every zone is clear (so no hold or manual alert is running)."""
+        return not bool(self.state.any())
+
+    def zone_states(self) -> list[dict]:
+        """The non-clear zones now: id, state, since, class (for APIs and maps)."""
+        out = []
+        for i in np.flatnonzero(self.state):
+            r = self.a_rank[i] if self.state[i] == ALERT else self.p_rank[i]
+            out.append(
+                {
+                    "zone": self.zones.ids[i],
+                    "state": STATE_NAMES[self.state[i]],
+                    "since": float(self.since[i]),
+                    "cls": THREAT_CLASSES[self._inv_rank[r]] if r >= 0 else None,
+                    "manual_until": float(self.manual_until[i])
+                    if math.isfinite(self.manual_until[i])
+                    else None,
+                }
+            )
+        return out
+
+    # ------------------------------------------------------------------ automatic policy
+    def step(
+        self,
+        t: float,
+        threats: ZoneThreats,
+        tracks: TrackState,
+        health: SensorHealth | None,
+    ) -> list[AlertChange]:
+        """Advance every zone's state to time ``t``; return the state changes (zone order)."""
+        cfg, pc, zs = self.cfg, self.cfg.per_class, self.zones
+        t = float(t)
+        if self._t0 is None:
+            self._t0 = t
+        self.t = t
+        zone = np.asarray(threats.zone, np.int64)
+        track = np.asarray(threats.track, np.int64)
+        cls = np.asarray(threats.cls, np.int64)
+        p = np.asarray(threats.p_reach, float)
+        pi = np.asarray(threats.p_impact, float)
+        e10 = np.asarray(threats.eta_p10, float)
+        e50 = np.asarray(threats.eta_p50, float)
+        if cfg.require_confirmed and len(zone) and len(tracks):
+            keep = self._confirmed_or_lost(track, tracks)
+            zone, track, cls, p, pi, e10, e50 = (
+                a[keep] for a in (zone, track, cls, p, pi, e10, e50)
+            )
+        eta_lo = e10 - cfg.eta_widen * np.maximum(e50 - e10, 0.0)
+        # degraded mode: lower thresholds for tracks near dead sensors, add path zones
+        deg_ids, sz, st, sc, se = self._degraded(t, tracks, health)
+        deg = np.isin(track, deg_ids) if deg_ids.size else np.zeros(len(zone), bool)
+        if sz.size:
+            zone = np.concatenate([zone, sz])
+            track = np.concatenate([track, st])
+            cls = np.concatenate([cls, sc])
+            p = np.concatenate([p, np.ones(sz.size)])
+            pi = np.concatenate([pi, np.zeros(sz.size)])
+            eta_lo = np.concatenate([eta_lo, se])
+            deg = np.concatenate([deg, np.ones(sz.size, bool)])
+        self._last_pairs = (zone, track, cls)
+
+        # pair-level support, with hysteresis for zones already in a state
+        cur = self.state[zone]
+        in_alert = cur == ALERT
+        in_any = cur != CLEAR
+        dfac = np.where(deg, cfg.degraded_p_factor, 1.0)
+        keep_r = pc["keep_ratio"][cls]
+        fa = np.where(in_alert, keep_r, 1.0) * dfac
+        fp = np.where(in_any, keep_r, 1.0) * dfac
+        horizon = (
+            zs.shelter_s[zone]
+            + cfg.tick_s
+            + cfg.latency_s
+            + pc["margin_s"][cls]
+            + np.where(deg, cfg.degraded_margin_s, 0.0)
+            + np.where(in_alert, pc["keep_margin_s"][cls], 0.0)
+        )
+        pre_h = cfg.pre_horizon_s + np.where(in_any, pc["keep_margin_s"][cls], 0.0)
+        alert_ok = ((p >= pc["alert_p"][cls] * fa) | (pi >= pc["alert_impact_p"][cls] * fa)) & (
+            (eta_lo <= horizon) | (pc["any_eta"][cls] & (eta_lo <= pre_h))
+        )
+        pre_thr = pc["pre_p"][cls] * fp
+        pre_ok = alert_ok | (((p >= pre_thr) | (pi >= pre_thr)) & (eta_lo <= pre_h))
+
+        # operator cancel: suppress known threats, let new tracks / higher classes through
+        rank = cfg.rank[cls]
+        supp = self.suppress_until[zone] > t
+        if supp.any():
+            new = supp & (
+                ~np.isin(_keys(zone, track), self._supp_keys) | (rank > self.suppress_rank[zone])
+            )
+            self.suppress_until[zone[new & pre_ok]] = -np.inf
+            allowed = self.suppress_until[zone] <= t
+            alert_ok &= allowed
+            pre_ok &= allowed
+
+        # reduce pairs to zones
+        nz = len(zs)
+        za = np.zeros(nz, bool)
+        za[zone[alert_ok]] = True
+        zp = np.zeros(nz, bool)
+        zp[zone[pre_ok]] = True
+        rank_a = np.full(nz, -1, np.int64)
+        np.maximum.at(rank_a, zone[alert_ok], rank[alert_ok])
+        rank_p = np.full(nz, -1, np.int64)
+        np.maximum.at(rank_p, zone[pre_ok], rank[pre_ok])
+        eta_a = np.full(nz, np.inf)
+        np.minimum.at(eta_a, zone[alert_ok], eta_lo[alert_ok])
+        eta_p = np.full(nz, np.inf)
+        np.minimum.at(eta_p, zone[pre_ok], eta_lo[pre_ok])
+
+        # holds
+        code_a = self._inv_rank[np.maximum(rank_a, 0)]
+        code_p = self._inv_rank[np.maximum(rank_p, 0)]
+        self.alert_until[za] = np.maximum(self.alert_until[za], t + pc["hold_s"][code_a[za]])
+        self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
+        manual = self.manual_until > t
+        want_alert = za | (self.alert_until > t) | manual
+        want_pre = zp | (self.pre_until > t)
+        desired = np.where(want_alert, ALERT, np.where(want_pre, PRE, CLEAR)).astype(np.int8)
+
+        # episode class: escalates only; a manual-only alert takes the operator's class
+        old_a, old_p = self.a_rank, self.p_rank
+        was_a = self.state == ALERT
+        was_p = self.state == PRE
+        new_a = np.where(desired == ALERT, np.maximum(np.where(was_a, old_a, -1), rank_a), -1)
+        new_a = np.where((desired == ALERT) & (new_a < 0), cfg.rank[self.manual_cls], new_a)
+        new_p = np.where(desired == PRE, np.maximum(np.where(was_p, old_p, -1), rank_p), -1)
+        new_p = np.where((desired == PRE) & (new_p < 0), cfg.rank[UNKNOWN_CLS], new_p)
+        escalate = ((desired == ALERT) & was_a & (new_a > old_a)) | (
+            (desired == PRE) & was_p & (new_p > old_p)
+        )
+        emit = (desired != self.state) | escalate
+        changes = self._changes(
+            t, emit, desired, new_a, new_p, eta_a, eta_p, zone, track, alert_ok, pre_ok
+        )
+        changed = desired != self.state
+        self.since[changed] = t
+        self.state = desired
+        self.a_rank = new_a
+        self.p_rank = new_p
+        if self._supp_keys.size:
+            live = self.suppress_until[(self._supp_keys // _KEY).astype(np.int64)] > t
+            self._supp_keys = self._supp_keys[live]
+        return changes
+
+    def _changes(
+        self,
+        t: float,
+        emit: np.ndarray,
+        desired: np.ndarray,
+        new_a: np.ndarray,
+        new_p: np.ndarray,
+        eta_a: np.ndarray,
+        eta_p: np.ndarray,
+        zone: np.ndarray,
+        track: np.ndarray,
+        alert_ok: np.ndarray,
+        pre_ok: np.ndarray,
+    ) -> list[AlertChange]:
+        """AlertChange records for the emitted zones, with class, ETA and track labels."""
+        idx = np.flatnonzero(emit)
+        if idx.size == 0:
+            return []
+        dz = desired[zone]
+        sel = emit[zone] & (((dz == ALERT) & alert_ok) | ((dz == PRE) & pre_ok))
+        sz, st = zone[sel], track[sel]
+        order = np.lexsort((st, sz))
+        sz, st = sz[order], st[order]
+        if sz.size:
+            first = np.r_[True, (sz[1:] != sz[:-1]) | (st[1:] != st[:-1])]
+            sz, st = sz[first], st[first]
+        starts = np.searchsorted(sz, idx, "left")
+        ends = np.searchsorted(sz, idx, "right")
+        out: list[AlertChange] = []
+        ids = self.zones.ids
+        for i, a, b in zip(idx.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            s = int(desired[i])
+            if s == CLEAR:
+                out.append(AlertChange(t, ids[i], "clear"))
+                continue
+            r = new_a[i] if s == ALERT else new_p[i]
+            eta = eta_a[i] if s == ALERT else eta_p[i]
+            out.append(
+                AlertChange(
+                    t,
+                    ids[i],
+                    STATE_NAMES[s],
+                    cls=THREAT_CLASSES[self._inv_rank[r]] if r >= 0 else None,
+                    eta_s=float(max(eta, 0.0)) if math.isfinite(eta) else None,
+                    tracks=tuple(track_label(x) for x in st[a:b].tolist()),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _confirmed_or_lost(track: np.ndarray, tracks: TrackState) -> np.ndarray:
+        """Pairs whose track is confirmed, or no longer held by fusion (lost, kept)."""
+        ids = np.asarray(tracks.ids, np.int64)
+        order = np.argsort(ids, kind="stable")
+        sids = ids[order]
+        pos = np.clip(np.searchsorted(sids, track), 0, len(sids) - 1)
+        found = sids[pos] == track
+        conf = np.asarray(tracks.confirmed, bool)[order][pos]
+        return ~found | conf
+
+    # ------------------------------------------------------------------ degraded mode
+    def _dead_groups(self, dead: np.ndarray, health: SensorHealth) -> list:
+        """KD-trees of dead sensors grouped by range (cached while the dead set is unchanged)."""
+        key = np.packbits(dead).tobytes()
+        if self._dead_cache is not None and self._dead_cache[0] == key:
+            return self._dead_cache[1]
+        idx = np.flatnonzero(dead)
+        rng = np.asarray(health.range_m, float)[idx]
+        bucket = np.floor(np.log2(np.maximum(rng, 1.0))).astype(np.int64)
+        groups = []
+        for b in np.unique(bucket):
+            m = bucket == b
+            xy = np.column_stack([np.asarray(health.x)[idx[m]], np.asarray(health.y)[idx[m]]])
+            groups.append((cKDTree(xy), rng[m], float(rng[m].max())))
+        self._dead_cache = (key, groups)
+        return groups
+
+    def _degraded(self, t: float, tracks: TrackState, health: SensorHealth | None):
+        """Track ids in degraded mode, and extra (zone, track, cls, eta) pairs on their paths."""
+        cfg = self.cfg
+        e = np.zeros(0, np.int64)
+        none = (e, e, e, e, np.zeros(0))
+        self.degraded_tracks = e
+        if health is None or len(tracks) == 0 or len(health.alive) == 0:
+            return none
+        dead = ~np.asarray(health.alive, bool)
+        if t - (self._t0 or t) < cfg.degraded_grace_s:
+            # sensors never heard from may simply not have sent their first heartbeat yet
+            dead &= np.isfinite(np.asarray(health.last_seen, float))
+        if not dead.any():
+            return none
+        live = np.asarray(tracks.confirmed, bool) if cfg.require_confirmed else np.ones(len(tracks))
+        live = live.astype(bool)
+        if not live.any():
+            return none
+        x = np.asarray(tracks.x, float)[live]
+        tid = np.asarray(tracks.ids, np.int64)[live]
+        tcls = np.asarray(tracks.cls, np.int64)[live]
+        pos, vel = x[:, :2], x[:, 3:5]
+        speed = np.hypot(vel[:, 0], vel[:, 1])
+        moving = speed > 1.0
+        length = np.where(
+            moving, np.minimum(speed * cfg.degraded_lookahead_s, cfg.degraded_max_path_m), 0.0
+        )
+        n = (np.ceil(length / cfg.degraded_step_m) + 1).astype(np.int64)
+        jj = np.arange(int(n.max()))
+        frac = jj[None, :] / np.maximum(n - 1, 1)[:, None]
+        valid = jj[None, :] < n[:, None]
+        unit = np.where(moving[:, None], vel / np.maximum(speed, 1e-9)[:, None], 0.0)
+        along = frac * length[:, None]
+        px = pos[:, 0:1] + unit[:, 0:1] * along
+        py = pos[:, 1:2] + unit[:, 1:2] * along
+        tau = np.where(moving[:, None], along / np.maximum(speed, 1e-9)[:, None], 0.0)
+        ti = np.broadcast_to(np.arange(len(tid))[:, None], px.shape)[valid]
+        px, py, tau = px[valid], py[valid], tau[valid]
+        pts = cKDTree(np.column_stack([px, py]))
+        covered = np.zeros(px.size, bool)
+        for tree, rng, rmax in self._dead_groups(dead, health):
+            sm = pts.sparse_distance_matrix(tree, rmax, output_type="ndarray")
+            if sm.size:
+                ok = sm["v"] <= rng[sm["j"]]
+                covered[sm["i"][ok]] = True
+        if not covered.any():
+            return none
+        deg_rows = np.unique(ti[covered])
+        self.degraded_tracks = tid[deg_rows]
+        # zones near the covered stretch of each degraded path
+        zs = self.zones
+        cov = np.flatnonzero(covered)
+        ctree = cKDTree(np.column_stack([px[cov], py[cov]]))
+        r = cfg.degraded_radius_m
+        sm = ctree.sparse_distance_matrix(zs.tree, r + zs.max_radius, output_type="ndarray")
+        if sm.size == 0:
+            return (self.degraded_tracks, e, e, e, np.zeros(0))
+        zi = sm["j"].astype(np.int64)
+        ok = sm["v"] <= r + zs.radius[zi]
+        si = cov[sm["i"][ok]]
+        zi = zi[ok]
+        d = sm["v"][ok]
+        row = ti[si]
+        eta = np.maximum(tau[si] - d / np.maximum(speed[row], 1.0), 0.0)
+        key = _keys(zi, row)
+        order = np.lexsort((eta, key))
+        key, zi, row, eta = key[order], zi[order], row[order], eta[order]
+        first = np.r_[True, key[1:] != key[:-1]]
+        zi, row, eta = zi[first], row[first], eta[first]
+        return self.degraded_tracks, zi, tid[row], tcls[row], eta
+
+    # ------------------------------------------------------------------ operators
+    def _resolve(self, action: OperatorAction) -> np.ndarray:
+        """Zone indices named by an action (zones and whole regions); unknown ids raise."""
+        zs = self.zones
+        out = []
+        for z in action.zones:
+            if z not in zs.index:
+                raise RecordError("operator action", None, "zones", f"unknown zone id {z!r}")
+            out.append(zs.index[z])
+        rix = {r: i for i, r in enumerate(zs.region_ids)}
+        for r in action.regions:
+            if r not in rix:
+                raise RecordError("operator action", None, "regions", f"unknown region id {r!r}")
+            out.extend(np.flatnonzero(zs.region == rix[r]).tolist())
+        return np.unique(np.asarray(out, np.int64))
+
+    def operator(self, action: OperatorAction) -> list[AlertChange]:
+        """Apply a manual alert, extend or cancel; log it to the audit log first; return changes."""
+        cfg = self.cfg
+        idx = self._resolve(action)
+        t = float(action.t)
+        ids = self.zones.ids
+        dur = float(action.duration_s if action.duration_s is not None else cfg.manual_alert_s)
+        rec: dict[str, Any] = {
+            "t": t,
+            "action": action.action,
+            "who": action.who,
+            "why": action.why,
+            "zones": list(action.zones),
+            "regions": list(action.regions),
+        }
+        changes: list[AlertChange] = []
+        if action.action == "alert":
+            code = CLS_CODE[action.cls] if action.cls else UNKNOWN_CLS
+            newly = idx[self.state[idx] != ALERT]
+            changes = [
+                AlertChange(t, ids[i], "alert", cls=THREAT_CLASSES[code], tracks=())
+                for i in newly.tolist()
+            ]
+            rec.update(duration_s=dur, until=t + dur, cls=THREAT_CLASSES[code])
+            rec["affected"] = [ids[i] for i in idx.tolist()]
+            rec["changed"] = [c.zone for c in changes]
+            self.audit.append(rec)
+            self.manual_until[idx] = np.maximum(self.manual_until[idx], t + dur)
+            self.manual_cls[idx] = code
+            self.suppress_until[idx] = -np.inf
+            self.a_rank[newly] = cfg.rank[code]
+            self.since[newly] = t
+            self.state[idx] = ALERT
+        elif action.action == "extend":
+            hit = idx[self.state[idx] == ALERT]
+            if hit.size == 0:
+                raise RecordError(
+                    "operator action", None, "zones", "none of the named zones is under alert"
+                )
+            rec.update(duration_s=dur, until=t + dur)
+            rec["affected"] = [ids[i] for i in hit.tolist()]
+            rec["changed"] = []
+            self.audit.append(rec)
+            self.manual_until[hit] = np.maximum(self.manual_until[hit], t + dur)
+            keep_cls = self._inv_rank[np.maximum(self.a_rank[hit], 0)]
+            self.manual_cls[hit] = np.where(self.a_rank[hit] >= 0, keep_cls, UNKNOWN_CLS)
+        else:  # cancel
+            on = idx[self.state[idx] != CLEAR]
+            changes = [AlertChange(t, ids[i], "clear") for i in on.tolist()]
+            until = t + cfg.cancel_suppress_s
+            rec.update(suppress_until=until)
+            rec["affected"] = [ids[i] for i in idx.tolist()]
+            rec["changed"] = [c.zone for c in changes]
+            self.audit.append(rec)
+            lz, lt, lc = self._last_pairs
+            m = np.isin(lz, idx)
+            self._supp_keys = np.union1d(self._supp_keys, _keys(lz[m], lt[m]))
+            prank = np.full(len(self.zones), -1, np.int64)
+            np.maximum.at(prank, lz[m], cfg.rank[lc[m]])
+            self.suppress_rank[idx] = np.maximum.reduce(
+                [prank[idx], self.a_rank[idx], self.p_rank[idx]]
+            )
+            self.suppress_until[idx] = until
+            self.manual_until[idx] = -np.inf
+            self.alert_until[idx] = -np.inf
+            self.pre_until[idx] = -np.inf
+            self.a_rank[idx] = -1
+            self.p_rank[idx] = -1
+            self.since[on] = t
+            self.state[idx] = CLEAR
+        return changes

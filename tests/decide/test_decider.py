@@ -1,0 +1,267 @@
+"""Known-answer tests of the zone state machine: transitions, holds, hysteresis, lead time,
+ballistic, classes and track labels, lost tracks, degraded mode."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from airwarn.decide import Decider
+
+TICK = 5.0
+
+
+def drive(dec, mk, seq):
+    """seq: list of (t, threat rows, track rows, sensors-or-None); return all changes."""
+    out = []
+    for t, rows, trows, sensors in seq:
+        out += dec.step(t, mk.threats(t, rows), mk.tracks(t, trows), mk.health(t, sensors))
+    return out
+
+
+def approach(mk, zone, eta0, *, track=1, cls="drone", p=0.3, t0=None, n=None, after=0):
+    """A threat whose p10 ETA to ``zone`` falls 5 s a tick from eta0 to 0, then ``after`` s of nothing."""
+    t0 = mk.T0 if t0 is None else t0
+    seq = []
+    n = int(eta0 // TICK) + 1 if n is None else n
+    for k in range(n):
+        t = t0 + k * TICK
+        eta = eta0 - k * TICK
+        seq.append(
+            (
+                t,
+                [(zone, track, cls, p, 0.0, eta, eta + 60.0)],
+                [(track, 0, 0, 50, 0, cls, True)],
+                None,
+            )
+        )
+    t_end = t0 + n * TICK
+    for k in range(int(after // TICK)):
+        seq.append((t_end + k * TICK, [], [], None))
+    return seq
+
+
+def states(changes, zone):
+    return [(c.t, c.state) for c in changes if c.zone == zone]
+
+
+def test_clear_pre_alert_alert_clear(zones, policy, mk) -> None:
+    dec = Decider(zones, policy)
+    assert dec.idle()
+    seq = approach(mk, 0, 2000.0, after=400.0)
+    ch = drive(dec, mk, seq)
+    s = states(ch, "A")
+    assert [x[1] for x in s] == ["pre_alert", "alert", "clear"]
+    t_pre, t_alert, t_clear = (x[0] for x in s)
+    # pre-alert as soon as the p10 ETA is within the 1800 s pre-alert horizon
+    assert t_pre == mk.T0 + 200.0  # eta 1800
+    # alert when eta_p10 <= shelter 60 + tick 5 + latency 20 + margin 60 = 145 s
+    assert t_alert == mk.T0 + (2000.0 - 145.0)
+    # support ends when the pairs vanish (after eta 0); drone hold is 300 s
+    last_support = mk.T0 + 2000.0
+    assert t_clear == last_support + 300.0
+    assert dec.idle()
+    pre = next(c for c in ch if c.state == "pre_alert")
+    alert = next(c for c in ch if c.state == "alert")
+    assert pre.cls == alert.cls == "drone" and alert.tracks == ("T000001",)
+    assert alert.eta_s == 145.0
+
+
+def test_alert_starts_at_least_shelter_before_eta(zones, policy, mk) -> None:
+    for zi, shelter in ((0, 60.0), (1, 90.0), (2, 300.0)):
+        for eta0 in (1003.0, 1001.0, 999.5, 997.0):
+            dec = Decider(zones, policy)
+            ch = drive(dec, mk, approach(mk, zi, eta0))
+            t_arr = mk.T0 + eta0
+            first = next(c for c in ch if c.state == "alert")
+            assert first.t <= t_arr - shelter - policy.tick_s - 20.0, (zi, eta0)
+            assert first.eta_s >= shelter
+
+
+def test_ballistic_hold_is_longer_and_alerts_at_first_confirmed_track(zones, policy, mk) -> None:
+    dec = Decider(zones, policy)
+    t = mk.T0
+    rows = [(1, 7, "ballistic", 0.3, 0.2, 280.0, 300.0)]
+    # unconfirmed: nothing
+    assert (
+        dec.step(
+            t,
+            mk.threats(t, rows),
+            mk.tracks(t, [(7, 0, 0, 900, 0, "ballistic", False)]),
+            mk.health(t),
+        )
+        == []
+    )
+    t += TICK
+    ch = dec.step(
+        t, mk.threats(t, rows), mk.tracks(t, [(7, 0, 0, 900, 0, "ballistic", True)]), mk.health(t)
+    )
+    # ETA 280 s is far beyond the 175 s horizon of zone B, but ballistic alerts at once
+    assert [(c.zone, c.state, c.cls) for c in ch] == [("B", "alert", "ballistic")]
+    t_last = t
+    seq = [(t + k * TICK, [], [], None) for k in range(1, 130)]
+    ch = drive(dec, mk, seq)
+    assert states(ch, "B") == [(t_last + 600.0, "clear")]
+
+
+def test_hysteresis_no_flicker(zones, policy, mk) -> None:
+    dec = Decider(zones, policy)
+    seq = []
+    for k in range(200):
+        t = mk.T0 + k * TICK
+        p = 0.06 if k % 2 == 0 else 0.035  # around alert_p 0.05, above keep 0.025
+        seq.append(
+            (t, [(0, 1, "drone", p, 0.0, 100.0, 150.0)], [(1, 0, 0, 50, 0, "drone", True)], None)
+        )
+    ch = drive(dec, mk, seq)
+    assert [c.state for c in ch] == ["alert"]
+    # a clear zone whose p oscillates just below the threshold never alerts
+    dec = Decider(zones, policy)
+    seq = []
+    for k in range(200):
+        t = mk.T0 + k * TICK
+        p = 0.049 if k % 2 == 0 else 0.03
+        seq.append(
+            (t, [(0, 1, "drone", p, 0.0, 100.0, 150.0)], [(1, 0, 0, 50, 0, "drone", True)], None)
+        )
+    ch = drive(dec, mk, seq)
+    assert "alert" not in {c.state for c in ch}
+    # ETA oscillating around the horizon edge (145 s) does not flicker either
+    dec = Decider(zones, policy)
+    seq = []
+    for k in range(200):
+        t = mk.T0 + k * TICK
+        eta = 140.0 if k % 2 == 0 else 190.0  # inside, then within keep_margin_s of the edge
+        seq.append(
+            (t, [(0, 1, "drone", 0.3, 0.0, eta, eta + 50)], [(1, 0, 0, 50, 0, "drone", True)], None)
+        )
+    assert [c.state for c in drive(dec, mk, seq)] == ["alert"]
+
+
+def test_alert_steps_down_to_pre_alert_after_hold(zones, policy, mk) -> None:
+    """A drone that turns away: alert support ends but a pre-alert remains plausible."""
+    dec = Decider(zones, policy)
+    seq = [
+        (
+            mk.T0 + k * TICK,
+            [(0, 1, "drone", 0.3, 0.0, 100.0, 200.0)],
+            [(1, 0, 0, 50, 0, "drone", True)],
+            None,
+        )
+        for k in range(5)
+    ]
+    t_turn = mk.T0 + 5 * TICK
+    seq += [
+        (
+            t_turn + k * TICK,
+            [(0, 1, "drone", 0.3, 0.0, 1000.0, 1200.0)],
+            [(1, 0, 0, 50, 0, "drone", True)],
+            None,
+        )
+        for k in range(100)
+    ]
+    ch = drive(dec, mk, seq)
+    assert states(ch, "A") == [(mk.T0, "alert"), (mk.T0 + 4 * TICK + 300.0, "pre_alert")]
+
+
+def test_most_dangerous_class_escalation_and_track_labels(zones, policy, mk) -> None:
+    dec = Decider(zones, policy)
+    t = mk.T0
+    trs = [
+        (1, 0, 0, 50, 0, "drone", True),
+        (2, 0, 0, 200, 0, "cruise", True),
+        (3, 0, 0, 50, 0, "drone", True),
+    ]
+    rows = [(0, 3, "drone", 0.5, 0.0, 50, 80), (0, 1, "drone", 0.2, 0.0, 90, 100)]
+    ch = dec.step(t, mk.threats(t, rows), mk.tracks(t, trs), mk.health(t))
+    assert ch[0].cls == "drone" and ch[0].tracks == ("T000001", "T000003") and ch[0].eta_s == 50.0
+    t += TICK
+    rows.append((0, 2, "cruise", 0.1, 0.0, 60, 70))
+    ch = dec.step(t, mk.threats(t, rows), mk.tracks(t, trs), mk.health(t))
+    assert [(c.state, c.cls) for c in ch] == [("alert", "cruise")]
+    assert ch[0].tracks == ("T000001", "T000002", "T000003")
+    # the episode class does not de-escalate while the alert lasts
+    t += TICK
+    ch = dec.step(t, mk.threats(t, rows[:2]), mk.tracks(t, trs), mk.health(t))
+    assert ch == []
+
+
+def test_lost_track_still_alerts_and_unconfirmed_does_not(zones, policy, mk) -> None:
+    dec = Decider(zones, policy)
+    t = mk.T0
+    rows = [(0, 5, "drone", 0.4, 0.0, 60.0, 90.0, True), (1, 6, "drone", 0.4, 0.0, 60.0, 90.0)]
+    ch = dec.step(
+        t, mk.threats(t, rows), mk.tracks(t, [(6, 0, 0, 50, 0, "drone", False)]), mk.health(t)
+    )
+    assert [(c.zone, c.state) for c in ch] == [("A", "alert")]
+
+
+def test_degraded_mode_widens_never_silences(zones, policy, mk) -> None:
+    """A drone 12 km short of zone E at 50 m/s (ETA 240 s, beyond E's 145 s horizon)."""
+    trk = [(1, 28_000.0, 0.0, 50.0, 0.0, "drone", True)]
+    rows = [(4, 1, "drone", 0.03, 0.0, 200.0, 240.0), (1, 1, "drone", 0.5, 0.0, 10.0, 20.0)]
+    healthy = [(0.0, 0.0, 5000.0, True), (40_000.0, 0.0, 8000.0, True)]
+    dead = [(0.0, 0.0, 5000.0, True), (40_000.0, 0.0, 8000.0, False)]
+
+    def run(sensors, threat_rows):
+        dec = Decider(zones, policy)
+        out = []
+        for k in range(60):  # past the grace period
+            t = mk.T0 + k * TICK
+            out += dec.step(t, mk.threats(t, threat_rows), mk.tracks(t, trk), mk.health(t, sensors))
+        return dec, {c.zone for c in out if c.state == "alert"}
+
+    dec_ok, a_ok = run(healthy, rows)
+    dec_dead, a_dead = run(dead, rows)
+    assert a_ok == {"B"}  # zone E: p 0.03 < 0.05 and ETA beyond horizon
+    assert a_dead >= a_ok and "E" in a_dead  # widened: lower threshold, longer horizon
+    assert list(dec_dead.degraded_tracks) == [1] and dec_ok.degraded_tracks.size == 0
+    # with no predicted pair at all for E, the dead coverage on the path still alerts it
+    _, a_dead2 = run(dead, rows[1:])
+    assert "E" in a_dead2
+    # a dead sensor away from the path changes nothing
+    _, a_far = run([(0.0, 0.0, 5000.0, True), (0.0, 50_000.0, 8000.0, False)], rows)
+    assert a_far == a_ok
+
+
+def test_never_heard_sensors_are_not_dead_during_grace(zones, policy, mk) -> None:
+    dec = Decider(zones, policy)
+    t = mk.T0
+    h = mk.health(t, [(40_000.0, 0.0, 8000.0, False)])
+    h.last_seen[:] = -np.inf
+    trk = mk.tracks(t, [(1, 28_000.0, 0.0, 50.0, 0.0, "drone", True)])
+    assert dec.step(t, mk.threats(t, []), trk, h) == []
+    assert dec.degraded_tracks.size == 0
+    t2 = t + 200.0
+    h.t = t2
+    ch = dec.step(
+        t2, mk.threats(t2, []), mk.tracks(t2, [(1, 28_000.0, 0.0, 50.0, 0.0, "drone", True)]), h
+    )
+    assert "E" in {c.zone for c in ch if c.state == "alert"}
+
+
+def test_vectorised_many_pairs_deterministic(zones, policy, mk) -> None:
+    rng = np.random.default_rng(5)
+    n = 5000
+    rows = list(
+        zip(
+            rng.integers(0, len(zones), n).tolist(),
+            rng.integers(1, 400, n).tolist(),
+            rng.choice(["drone", "cruise", "ballistic", "unknown"], n).tolist(),
+            rng.uniform(0, 0.2, n).tolist(),
+            rng.uniform(0, 0.05, n).tolist(),
+            rng.uniform(0, 3000, n).tolist(),
+            rng.uniform(3000, 4000, n).tolist(),
+            strict=True,
+        )
+    )
+    trs = [(i, 0.0, 0.0, 50.0, 0.0, "drone", True) for i in range(1, 400)]
+    outs = []
+    for _ in range(2):
+        dec = Decider(zones, policy)
+        t = mk.T0
+        outs.append(
+            [c.to_json() for c in dec.step(t, mk.threats(t, rows), mk.tracks(t, trs), mk.health(t))]
+        )
+    assert outs[0] == outs[1] and len(outs[0]) == len(zones)
+    assert all(o["state"] == "alert" for o in outs[0])
+    assert all(o["tracks"] == sorted(o["tracks"]) for o in outs[0])
