@@ -1,0 +1,691 @@
+"""The live service core: one pipeline on the wall clock, made durable by the event log.
+
+:class:`Service` owns the pipeline (``Pipeline(sensors, zones, policy)`` by default),
+the SQLite :class:`~airwarn.serve.store.EventLog`, the published zone states and the
+event bus. Every accepted report is in the log before its HTTP/MQTT reply; every tick
+that ran and every alert change it published are logged in one transaction. On start
+the log is replayed into a fresh pipeline (deterministic), so a restart — even after
+``kill -9`` — loses no accepted report and neither repeats nor forgets an alert.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from airwarn.contracts import (
+    THREAT_CLASSES,
+    AlertChange,
+    Detection,
+    Heartbeat,
+    RecordError,
+    Sensor,
+    parse_report,
+    track_label,
+)
+from airwarn.decide.policy import Policy
+from airwarn.serve.auth import Principal, TokenStore
+from airwarn.serve.bus import Bus
+from airwarn.serve.store import EventLog
+from airwarn.zones.zoneset import ZoneSet
+
+log = logging.getLogger("airwarn.serve")
+
+PipelineFactory = Callable[[Sequence[Sensor], ZoneSet, Policy], Any]
+
+ACTIVE_STATES = ("pre_alert", "alert")
+MAX_BATCH = 100_000
+
+
+def default_pipeline(sensors: Sequence[Sensor], zones: ZoneSet, policy: Policy):
+    """The same pipeline as ``airwarn replay``."""
+    from airwarn.pipeline import Pipeline
+
+    return Pipeline(sensors, zones, policy)
+
+
+class Clock:
+    """Service time: the wall clock, or a scenario clock running ``rate`` times faster."""
+
+    def __init__(self, t0: float | None = None, rate: float = 1.0):
+        self.rate = float(rate)
+        self._wall0 = time.time()
+        self._t0 = self._wall0 if t0 is None else float(t0)
+
+    def __call__(self) -> float:
+        return self._t0 + (time.time() - self._wall0) * self.rate
+
+    def reset(self, t0: float) -> None:
+        """Make the clock read ``t0`` now."""
+        self._wall0 = time.time()
+        self._t0 = float(t0)
+
+    def wall_seconds(self, dt: float) -> float:
+        """Wall seconds until ``dt`` seconds of service time have passed."""
+        return max(0.0, dt / self.rate)
+
+
+@dataclass
+class ServeConfig:
+    """Everything a service instance needs; tests build it in code."""
+
+    data_dir: Path
+    zones: ZoneSet
+    sensors: list[Sensor]
+    policy: Policy
+    tokens: TokenStore
+    pipeline_factory: PipelineFactory = default_pipeline
+    clock: Clock = field(default_factory=Clock)
+    autotick: bool = True  # background ticker on the service clock
+    base_url: str = "http://127.0.0.1:8000"
+    sender: str = "airwarn@localhost"
+    cap: bool = True
+    mqtt: Any = None  # airwarn.serve.mqtt.MqttConfig or None
+    replay_dir: Path | None = None
+    tracks_every_s: float | None = None
+    webhook_retries: int = 6
+    webhook_backoff_s: float = 1.0
+
+
+@dataclass
+class ZoneView:
+    """The published state of one zone."""
+
+    state: str = "clear"
+    since: float | None = None
+    cls: str | None = None
+    eta_s: float | None = None
+    arrival_t: float | None = None
+    tracks: list[str] = field(default_factory=list)
+    episode: int | None = None  # seq of the alert event that opened the episode
+    last_seq: int | None = None
+    cap_id: str | None = None
+    cap_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult:
+    """Per-record outcome of one batch."""
+
+    accepted: list[dict] = field(default_factory=list)
+    ignored: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        """200 all good, 207 mixed, 403 all refused for auth, 422 all invalid, 400 empty."""
+        if not self.rejected:
+            return 200 if (self.accepted or self.ignored) else 400
+        if self.accepted or self.ignored:
+            return 207
+        if all(r.get("status") == 403 for r in self.rejected):
+            return 403
+        return 422
+
+    def to_json(self) -> dict:
+        return {
+            "status": self.status,
+            "n_accepted": len(self.accepted),
+            "n_ignored": len(self.ignored),
+            "n_rejected": len(self.rejected),
+            "accepted": self.accepted,
+            "ignored": self.ignored,
+            "rejected": self.rejected,
+        }
+
+
+def parse_ndjson(text: str) -> list[tuple[int, Any]]:
+    """NDJSON body -> [(line number, decoded object or RecordError)] (blank lines skipped)."""
+    out: list[tuple[int, Any]] = []
+    for i, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s:
+            continue
+        try:
+            out.append((i, json.loads(s)))
+        except json.JSONDecodeError as exc:
+            out.append((i, RecordError("batch", i, None, f"not valid JSON ({exc.msg})")))
+    return out
+
+
+class Service:
+    """One deployment's live pipeline, its durable log and its published state."""
+
+    def __init__(self, config: ServeConfig):
+        self.config = config
+        self.zones = config.zones
+        self.policy = config.policy
+        self.tick_s = float(config.policy.tick_s)
+        self.tracks_every_s = float(config.tracks_every_s or config.policy.track_every_s)
+        self.clock = config.clock
+        self.data_dir = Path(config.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = EventLog(self.data_dir / "airwarn.db")
+        self.bus = Bus()
+        self.lock = threading.RLock()
+        self.pipe = config.pipeline_factory(config.sensors, config.zones, config.policy)
+        self.zone_views: dict[str, ZoneView] = {}
+        self.last_tick: float = -math.inf
+        self.last_tracks = None
+        self.last_tracks_t = -math.inf
+        self._pending = 0  # reports admitted since the last tick
+        self._published: set[tuple[float, str, str]] = set()
+        self.stats: dict[str, Any] = {
+            "reports_accepted": 0,
+            "reports_rejected": 0,
+            "ticks": 0,
+            "alert_changes": 0,
+            "recovered_events": 0,
+            "recovery_mismatches": 0,
+            "tick_seconds_last": 0.0,
+            "tick_seconds_max": 0.0,
+        }
+        self.cap = None
+        if config.cap:
+            from airwarn.serve.capfeed import CapStore
+
+            self.cap = CapStore(self.log, self.zones, config.base_url, config.sender)
+        self._last_change_wall = time.time()
+        from airwarn.serve.webhooks import Webhooks
+
+        self.webhooks = Webhooks(self.log, config.webhook_retries, config.webhook_backoff_s)
+        self.listeners: list[Callable[[list[dict]], None]] = []
+        self.recover()
+
+    # ------------------------------------------------------------------ recovery
+    def recover(self) -> None:
+        """Replay the event log into the fresh pipeline; rebuild the published zone states."""
+        ing = self.pipe.ingestor
+        n = 0
+        derived: list[tuple[float, str, str]] = []
+        logged: list[tuple[float, str, str]] = []
+        for ev in self.log.events():
+            n += 1
+            if ev.kind == "report":
+                rec = parse_report(ev.body, "event log", ev.seq)
+                if ing.check(ev.body, ev.seq, "event log") is not None:
+                    ing.admit(rec)
+                self._pending += 1
+                self.stats["reports_accepted"] += 1
+            elif ev.kind == "tick":
+                out = self.pipe.tick(float(ev.t))
+                self.last_tick = float(ev.t)
+                self.last_tracks = out.tracks
+                self._pending = 0
+                derived += [(round(c.t, 3), c.zone, c.state) for c in out.changes]
+                self.stats["ticks"] += 1
+            elif ev.kind == "operator":
+                self._apply_operator(ev.body, replaying=True)
+            elif ev.kind == "alert":
+                c = AlertChange.parse(ev.body["change"], "event log", ev.seq)
+                self._apply_change(c, ev.seq, ev.body.get("cap_id"))
+                key = (round(c.t, 3), c.zone, c.state)
+                logged.append(key)
+                self._published.add(key)
+                self.stats["alert_changes"] += 1
+                self._last_change_wall = ev.wall
+        if n:
+            mism = len(set(logged) ^ set(derived))
+            self.stats["recovered_events"] = n
+            self.stats["recovery_mismatches"] = mism
+            if mism:
+                log.warning("recovery: %d alert changes differ between log and re-derivation", mism)
+            if self.cap is not None:
+                self.cap.repair(self.log)
+            log.info("recovered %d events; last tick %s", n, self.last_tick)
+
+    # ------------------------------------------------------------------ ingest
+    def ingest(
+        self, items: Iterable[tuple[int, Any]], principal: Principal, src: str = "batch"
+    ) -> IngestResult:
+        """Validate, authorise, de-duplicate and durably log a batch of decoded records."""
+        res = IngestResult()
+        ing = self.pipe.ingestor
+        good: list[tuple[int, Detection | Heartbeat]] = []
+        for idx, obj in items:
+            if isinstance(obj, RecordError):
+                res.rejected.append(self._rej(obj, 422))
+                continue
+            try:
+                rec = parse_report(obj, src, idx)
+            except RecordError as err:
+                res.rejected.append(self._rej(err, 422))
+                continue
+            if not principal.may_report(rec.sensor):
+                err = RecordError(
+                    src,
+                    idx,
+                    "sensor",
+                    f"token {principal.name!r} may not report for {rec.sensor!r}",
+                )
+                res.rejected.append(self._rej(err, 403))
+                continue
+            good.append((idx, rec))
+        self.stats["reports_rejected"] += len(res.rejected)
+        if not good:
+            return res
+        with self.lock:
+            admitted: list[tuple[int, Detection | Heartbeat]] = []
+            for idx, rec in good:
+                ing.stats.lines += 1
+                late0 = ing.stats.too_late
+                if ing.admit(rec) is None:
+                    why = "too_late" if ing.stats.too_late > late0 else "duplicate"
+                    res.ignored.append({"line": idx, "id": getattr(rec, "id", None), "reason": why})
+                else:
+                    admitted.append((idx, rec))
+            if admitted:
+                self.log.append(("report", r.t, r.to_json()) for _, r in admitted)
+                self._pending += len(admitted)
+                self.stats["reports_accepted"] += len(admitted)
+        for idx, rec in admitted:
+            res.accepted.append({"line": idx, "id": getattr(rec, "id", None)})
+        return res
+
+    @staticmethod
+    def _rej(err: RecordError, status: int) -> dict:
+        return {
+            "line": err.line,
+            "field": err.field,
+            "error": str(err),
+            "status": status,
+        }
+
+    # ------------------------------------------------------------------ ticking
+    def tick(self, t: float, *, force: bool = False) -> list[dict]:
+        """Run one decision tick at ``t`` (skipped while idle with nothing new); return events."""
+        with self.lock:
+            if t <= self.last_tick:
+                return []
+            if not force and self._pending == 0 and self._idle():
+                return []
+            c0 = time.perf_counter()
+            out = self.pipe.tick(t)
+            dt = time.perf_counter() - c0
+            self.last_tick = t
+            self.last_tracks = out.tracks
+            self._pending = 0
+            self.stats["ticks"] += 1
+            self.stats["tick_seconds_last"] = dt
+            self.stats["tick_seconds_max"] = max(self.stats["tick_seconds_max"], dt)
+            events = self._publish_changes(t, list(out.changes), tick=True)
+            self._snapshot_tracks(t)
+        self._broadcast(events, t)
+        return events
+
+    def _idle(self) -> bool:
+        tr = self.last_tracks
+        if tr is None:
+            return not self.zone_views or all(v.state == "clear" for v in self.zone_views.values())
+        try:
+            return bool(self.pipe.idle(tr))
+        except Exception:  # a pipeline without idle(): always tick
+            return False
+
+    def _publish_changes(self, t: float, changes: list[AlertChange], *, tick: bool) -> list[dict]:
+        """Log (with the tick) and apply alert changes; return the events to broadcast."""
+        fresh = []
+        for c in changes:
+            key = (round(c.t, 3), c.zone, c.state)
+            if key in self._published:  # already published before a restart
+                continue
+            fresh.append(c)
+        rows: list[tuple[str, float | None, dict]] = []
+        if tick:
+            rows.append(("tick", t, {"n_changes": len(fresh)}))
+        caps: list[str | None] = []
+        for c in fresh:
+            caps.append(self.cap.identifier(c) if self.cap is not None else None)
+        for c, cid in zip(fresh, caps, strict=True):
+            rows.append(("alert", c.t, {"change": c.to_json(), "cap_id": cid}))
+        if not rows:
+            return []
+        seqs = self.log.append(rows)
+        if fresh:
+            self._last_change_wall = time.time()
+        events = []
+        for c, seq, cid in zip(fresh, seqs[1:] if tick else seqs, caps, strict=True):
+            prev = self.zone_views.get(c.zone)
+            prev_caps = list(prev.cap_ids) if prev is not None else []
+            prev_state = prev.state if prev is not None else "clear"
+            self._apply_change(c, seq, cid)
+            self._published.add((round(c.t, 3), c.zone, c.state))
+            self.stats["alert_changes"] += 1
+            msg_type = None
+            if self.cap is not None and c.zone in self.zones.index:
+                msg_type = self.cap.publish(c, seq, cid, prev_state, prev_caps)
+            events.append(self.alert_event(c, seq, cid, msg_type))
+        return events
+
+    def alert_event(
+        self, c: AlertChange, seq: int, cap_id: str | None, msg_type: str | None = None
+    ) -> dict:
+        """The public JSON of one published alert change (SSE, WebSocket, webhooks)."""
+        zi = self.zones.index.get(c.zone)
+        ev = {"id": seq, "type": "alert", **c.to_json()}
+        if zi is not None:
+            ev["name"] = self.zones.names[zi]
+            ev["region"] = self.zones.region_ids[int(self.zones.region[zi])]
+            ev["shelter_s"] = float(self.zones.shelter_s[zi])
+        if c.eta_s is not None:
+            ev["arrival_t"] = round(c.t + float(c.eta_s), 3)
+        if cap_id:
+            ev["cap"] = cap_id
+            ev["cap_url"] = f"{self.config.base_url}/cap/{cap_id}.xml"
+        if msg_type:
+            ev["msg_type"] = msg_type
+        return ev
+
+    def _apply_change(self, c: AlertChange, seq: int, cap_id: str | None) -> None:
+        v = self.zone_views.get(c.zone)
+        if v is None:
+            v = self.zone_views[c.zone] = ZoneView()
+        if c.state == "clear":
+            self.zone_views[c.zone] = ZoneView(state="clear", since=c.t, last_seq=seq)
+            return
+        if v.state == "clear":
+            v.episode = seq
+            v.since = c.t
+            v.cap_ids = []
+        elif v.state != c.state:
+            v.since = c.t
+        v.state = c.state
+        v.cls = c.cls
+        v.eta_s = c.eta_s
+        v.arrival_t = None if c.eta_s is None else c.t + float(c.eta_s)
+        v.tracks = list(c.tracks or [])
+        v.last_seq = seq
+        if cap_id:
+            v.cap_id = cap_id
+            v.cap_ids.append(cap_id)
+
+    def last_change_wall(self) -> float:
+        """Wall time of the newest published alert change (for Last-Modified)."""
+        return self._last_change_wall
+
+    def webhooks_register(self, url: str, secret: str) -> None:
+        """Add (or re-key) a webhook receiving every alert change."""
+        self.webhooks.register(url, secret)
+
+    def webhooks_status(self) -> dict:
+        """Registered webhook URLs and delivery counters."""
+        return self.webhooks.status()
+
+    def _broadcast(self, events: list[dict], t: float) -> None:
+        if events:
+            self.webhooks.enqueue([e for e in events if e.get("type") == "alert"])
+            for fn in list(self.listeners):
+                try:
+                    fn(events)
+                except Exception:  # a listener must never break the tick
+                    log.exception("listener failed")
+        tick_ev = {"type": "tick", "t": t, "n_changes": len(events)}
+        if self.last_tracks is not None:
+            tick_ev["n_tracks"] = len(self.last_tracks)
+        self.bus.publish([*events, tick_ev])
+
+    # ------------------------------------------------------------------ operators
+    def operator(self, body: dict, principal: Principal) -> dict:
+        """Apply a manual alert / extend / cancel; log it (who, when, why); return the record."""
+        action = validate_operator(body, self.zones)
+        t = self.clock()
+        entry = {**action, "who": principal.name, "role": principal.role, "t": t}
+        make_operator_action(entry)  # the decide stage's own validation, before logging
+        with self.lock:
+            seq = self.log.append([("operator", t, entry)])[0]
+            changes = self._apply_operator(entry, replaying=False)
+            events = []
+            if changes:
+                events = self._publish_changes(t, changes, tick=False)
+        op_ev = {"id": seq, "type": "operator", **entry}
+        self._broadcast([op_ev, *events], t)
+        return {"seq": seq, **entry, "changes": [e for e in events if e["type"] == "alert"]}
+
+    def _apply_operator(self, entry: dict, *, replaying: bool) -> list[AlertChange]:
+        """Hand an operator action to the decide stage; return any immediate changes."""
+        dec = getattr(self.pipe, "decider", None)
+        if dec is None or not hasattr(dec, "operator"):
+            return []
+        action = make_operator_action(entry)
+        out = dec.operator(action)
+        if replaying or not out:
+            return []
+        return [c for c in out if isinstance(c, AlertChange)]
+
+    def audit(self, limit: int = 1000) -> list[dict]:
+        """Operator actions from the log, newest last."""
+        rows = list(self.log.events(kinds=["operator"]))[-limit:]
+        return [{"seq": e.seq, **e.body} for e in rows]
+
+    # ------------------------------------------------------------------ views
+    def zone_states(self, *, active_only: bool = True) -> list[dict]:
+        """Published zone states (only pre_alert/alert zones unless ``active_only`` is False)."""
+        out = []
+        zs = self.zones
+        if active_only:
+            items = [(z, v) for z, v in self.zone_views.items() if v.state in ACTIVE_STATES]
+        else:
+            items = [(z, self.zone_views.get(z, ZoneView())) for z in zs.ids]
+        for zid, v in items:
+            zi = zs.index.get(zid)
+            d = {
+                "zone": zid,
+                "state": v.state,
+                "since": v.since,
+                "cls": v.cls,
+                "eta_s": v.eta_s,
+                "arrival_t": v.arrival_t,
+                "tracks": v.tracks,
+                "cap": v.cap_id,
+                "episode": v.episode,
+                "updated_seq": v.last_seq,
+            }
+            if zi is not None:
+                d["name"] = zs.names[zi]
+                d["region"] = zs.region_ids[int(zs.region[zi])]
+                d["shelter_s"] = float(zs.shelter_s[zi])
+                d["population"] = int(zs.population[zi])
+            out.append(d)
+        return out
+
+    def states_at(self, t: float) -> dict[str, dict]:
+        """Zone states as published at time ``t`` (from the log), for the time scrubber."""
+        st: dict[str, dict] = {}
+        for ev in self.log.events(kinds=["alert"]):
+            if ev.t is not None and ev.t > t:
+                break
+            c = ev.body["change"]
+            if c["state"] == "clear":
+                st.pop(c["zone"], None)
+            else:
+                st[c["zone"]] = c
+        return st
+
+    def time_range(self) -> tuple[float | None, float | None]:
+        """First and last event times in the log."""
+        rows = self.log.execute("SELECT MIN(t), MAX(t) FROM events WHERE t IS NOT NULL")
+        return rows[0] if rows else (None, None)
+
+    def tracks_json(self, t: float | None = None) -> dict:
+        """Live tracks (or the snapshot at/before ``t``) as GeoJSON with predicted corridors."""
+        if t is not None:
+            rows = self.log.execute(
+                "SELECT body FROM tracks WHERE t <= ? ORDER BY t DESC LIMIT 1", (float(t),)
+            )
+            return json.loads(rows[0][0]) if rows else _fc([])
+        with self.lock:
+            tr = self.last_tracks
+        if tr is None:
+            return _fc([])
+        return tracks_geojson(tr, self.zones.frame)
+
+    def _snapshot_tracks(self, t: float) -> None:
+        if self.last_tracks is None or t < self.last_tracks_t + self.tracks_every_s:
+            return
+        self.last_tracks_t = t
+        fc = tracks_geojson(self.last_tracks, self.zones.frame)
+        self.log.execute(
+            "INSERT OR REPLACE INTO tracks(t, body) VALUES (?, ?)",
+            (t, json.dumps(fc, separators=(",", ":"))),
+        )
+
+    def status(self) -> dict:
+        """Service health and counters."""
+        ing = self.pipe.ingestor
+        return {
+            "now": self.clock(),
+            "last_tick": self.last_tick if math.isfinite(self.last_tick) else None,
+            "tick_s": self.tick_s,
+            "zones": len(self.zones),
+            "active_zones": sum(v.state in ACTIVE_STATES for v in self.zone_views.values()),
+            "subscribers": len(self.bus),
+            "subscribers_peak": self.bus.peak,
+            "ingest": ing.stats.to_json(),
+            "log_seq": self.log.last_seq(),
+            **self.stats,
+        }
+
+    def close(self) -> None:
+        self.log.close()
+
+
+def _fc(features: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def tracks_geojson(tracks, frame, horizon_s: float = 900.0, steps: int = 10) -> dict:
+    """Tracks as Point features plus a predicted-corridor Polygon per moving track.
+
+    The corridor is a display aid (straight-line extrapolation widening with a ±10°
+    heading spread and the track's own position error), vectorised over tracks.
+    """
+    n = len(tracks)
+    if n == 0:
+        return _fc([])
+    x = np.asarray(tracks.x, float)
+    P = np.asarray(tracks.P, float)
+    lat, lon = frame.to_geo(x[:, 0], x[:, 1])
+    ve, vn = frame.vel_to_geo(x[:, 0], x[:, 1], x[:, 3], x[:, 4])
+    sig = np.sqrt(np.maximum(0.5 * (P[:, 0, 0] + P[:, 1, 1]), 0.0))
+    speed = np.hypot(x[:, 3], x[:, 4])
+    moving = speed > 5.0
+    # horizon: up to 15 min or 300 km, whichever is first
+    hz = np.minimum(horizon_s, 300_000.0 / np.maximum(speed, 1.0))
+    k = np.linspace(0.0, 1.0, steps)
+    dt = hz[:, None] * k[None, :]  # (n, K)
+    ux = x[:, 3] / np.maximum(speed, 1e-9)
+    uy = x[:, 4] / np.maximum(speed, 1e-9)
+    cx = x[:, 0, None] + x[:, 3, None] * dt
+    cy = x[:, 1, None] + x[:, 4, None] * dt
+    half = sig[:, None] + np.tan(np.radians(10.0)) * speed[:, None] * dt + 500.0
+    lx, ly = cx - uy[:, None] * half, cy + ux[:, None] * half
+    rx, ry = cx + uy[:, None] * half, cy - ux[:, None] * half
+    px = np.concatenate([lx, rx[:, ::-1], lx[:, :1]], axis=1)
+    py = np.concatenate([ly, ry[:, ::-1], ly[:, :1]], axis=1)
+    plat, plon = frame.to_geo(px.ravel(), py.ravel())
+    plat = plat.reshape(px.shape)
+    plon = plon.reshape(px.shape)
+    feats: list[dict] = []
+    for i in range(n):
+        label = track_label(int(tracks.ids[i]))
+        props = {
+            "track": label,
+            "cls": THREAT_CLASSES[int(tracks.cls[i])],
+            "confirmed": bool(tracks.confirmed[i]),
+            "speed": round(float(speed[i]), 1),
+            "alt_m": round(float(x[i, 2]), 1),
+            "vel_e": round(float(ve[i]), 2),
+            "vel_n": round(float(vn[i]), 2),
+            "sigma_m": round(float(sig[i]), 1),
+            "t": float(tracks.t),
+        }
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {**props, "kind": "track"},
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)],
+                },
+            }
+        )
+        if moving[i]:
+            ring = [
+                [round(float(a), 5), round(float(b), 5)]
+                for a, b in zip(plon[i], plat[i], strict=True)
+            ]
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": {**props, "kind": "corridor", "horizon_s": float(hz[i])},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            )
+    return _fc(feats)
+
+
+OPERATOR_ACTIONS = ("alert", "extend", "cancel")
+
+
+def validate_operator(body: Any, zones: ZoneSet) -> dict:
+    """Check an operator request (action, zones/regions, why, duration_s, cls); raise RecordError."""
+    src = "operator action"
+    if not isinstance(body, dict):
+        raise RecordError(src, None, None, "must be a JSON object")
+    known = {"action", "zones", "regions", "why", "reason", "duration_s", "cls"}
+    extra = sorted(set(body) - known)
+    if extra:
+        raise RecordError(src, None, extra[0], f"unknown field; known: {sorted(known)}")
+    act = body.get("action")
+    if act not in OPERATOR_ACTIONS:
+        raise RecordError(src, None, "action", f"must be one of {list(OPERATOR_ACTIONS)}")
+    zl = body.get("zones") or []
+    rl = body.get("regions") or []
+    if not isinstance(zl, list) or not all(isinstance(z, str) for z in zl):
+        raise RecordError(src, None, "zones", "must be a list of zone ids")
+    if not isinstance(rl, list) or not all(isinstance(r, str) for r in rl):
+        raise RecordError(src, None, "regions", "must be a list of region names")
+    if not zl and not rl:
+        raise RecordError(src, None, "zones", "give at least one zone or region")
+    bad = [z for z in zl if z not in zones.index]
+    if bad:
+        raise RecordError(src, None, "zones", f"unknown zone ids {bad[:5]}")
+    badr = [r for r in rl if r not in zones.region_ids]
+    if badr:
+        raise RecordError(src, None, "regions", f"unknown regions {badr[:5]}")
+    why = body.get("why", body.get("reason"))
+    if not isinstance(why, str) or not why.strip():
+        raise RecordError(src, None, "why", "is required (why the action is taken)")
+    out: dict[str, Any] = {"action": act, "zones": zl, "regions": rl, "why": why.strip()}
+    dur = body.get("duration_s")
+    if dur is not None:
+        if isinstance(dur, bool) or not isinstance(dur, int | float) or not 0 < dur <= 86400:
+            raise RecordError(src, None, "duration_s", "must be a number in (0, 86400]")
+        out["duration_s"] = float(dur)
+    elif act == "extend":
+        raise RecordError(src, None, "duration_s", "is required for extend")
+    cls = body.get("cls")
+    if cls is not None:
+        if cls not in THREAT_CLASSES:
+            raise RecordError(src, None, "cls", f"must be one of {list(THREAT_CLASSES)}")
+        out["cls"] = cls
+    return out
+
+
+def make_operator_action(entry: dict):
+    """The decide stage's OperatorAction for a logged entry (the dict itself if there is none)."""
+    try:
+        from airwarn.decide.operator import OperatorAction
+    except ImportError:
+        return entry
+    keys = ("action", "who", "why", "t", "zones", "regions", "duration_s", "cls")
+    return OperatorAction.parse({k: entry[k] for k in keys if entry.get(k) is not None})

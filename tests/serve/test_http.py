@@ -1,0 +1,188 @@
+"""HTTP ingest, JSON API, durability in-process, operator auth, compat endpoints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from airwarn.serve import Service, create_app
+
+from .conftest import ADMIN_TOKEN, ANY_SENSOR_TOKEN, OPERATOR_TOKEN, SENSOR_TOKEN, T0, report
+
+
+def ndjson(rows) -> str:
+    return "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n"
+
+
+def auth(tok: str) -> dict:
+    return {"Authorization": f"Bearer {tok}", "Content-Type": "application/x-ndjson"}
+
+
+def bearer(tok: str) -> dict:
+    return {"Authorization": f"Bearer {tok}"}
+
+
+@pytest.fixture
+def client(make_config):
+    app = create_app(make_config())
+    with TestClient(app) as c:
+        yield c
+
+
+def test_mixed_batch_keeps_good_records_and_names_bad_ones(client):
+    body = ndjson(
+        [
+            report(1, T0 + 1),
+            {"t": T0 + 2, "sensor": "R1", "lat": 95.0, "lon": 30.4, "sigma_m": 100, "id": "r2"},
+            "{not json",
+            report(3, T0 + 3),
+            {"t": T0 + 4, "sensor": "R1", "lat": 50.4, "lon": 30.4, "id": "r4"},
+        ]
+    )
+    r = client.post("/api/v1/reports", content=body, headers=auth(SENSOR_TOKEN))
+    assert r.status_code == 207
+    d = r.json()
+    assert [a["id"] for a in d["accepted"]] == ["r1", "r3"]
+    rej = {x["line"]: x for x in d["rejected"]}
+    assert set(rej) == {2, 3, 5}
+    assert rej[2]["field"] == "lat" and "line 2" in rej[2]["error"]
+    assert rej[3]["field"] is None and "not valid JSON" in rej[3]["error"]
+    assert rej[5]["field"] == "sigma_m"
+    # a retry of the same batch is idempotent: duplicates are ignored, not re-logged
+    r2 = client.post(
+        "/api/v1/reports", content=ndjson([report(1, T0 + 1)]), headers=auth(SENSOR_TOKEN)
+    )
+    assert r2.status_code == 200 and r2.json()["ignored"][0]["reason"] == "duplicate"
+    svc = client.app.state.service
+    assert svc.log.count("report") == 2
+
+
+def test_all_bad_is_422_and_auth_is_enforced(client):
+    bad = ndjson([{"t": "x", "sensor": "R1"}])
+    assert (
+        client.post("/api/v1/reports", content=bad, headers=auth(SENSOR_TOKEN)).status_code == 422
+    )
+    good = ndjson([report(1, T0 + 1)])
+    r = client.post(
+        "/api/v1/reports", content=good, headers={"Content-Type": "application/x-ndjson"}
+    )
+    assert r.status_code == 401
+    r = client.post("/api/v1/reports", content=good, headers=auth("wrong-token-xxxxxx"))
+    assert r.status_code == 401
+    # a token for R1 may not speak for A1
+    r = client.post(
+        "/api/v1/reports", content=ndjson([report(2, T0, sensor="A1")]), headers=auth(SENSOR_TOKEN)
+    )
+    assert r.status_code == 403 and r.json()["rejected"][0]["field"] == "sensor"
+    # operators are not sensors
+    r = client.post("/api/v1/reports", content=good, headers=auth(OPERATOR_TOKEN))
+    assert r.status_code == 403
+    assert client.app.state.service.log.count("report") == 0
+
+
+def test_tick_alerts_zone_and_api_reports_it(client):
+    svc = client.app.state.service
+    r = client.post(
+        "/api/v1/reports",
+        content=ndjson([report(1, T0 + 1, 50.45, 30.45)]),
+        headers=auth(SENSOR_TOKEN),
+    )
+    assert r.status_code == 200
+    evs = svc.tick(T0 + 5)
+    assert [(e["zone"], e["state"]) for e in evs] == [("Z0", "alert")]
+    d = client.get("/api/v1/alerts").json()
+    assert [(z["zone"], z["state"], z["name"]) for z in d["zones"]] == [("Z0", "alert", "Zone 0")]
+    allz = client.get("/api/v1/zones").json()["zones"]
+    assert len(allz) == 4 and sum(z["state"] == "alert" for z in allz) == 1
+    ev = client.get("/api/v1/events").json()["events"]
+    assert ev[0]["kind"] == "alert" and ev[0]["change"]["zone"] == "Z0"
+    tr = client.get("/api/v1/tracks").json()
+    kinds = sorted(f["properties"]["kind"] for f in tr["features"])
+    assert kinds == ["corridor", "track"]
+    gj = client.get("/api/v1/zones.geojson").json()
+    assert len(gj["features"]) == 4
+    # clears after the fake's hold
+    evs = svc.tick(T0 + 100)
+    assert [(e["zone"], e["state"]) for e in evs] == [("Z0", "clear")]
+    assert client.get("/api/v1/alerts").json()["zones"] == []
+    h = client.get("/api/v1/history", params={"t": T0 + 50}).json()
+    assert [z["zone"] for z in h["zones"]] == ["Z0"]
+
+
+def test_restart_replays_log_without_repeating_alerts(make_config, tmp_path):
+    cfg = make_config()
+    svc = Service(cfg)
+    from airwarn.serve.auth import Principal
+
+    who = Principal("t", "sensor", None)
+    svc.ingest([(1, report(1, T0 + 1))], who)
+    assert [e["state"] for e in svc.tick(T0 + 5)] == ["alert"]
+    svc.ingest([(1, report(2, T0 + 6, 50.60, 30.60))], who)  # Z3, not yet ticked
+    svc.close()
+    # a fresh service on the same data dir: same published state, pending report kept
+    svc2 = Service(make_config())
+    assert svc2.stats["recovery_mismatches"] == 0
+    assert [z["zone"] for z in svc2.zone_states()] == ["Z0"]
+    assert svc2.pipe.ingestor.stats.reports == 2
+    assert svc2.pipe.ticks == [T0 + 5]
+    evs = svc2.tick(T0 + 10)
+    assert [(e["zone"], e["state"]) for e in evs] == [("Z3", "alert")]  # Z0 not repeated
+    assert svc2.log.count("alert") == 2
+    svc2.close()
+
+
+def test_operator_actions_need_operator_role_and_are_audited(client):
+    svc = client.app.state.service
+    body = {
+        "action": "alert",
+        "zones": ["Z1"],
+        "why": "radar outage, visual sighting",
+        "duration_s": 600,
+    }
+    assert client.post("/api/v1/operator/actions", json=body).status_code == 401
+    r = client.post("/api/v1/operator/actions", json=body, headers=bearer(ANY_SENSOR_TOKEN))
+    assert r.status_code == 403
+    assert svc.log.count("operator") == 0 and svc.zone_states() == []
+    r = client.post(
+        "/api/v1/operator/actions", json={**body, "zones": ["nope"]}, headers=bearer(OPERATOR_TOKEN)
+    )
+    assert r.status_code == 422 and "zones" in r.json()["detail"]
+    r = client.post("/api/v1/operator/actions", json=body, headers=bearer(OPERATOR_TOKEN))
+    assert r.status_code == 200, r.text
+    assert r.json()["who"] == "duty-officer"
+    svc.tick(svc.clock() + 5, force=True)
+    assert [z["zone"] for z in svc.zone_states()] == ["Z1"]
+    cancel = {"action": "cancel", "regions": ["Kyiv City"], "why": "false alarm confirmed"}
+    assert (
+        client.post(
+            "/api/v1/operator/actions", json=cancel, headers=bearer(ADMIN_TOKEN)
+        ).status_code
+        == 200
+    )
+    svc.tick(svc.clock() + 10, force=True)
+    assert svc.zone_states() == []
+    audit = client.get("/api/v1/operator/audit", headers=bearer(OPERATOR_TOKEN)).json()["actions"]
+    assert [(a["action"], a["who"]) for a in audit] == [
+        ("alert", "duty-officer"),
+        ("cancel", "admin"),
+    ]
+    assert client.get("/api/v1/operator/audit", headers=bearer(SENSOR_TOKEN)).status_code == 403
+
+
+def test_compat_endpoints(client):
+    svc = client.app.state.service
+    client.post("/api/v1/reports", content=ndjson([report(1, T0 + 1)]), headers=auth(SENSOR_TOKEN))
+    svc.tick(T0 + 5)
+    iot = client.get("/v1/iot/active_air_raid_alerts.json").json()
+    assert iot[31] == "P" and iot[14] == "N"  # half of "Kyiv City" is alerted
+    assert client.get("/v2/iot/active_air_raid_alerts/31.json").json() == "P"
+    hfc = client.get("/WarningMessages/alert/alerts.json").json()
+    assert (
+        hfc["cat"] == "6"
+        and hfc["data"] == ["Zone 0"]
+        and set(hfc) == {"id", "cat", "title", "data", "desc"}
+    )
+    svc.tick(T0 + 100)
+    assert client.get("/Alerts.json").content == b""
