@@ -1,0 +1,448 @@
+"""The predict stage: per (zone, track) probability and time of arrival.
+
+``Predictor.update(tracks)`` turns the confirmed tracks (and ghosts of tracks that
+fusion deleted) into sparse :class:`~airwarn.contracts.ZoneThreats` rows:
+
+* air-breathing threats (drone, jet drone, cruise, unknown) — K route samples per
+  track (:mod:`airwarn.predict.routes`) are propagated over the class horizon; a zone
+  is reached by a sample when a sample point falls in a grid cell listing it
+  (:mod:`airwarn.predict.raster`, i.e. within ``reach_m`` of its polygon); a strike
+  is a sample reaching its target zone;
+* ballistic threats — impact-point samples (:mod:`airwarn.predict.ballistic`); only
+  the impact counts (reach = impact within ``reach_m``, impact = inside the polygon).
+
+``p_reach`` = share of samples reaching the zone within the horizon, ``p_impact`` =
+share striking inside it; ``eta_p10`` / ``eta_p50`` are quantiles of the first
+arrival time among the samples that reach the zone (conditional on reaching).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from airwarn.contracts import CLS_CODE, THREAT_CLASSES, TrackState, ZoneThreats
+from airwarn.decide.policy import Policy
+from airwarn.predict.ballistic import sample_impacts
+from airwarn.predict.config import PredictConfig
+from airwarn.predict.raster import ZoneRaster
+from airwarn.predict.routes import (
+    NoiseTable,
+    RouteState,
+    TargetSet,
+    advance,
+    forecast,
+    initial_state,
+)
+from airwarn.zones.zoneset import ZoneSet
+
+ROUTE_MODELS: tuple[str, ...] = ("drone", "jet_drone", "cruise", "unknown")
+"""Motion models of air-breathing threats, by model code 0..3."""
+BALLISTIC = len(ROUTE_MODELS)
+"""Model code of ballistic threats."""
+NOT_PREDICTED = -1
+"""Model code of tracks that never trigger alerts (aircraft)."""
+NOISE_ROWS = 64
+"""Rows of the common-random-number table (tracks share rows by id modulo this)."""
+
+
+@dataclass
+class _Hits:
+    """(track slot, sample, zone, eta tick) rows; ``strike`` marks impacts inside the zone."""
+
+    slot: np.ndarray
+    k: np.ndarray
+    zone: np.ndarray
+    tick: np.ndarray
+    strike: np.ndarray
+
+
+@dataclass
+class _RouteGhosts:
+    """Lost air-breathing tracks of one motion model, as route-sample clouds."""
+
+    ids: np.ndarray
+    cls: np.ndarray
+    t_lost: np.ndarray
+    t_cloud: np.ndarray
+    state: RouteState
+
+    def keep(self, m: np.ndarray) -> None:
+        """Keep only ghosts where ``m`` is true."""
+        self.ids, self.cls = self.ids[m], self.cls[m]
+        self.t_lost, self.t_cloud = self.t_lost[m], self.t_cloud[m]
+        self.state = self.state.take(np.flatnonzero(m))
+
+
+@dataclass
+class _BallisticGhosts:
+    """Lost ballistic tracks: their last state, re-evaluated with the closed form."""
+
+    ids: np.ndarray
+    cls: np.ndarray
+    t_lost: np.ndarray
+    x: np.ndarray
+    P: np.ndarray
+    t_end: np.ndarray
+
+    def keep(self, m: np.ndarray) -> None:
+        """Keep only ghosts where ``m`` is true."""
+        for f in ("ids", "cls", "t_lost", "x", "P", "t_end"):
+            setattr(self, f, getattr(self, f)[m])
+
+
+def _empty_route_ghosts(k: int) -> _RouteGhosts:
+    z = np.zeros((0, k))
+    st = RouteState(z, z, z, z, z, np.zeros((0, k), np.int64), z, np.zeros((0, k), bool))
+    return _RouteGhosts(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), st)
+
+
+class Predictor:
+    """Where and when each threat can arrive, for every confirmed track and lost-track ghost."""
+
+    def __init__(self, zones: ZoneSet, policy: Policy):
+        self.cfg = PredictConfig.from_policy(policy.predict if policy is not None else {})
+        self.zones = zones
+        self.raster = ZoneRaster(zones, self.cfg.reach_m, self.cfg.grid_m)
+        pop = zones.population.astype(float)
+        tz = np.flatnonzero(pop > 0)
+        self.targets = TargetSet(zones.cx[tz], zones.cy[tz], pop[tz], tz)
+        k = self.cfg.samples
+        self.dt = {m: self.cfg.step_m / self.cfg.routes[m].speed_nominal for m in ROUTE_MODELS}
+        self.n_steps = {
+            m: max(1, math.ceil(self.cfg.routes[m].horizon_s / self.dt[m])) for m in ROUTE_MODELS
+        }
+        self.noise = NoiseTable.make(NOISE_ROWS, k, max(self.n_steps.values()), self.cfg.seed)
+        g = np.random.default_rng(self.cfg.seed + 7)
+        self.ball_noise = g.standard_normal((NOISE_ROWS, k, 9))
+        self.rng = np.random.default_rng(self.cfg.seed + 11)
+        self.ghosts = {m: _empty_route_ghosts(k) for m in ROUTE_MODELS}
+        self.bghosts = _BallisticGhosts(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0),
+            np.zeros((0, 6)),
+            np.zeros((0, 6, 6)),
+            np.zeros(0),
+        )
+        self._prev: TrackState | None = None
+        self._prev_model = np.zeros(0, np.int64)
+        self._conf_ids = np.zeros(0, np.int64)  # sorted ids ever confirmed
+        self._conf_t0 = np.zeros(0)  # time each was first seen confirmed
+
+    # ------------------------------------------------------------------ public
+    def idle(self) -> bool:
+        """True when no lost-track ghost is still propagated."""
+        return self.n_ghosts == 0
+
+    @property
+    def n_ghosts(self) -> int:
+        """Number of lost-track ghosts held."""
+        return sum(len(g.ids) for g in self.ghosts.values()) + len(self.bghosts.ids)
+
+    def update(self, tracks: TrackState) -> ZoneThreats:
+        """Sparse (zone, track) arrival probabilities and ETAs at ``tracks.t``."""
+        t = float(tracks.t)
+        model = self.models(tracks)
+        live = np.asarray(tracks.confirmed, bool) & (model != NOT_PREDICTED)
+        self._bookkeep(tracks, live, model, t)
+
+        slots_id: list[np.ndarray] = []
+        slots_cls: list[np.ndarray] = []
+        slots_lost: list[np.ndarray] = []
+        slots_w: list[np.ndarray] = []
+        hits: list[_Hits] = []
+        n_slot = 0
+        for code, name in enumerate(ROUTE_MODELS):
+            idx = np.flatnonzero(live & (model == code))
+            gh = self.ghosts[name]
+            if idx.size == 0 and len(gh.ids) == 0:
+                continue
+            rm = self.cfg.routes[name]
+            s_live = initial_state(
+                tracks.x[idx],
+                tracks.P[idx],
+                self._rows(tracks.ids[idx]),
+                rm,
+                self.noise,
+                self.targets,
+            )
+            state = RouteState.concat([s_live, gh.state])
+            ids = np.concatenate([tracks.ids[idx], gh.ids])
+            lag = np.concatenate([np.zeros(idx.size), t - gh.t_cloud])
+            fc = forecast(
+                state,
+                self._rows(ids),
+                rm,
+                self.dt[name],
+                self.n_steps[name],
+                self.noise,
+                self.zones.cx,
+                self.zones.cy,
+            )
+            hits.append(self._route_hits(fc, lag, rm.horizon_s, n_slot))
+            slots_id.append(ids)
+            slots_cls.append(np.concatenate([tracks.cls[idx], gh.cls]))
+            slots_lost.append(np.r_[np.zeros(idx.size, bool), np.ones(len(gh.ids), bool)])
+            slots_w.append(np.r_[np.ones(idx.size), self._survival(t - gh.t_lost)])
+            n_slot += len(ids)
+
+        idx = np.flatnonzero(live & (model == BALLISTIC))
+        bg = self.bghosts
+        if idx.size or len(bg.ids):
+            x = np.concatenate([tracks.x[idx], bg.x])
+            P = np.concatenate([tracks.P[idx], bg.P])
+            ids = np.concatenate([tracks.ids[idx], bg.ids])
+            lag = np.concatenate([np.zeros(idx.size), t - bg.t_lost])
+            hits.append(self._ballistic_hits(x, P, ids, lag, n_slot))
+            slots_id.append(ids)
+            slots_cls.append(np.concatenate([tracks.cls[idx], bg.cls]))
+            slots_lost.append(np.r_[np.zeros(idx.size, bool), np.ones(len(bg.ids), bool)])
+            slots_w.append(np.ones(len(ids)))
+            n_slot += len(ids)
+
+        if n_slot == 0:
+            return ZoneThreats.empty(t)
+        return self._reduce(
+            t,
+            hits,
+            np.concatenate(slots_id).astype(np.int64),
+            np.concatenate(slots_cls).astype(np.int64),
+            np.concatenate(slots_lost),
+            np.concatenate(slots_w),
+        )
+
+    def models(self, tracks: TrackState) -> np.ndarray:
+        """Motion model code per track (0..3 route models, 4 ballistic, -1 not predicted)."""
+        cls = np.asarray(tracks.cls, np.int64)
+        x = tracks.x
+        out = np.full(len(cls), ROUTE_MODELS.index("unknown"), np.int64)
+        for name in ("drone", "jet_drone", "cruise"):
+            out[cls == CLS_CODE[name]] = ROUTE_MODELS.index(name)
+        out[cls == CLS_CODE["ballistic"]] = BALLISTIC
+        out[cls == CLS_CODE["aircraft"]] = NOT_PREDICTED
+        unk = cls == CLS_CODE["unknown"]
+        if unk.any():
+            sp = np.hypot(x[:, 3], x[:, 4])
+            z = np.nan_to_num(x[:, 2], nan=0.0)
+            vz = np.nan_to_num(x[:, 5], nan=0.0)
+            fast = np.nan_to_num(sp, nan=0.0)
+            out[unk & (fast >= 75.0)] = ROUTE_MODELS.index("jet_drone")
+            out[unk & (fast >= 120.0)] = ROUTE_MODELS.index("cruise")
+            bal = (z >= self.cfg.ballistic_min_alt_m) | (np.abs(vz) >= self.cfg.ballistic_min_vz)
+            out[unk & bal] = BALLISTIC
+        return out
+
+    # ------------------------------------------------------------------ ghosts
+    def _bookkeep(self, tracks: TrackState, live: np.ndarray, model: np.ndarray, t: float) -> None:
+        """Create ghosts of deleted tracks, drop re-found and expired ones, remember this state."""
+        ids = np.asarray(tracks.ids, np.int64)
+        # tracks confirmed for the first time
+        cid = ids[live]
+        new = ~np.isin(cid, self._conf_ids)
+        if new.any():
+            allid = np.concatenate([self._conf_ids, cid[new]])
+            allt = np.concatenate([self._conf_t0, np.full(int(new.sum()), t)])
+            o = np.argsort(allid, kind="stable")
+            self._conf_ids, self._conf_t0 = allid[o], allt[o]
+        prev = self._prev
+        if prev is not None and len(prev):
+            gone = ~np.isin(prev.ids, ids)
+            if gone.any():
+                self._add_ghosts(prev, self._prev_model, np.flatnonzero(gone), t)
+        # a ghost whose track is back, or that a newly confirmed track has taken over, ends
+        born = self._conf_t0[np.searchsorted(self._conf_ids, cid)] if cid.size else np.zeros(0)
+        px, py = tracks.x[live, 0], tracks.x[live, 1]
+        for name, gh in self.ghosts.items():
+            if len(gh.ids) == 0:
+                continue
+            rm = self.cfg.routes[name]
+            n_adv = np.floor((t - gh.t_cloud) / self.dt[name] + 1e-9).astype(np.int64)
+            advance(gh.state, rm, self.dt[name], n_adv, self.rng, self.zones.cx, self.zones.cy)
+            gh.t_cloud = gh.t_cloud + n_adv * self.dt[name]
+            keep = ~np.isin(gh.ids, ids) & (t - gh.t_lost <= rm.ghost_max_s)
+            keep &= gh.state.alive.any(axis=1)
+            keep &= ~self._taken_over(gh, px, py, born)
+            gh.keep(keep)
+        bg = self.bghosts
+        if len(bg.ids):
+            bg.keep(~np.isin(bg.ids, ids) & (t <= bg.t_end))
+        self._prev = TrackState(
+            t=t,
+            ids=ids[live],
+            x=tracks.x[live],
+            P=tracks.P[live],
+            cls=np.asarray(tracks.cls)[live],
+            cls_prob=np.asarray(tracks.cls_prob)[live],
+            confirmed=np.ones(int(live.sum()), bool),
+            last_update=np.asarray(tracks.last_update)[live],
+            n_updates=np.asarray(tracks.n_updates)[live],
+        )
+        self._prev_model = model[live]
+
+    def _taken_over(
+        self, gh: _RouteGhosts, px: np.ndarray, py: np.ndarray, born: np.ndarray
+    ) -> np.ndarray:
+        """Ghosts that a track first confirmed after the loss now sits inside."""
+        if px.size == 0:
+            return np.zeros(len(gh.ids), bool)
+        al = gh.state.alive
+        w = al / np.maximum(al.sum(1, keepdims=True), 1)
+        mx = (np.nan_to_num(gh.state.x) * w).sum(1)
+        my = (np.nan_to_num(gh.state.y) * w).sum(1)
+        vx = (np.nan_to_num(gh.state.x - mx[:, None]) ** 2 * w).sum(1)
+        vy = (np.nan_to_num(gh.state.y - my[:, None]) ** 2 * w).sum(1)
+        gate = self.cfg.ghost_gate_m + 2.0 * np.sqrt(vx + vy)
+        d = np.hypot(mx[:, None] - px[None, :], my[:, None] - py[None, :])
+        later = born[None, :] >= gh.t_lost[:, None] - 120.0
+        return ((d <= gate[:, None]) & later).any(axis=1)
+
+    def _add_ghosts(self, prev: TrackState, pmodel: np.ndarray, gone: np.ndarray, t: float) -> None:
+        """Start ghosts from the last confirmed estimates of deleted tracks."""
+        for code, name in enumerate(ROUTE_MODELS):
+            sel = gone[pmodel[gone] == code]
+            if sel.size == 0:
+                continue
+            rm = self.cfg.routes[name]
+            ids = prev.ids[sel]
+            st = initial_state(
+                prev.x[sel], prev.P[sel], self._rows(ids), rm, self.noise, self.targets
+            )
+            n_adv = np.full(sel.size, int(np.floor((t - prev.t) / self.dt[name] + 1e-9)))
+            advance(st, rm, self.dt[name], n_adv, self.rng, self.zones.cx, self.zones.cy)
+            gh = self.ghosts[name]
+            gh.ids = np.r_[gh.ids, ids]
+            gh.cls = np.r_[gh.cls, prev.cls[sel]]
+            gh.t_lost = np.r_[gh.t_lost, np.full(sel.size, prev.t)]
+            gh.t_cloud = np.r_[gh.t_cloud, prev.t + n_adv * self.dt[name]]
+            gh.state = RouteState.concat([gh.state, st])
+        sel = gone[pmodel[gone] == BALLISTIC]
+        if sel.size:
+            bm = self.cfg.ballistic
+            e = self.ball_noise[self._rows(prev.ids[sel])]
+            _, _, ti = sample_impacts(prev.x[sel], prev.P[sel], e, bm)
+            bg = self.bghosts
+            bg.ids = np.r_[bg.ids, prev.ids[sel]]
+            bg.cls = np.r_[bg.cls, prev.cls[sel]]
+            bg.t_lost = np.r_[bg.t_lost, np.full(sel.size, prev.t)]
+            bg.x = np.concatenate([bg.x, prev.x[sel]])
+            bg.P = np.concatenate([bg.P, prev.P[sel]])
+            bg.t_end = np.r_[bg.t_end, prev.t + np.nanmax(ti, axis=1) + bm.ghost_margin_s]
+
+    def _survival(self, age: np.ndarray) -> np.ndarray:
+        """Weight of a ghost of this age (1 unless ``ghost_half_life_s`` is set)."""
+        hl = self.cfg.ghost_half_life_s
+        return np.ones_like(age) if hl <= 0 else 0.5 ** (np.maximum(age, 0.0) / hl)
+
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(ids, np.int64) % NOISE_ROWS
+
+    # ------------------------------------------------------------------ hits
+    def _route_hits(self, fc, lag: np.ndarray, horizon: float, slot0: int) -> _Hits:
+        """Zones each route sample passes within reach of, with the first-arrival tick."""
+        n, k, s1 = fc.x.shape
+        cells = self.raster.cells(fc.x, fc.y)
+        same = cells[..., 1:] == cells[..., :-1]
+        cells[..., 1:][same] = -1  # a sample staying in one cell adds nothing new
+        flat = np.flatnonzero(cells >= 0)
+        pt, zone = self.raster.expand(cells.ravel()[flat])
+        p = flat[pt]
+        ti = p // (k * s1)
+        ki = (p // s1) % k
+        si = p % s1
+        eta = si * fc.dt - lag[ti]
+        ok = eta <= horizon
+        st = fc.strike_step >= 0
+        sn, sk = np.nonzero(st)
+        seta = fc.strike_step[st] * fc.dt - lag[sn]
+        sok = seta <= horizon
+        slot = np.r_[ti[ok], sn[sok]] + slot0
+        return _Hits(
+            slot=slot,
+            k=np.r_[ki[ok], sk[sok]],
+            zone=np.r_[zone[ok], fc.strike_zone[st][sok]],
+            tick=np.rint(np.maximum(np.r_[eta[ok], seta[sok]], 0.0)).astype(np.int64),
+            strike=np.r_[np.zeros(int(ok.sum()), bool), np.ones(int(sok.sum()), bool)],
+        )
+
+    def _ballistic_hits(
+        self, x: np.ndarray, P: np.ndarray, ids: np.ndarray, lag: np.ndarray, slot0: int
+    ) -> _Hits:
+        """Zones within reach of each impact sample (reach) and containing it (strike)."""
+        bm = self.cfg.ballistic
+        e = self.ball_noise[self._rows(ids)]
+        ix, iy, ti = sample_impacts(x, P, e, bm)
+        eta = ti - lag[:, None]
+        ok = np.isfinite(eta) & (eta >= 0) & (eta <= bm.horizon_s)
+        n_i, k_i = np.nonzero(ok)
+        px, py, pe = ix[ok], iy[ok], eta[ok]
+        pt, zone = self.raster.expand(self.raster.cells(px, py))
+        inside = self.zones.containing(px, py) if px.size else np.zeros(0, np.int64)
+        si = np.flatnonzero(inside >= 0)
+        return _Hits(
+            slot=np.r_[n_i[pt], n_i[si]] + slot0,
+            k=np.r_[k_i[pt], k_i[si]],
+            zone=np.r_[zone, inside[si]],
+            tick=np.rint(np.r_[pe[pt], pe[si]]).astype(np.int64),
+            strike=np.r_[np.zeros(pt.size, bool), np.ones(si.size, bool)],
+        )
+
+    # ------------------------------------------------------------------ reduce
+    def _reduce(
+        self,
+        t: float,
+        hits: list[_Hits],
+        ids: np.ndarray,
+        cls: np.ndarray,
+        lost: np.ndarray,
+        weight: np.ndarray,
+    ) -> ZoneThreats:
+        """Per (track, zone): share of samples arriving, striking, and arrival quantiles."""
+        slot = np.concatenate([h.slot for h in hits])
+        if slot.size == 0:
+            return ZoneThreats.empty(t)
+        k = np.concatenate([h.k for h in hits])
+        zone = np.concatenate([h.zone for h in hits])
+        tick = np.concatenate([h.tick for h in hits])
+        strike = np.concatenate([h.strike for h in hits])
+        nz = len(self.zones)
+        K = self.cfg.samples
+        T = int(tick.max()) + 1
+        pair = slot * nz + zone
+        key = np.sort((pair * K + k) * T + tick)
+        pk = key // T
+        first = np.r_[True, pk[1:] != pk[:-1]]
+        key2 = np.sort((pk[first] // K) * T + key[first] % T)
+        pr = key2 // T
+        tk = key2 % T
+        starts = np.flatnonzero(np.r_[True, pr[1:] != pr[:-1]])
+        cnt = np.diff(np.r_[starts, pr.size])
+        upair = pr[starts]
+        q10 = starts + np.maximum(np.ceil(0.1 * cnt).astype(np.int64) - 1, 0)
+        q50 = starts + np.maximum(np.ceil(0.5 * cnt).astype(np.int64) - 1, 0)
+        uslot = upair // nz
+        w = weight[uslot]
+        p_reach = cnt / K * w
+        spair, scnt = np.unique(pair[strike], return_counts=True)
+        p_imp = np.zeros(upair.size)
+        j = np.searchsorted(upair, spair)
+        p_imp[j] = scnt / K
+        p_imp = np.minimum(p_imp * w, p_reach)
+        keep = p_reach >= self.cfg.p_min
+        us = uslot[keep]
+        return ZoneThreats(
+            t=t,
+            zone=(upair[keep] % nz).astype(np.int64),
+            track=ids[us],
+            cls=cls[us],
+            p_reach=np.clip(p_reach[keep], 0.0, 1.0),
+            p_impact=np.clip(p_imp[keep], 0.0, 1.0),
+            eta_p10=tk[q10[keep]].astype(float),
+            eta_p50=tk[q50[keep]].astype(float),
+            lost=lost[us],
+        )
+
+
+__all__ = ["Predictor", "ROUTE_MODELS", "THREAT_CLASSES"]

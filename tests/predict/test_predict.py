@@ -1,0 +1,241 @@
+"""Known-answer tests for the predict stage."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from airwarn.contracts import TrackState
+from airwarn.decide.policy import Policy
+from airwarn.predict import PredictConfig, Predictor
+from airwarn.predict.ballistic import G0, impact_point
+
+from .conftest import make_tracks, make_zones
+
+SPEED = 47.0  # m/s, a Shahed-type drone
+
+
+def rows(zt, zones, track=None):
+    """{zone id: (p_reach, p_impact, eta_p10, eta_p50, lost)} for one track (or all)."""
+    out = {}
+    for i in range(len(zt)):
+        if track is None or zt.track[i] == track:
+            out[zones.ids[zt.zone[i]]] = (
+                zt.p_reach[i],
+                zt.p_impact[i],
+                zt.eta_p10[i],
+                zt.eta_p50[i],
+                bool(zt.lost[i]),
+            )
+    return out
+
+
+@pytest.fixture
+def line_zones():
+    """Zones 15 km ahead (east), 15 km behind (west) and 40 km to the north."""
+    return make_zones([("ahead", 15000, 0), ("behind", -15000, 0), ("north", 0, 40000)])
+
+
+def test_straight_drone_reaches_zone_ahead_in_time(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    zt = pred.update(make_tracks(1000.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"]))
+    r = rows(zt, line_zones)
+    assert "ahead" in r
+    p_reach, p_imp, p10, p50, lost = r["ahead"]
+    assert p_reach >= 0.75  # doglegs (2/h) turn ~12% of routes away within 4 min
+    assert not lost
+    # first within reach_m of the square (half side 2 km) at 15 - 2 - 2 = 11 km
+    expect = (15000 - 2000 - pred.cfg.reach_m) / SPEED
+    assert abs(p50 - expect) <= 40.0
+    assert p10 <= p50
+    assert "behind" not in r or r["behind"][0] < 0.05
+
+
+def test_eta_scales_with_distance(policy):
+    zones = make_zones([("z20", 20000, 0), ("z40", 40000, 0)], half=1000.0)
+    pred = Predictor(zones, policy)
+    zt = pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"]))
+    r = rows(zt, zones)
+    reach = pred.cfg.reach_m
+    for zid, d in (("z20", 20000), ("z40", 40000)):
+        assert abs(r[zid][3] - (d - 1000 - reach) / SPEED) <= 60.0
+    assert r["z20"][0] >= r["z40"][0]  # uncertainty grows with time
+
+
+def test_tentative_and_aircraft_tracks_trigger_nothing(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    tr = make_tracks(
+        0.0,
+        [[0, 0, 300, SPEED, 0, 0], [0, 0, 8000, 200, 0, 0]],
+        ["drone", "aircraft"],
+        confirmed=[False, True],
+    )
+    assert len(pred.update(tr)) == 0
+    assert pred.idle()
+
+
+def test_ballistic_impact_point_closed_form():
+    cfg = PredictConfig.from_policy({"ballistic": {"curvature": False, "ground_alt_m": 0.0}})
+    x = np.array([[1000.0, -2000.0, 30000.0, 800.0, -600.0, -500.0]])
+    ix, iy, t = impact_point(x, cfg.ballistic)
+    t_hand = (-500.0 + math.sqrt(500.0**2 + 2 * G0 * 30000.0)) / G0
+    assert t[0] == pytest.approx(t_hand, rel=1e-9)
+    assert ix[0] == pytest.approx(1000.0 + 800.0 * t_hand)
+    assert iy[0] == pytest.approx(-2000.0 - 600.0 * t_hand)
+
+
+def test_ballistic_alerts_only_the_impact_zone(policy):
+    # falls from 30 km at -500 m/s vertical, 1000 m/s east: impact ~ 42.6 s, ~42.6 km east
+    pol = Policy.load()
+    pol.predict = {"ballistic": {"curvature": False, "ground_alt_m": 0.0}}
+    t_imp = (-500.0 + math.sqrt(500.0**2 + 2 * G0 * 30000.0)) / G0
+    x_imp = 1000.0 * t_imp
+    zones = make_zones(
+        [("impact", x_imp, 0), ("under_path", x_imp / 2, 0), ("aside", x_imp, 15000)],
+        half=4000.0,
+    )
+    pred = Predictor(zones, pol)
+    tr = make_tracks(
+        0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], sigma_pos=50, sigma_vel=3
+    )
+    r = rows(pred.update(tr), zones)
+    assert r["impact"][1] >= 0.9  # p_impact
+    assert abs(r["impact"][3] - t_imp) <= 3.0
+    assert "under_path" not in r  # overflight at altitude alerts nobody
+    assert "aside" not in r
+
+
+def test_ballistic_open_ground_alerts_nobody(policy):
+    zones = make_zones([("city", 0, -50000)], half=3000.0)
+    pred = Predictor(zones, policy)
+    tr = make_tracks(0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], sigma_pos=50)
+    assert len(pred.update(tr)) == 0
+
+
+def test_ballistic_ellipse_shrinks_with_tracking(policy):
+    zones = make_zones([(f"z{i}", 40000 + 6000 * i, 0) for i in range(-4, 5)], half=3000.0)
+    pred = Predictor(zones, policy)
+    spread = []
+    for sv in (60.0, 5.0):
+        tr = make_tracks(0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], sigma_vel=sv)
+        zt = pred.update(tr)
+        spread.append(int((zt.p_impact > 0).sum()))
+    assert spread[0] > spread[1] >= 1
+
+
+def test_ghost_of_deleted_track_keeps_growing(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    tid = 7
+    zt = pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[tid]))
+    assert pred.idle() and not zt.lost.any()
+    spreads = []
+    for t in (60.0, 300.0, 900.0):
+        zt = pred.update(TrackState.empty(t))
+        assert not pred.idle()
+        assert len(zt) and zt.lost.all() and (zt.track == tid).all()
+        g = pred.ghosts["drone"]
+        al = g.state.alive[0]
+        spreads.append(float(np.hypot(g.state.x[0, al].std(), g.state.y[0, al].std())))
+        mean_x = float(g.state.x[0, al].mean())
+        assert mean_x > 0.5 * SPEED * t  # the ghost keeps flying on
+    assert spreads[0] < spreads[1] < spreads[2]
+    pred.update(TrackState.empty(pred.cfg.routes["drone"].ghost_max_s + 10.0))
+    assert pred.idle()
+
+
+def test_ghost_ends_when_track_returns(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    tr = make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[3])
+    pred.update(tr)
+    pred.update(TrackState.empty(30.0))
+    assert not pred.idle()
+    tr2 = make_tracks(60.0, [[60 * SPEED, 0, 300, SPEED, 0, 0]], ["drone"], ids=[3])
+    zt = pred.update(tr2)
+    assert pred.idle() and not zt.lost.any()
+
+
+def test_ghost_taken_over_by_new_track(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[3]))
+    pred.update(TrackState.empty(30.0))
+    assert not pred.idle()
+    tr = make_tracks(60.0, [[60 * SPEED, 300, 300, SPEED, 0, 0]], ["drone"], ids=[9])
+    pred.update(tr)
+    assert pred.idle()
+
+
+def test_ballistic_ghost_lasts_until_impact(policy):
+    zones = make_zones([("impact", 42000, 0)], half=4000.0)
+    pred = Predictor(zones, policy)
+    pred.update(make_tracks(0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], ids=[5]))
+    zt = pred.update(TrackState.empty(20.0))
+    assert len(zt) == 1 and zt.lost[0] and zt.eta_p50[0] < 30.0
+    pred.update(TrackState.empty(120.0))
+    assert pred.idle()
+
+
+def test_probabilities_valid_and_output_sparse(policy):
+    rng = np.random.default_rng(3)
+    centres = [
+        (f"g{i}_{j}", 6000.0 * i, 6000.0 * j) for i in range(-20, 21) for j in range(-20, 21)
+    ]
+    zones = make_zones(centres, half=3000.0)
+    n = 25
+    ang = rng.uniform(0, 2 * np.pi, n)
+    st = np.column_stack(
+        [
+            rng.uniform(-60000, 60000, (n, 2)),
+            np.full(n, 300.0),
+            SPEED * np.cos(ang),
+            SPEED * np.sin(ang),
+            np.zeros(n),
+        ]
+    )
+    st = np.vstack([st, [[0, 0, 30000, 1000.0, 0, -500.0]]])
+    cls = ["drone"] * 12 + ["cruise"] * 13 + ["ballistic"]
+    st[12:25, 3:5] *= 230.0 / SPEED
+    pred = Predictor(zones, policy)
+    zt = pred.update(make_tracks(0.0, st, cls))
+    assert 0 < len(zt) < 0.5 * len(zones) * (n + 1)
+    for a in (zt.p_reach, zt.p_impact):
+        assert np.all((a >= 0) & (a <= 1))
+    assert np.all(zt.p_impact <= zt.p_reach + 1e-12)
+    assert np.all(zt.p_reach >= pred.cfg.p_min)
+    assert np.all((zt.eta_p10 >= 0) & (zt.eta_p10 <= zt.eta_p50))
+    assert len(np.unique(zt.track * len(zones) + zt.zone)) == len(zt)  # one row per pair
+
+
+def test_unknown_velocity_spreads_in_all_directions(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    tr = make_tracks(0.0, [[0, 0, 300, np.nan, np.nan, np.nan]], ["drone"])
+    r = rows(pred.update(tr), line_zones)
+    assert "ahead" in r and "behind" in r
+
+
+def test_same_input_same_output(line_zones, policy):
+    tr = make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"])
+    a = Predictor(line_zones, policy).update(tr)
+    b = Predictor(line_zones, policy).update(tr)
+    assert np.array_equal(a.p_reach, b.p_reach) and np.array_equal(a.eta_p10, b.eta_p10)
+
+
+def test_bad_policy_key_is_named():
+    with pytest.raises(ValueError, match="samplez"):
+        PredictConfig.from_policy({"samplez": 3})
+    with pytest.raises(ValueError, match="horizon_s"):
+        PredictConfig.from_policy({"drone": {"horizon_s": "long"}})
+
+
+def test_policy_file_matches_code_defaults():
+    from airwarn.predict import config
+
+    sec = Policy.load().predict
+    for k, v in config.DEFAULTS.items():
+        assert sec.get(k, v) == v, k
+    for name, d in config.DEFAULT_ROUTES.items():
+        for k, v in sec.get(name, {}).items():
+            assert d[k] == v, f"{name}.{k}"
+    for k, v in sec.get("ballistic", {}).items():
+        assert config.DEFAULT_BALLISTIC[k] == v, f"ballistic.{k}"
