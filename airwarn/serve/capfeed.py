@@ -1,32 +1,22 @@
-"""CAP 1.2 messages for published alert changes, kept in the event log's ``cap`` table, and
-their Atom feed.
+"""CAP 1.2 messages of published alert changes, kept in the event log's ``cap`` table,
+and their Atom feed.
 
-One message per change: the first change of an episode (clear -> pre_alert/alert) is an
-``Alert``; later changes of the same episode are ``Update`` messages and the all-clear is a
-``Cancel``, each ``references`` every earlier message of the episode. The XML itself comes
-from :func:`airwarn.publish.cap.build_cap` when the publish stage provides it, else from
-the builder here (same profile: headline < 140 characters, description, web, expires,
-one polygon per zone part).
+One message per change, built by :func:`airwarn.publish.cap.build_cap`: the first change
+of an episode (clear -> pre_alert/alert) is an ``Alert``; later changes of the episode
+are ``Update`` messages and the all-clear is a ``Cancel``, each ``references`` the
+episode's earlier messages (at most ``MAX_REFERENCES``: the first and the newest).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from airwarn.contracts import AlertChange
+from airwarn.publish.cap import MAX_REFERENCES, build_cap, cap_identifier, cap_time
 from airwarn.serve.store import EventLog
 from airwarn.zones.zoneset import ZoneSet
 
-CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-_ID_BAD = re.compile(r"[^A-Za-z0-9_.:\-]")
-
-
-def cap_time(t: float) -> str:
-    """CAP dateTime (seconds, explicit +00:00 offset)."""
-    return datetime.fromtimestamp(int(t), UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def msg_type_for(prev_state: str, state: str) -> str:
@@ -34,112 +24,6 @@ def msg_type_for(prev_state: str, state: str) -> str:
     if state == "clear":
         return "Cancel"
     return "Alert" if prev_state == "clear" else "Update"
-
-
-def _polygons(geom) -> list[str]:
-    """CAP polygon strings ("lat,lon ..." closed rings) for a (Multi)Polygon in lon/lat."""
-    parts = list(getattr(geom, "geoms", [geom]))
-    out = []
-    for p in parts:
-        ring = list(p.exterior.coords)
-        if ring[0] != ring[-1]:
-            ring.append(ring[0])
-        out.append(" ".join(f"{lat:.5f},{lon:.5f}" for lon, lat, *_ in ring))
-    return out
-
-
-def local_build_cap(
-    change: AlertChange,
-    *,
-    identifier: str,
-    sender: str,
-    msg_type: str,
-    references: list[tuple[str, str, str]],
-    zone_name: str,
-    region: str,
-    shelter_s: float,
-    geometry,
-    web: str,
-    expires: float,
-) -> str:
-    """A CAP 1.2 alert message for one zone change (fallback builder)."""
-    st = change.state
-    cls = change.cls or "unknown"
-    what = {
-        "drone": "attack drone",
-        "jet_drone": "jet drone",
-        "cruise": "cruise missile",
-        "ballistic": "ballistic missile",
-        "aircraft": "aircraft",
-    }.get(cls, "air threat")
-    if st == "alert":
-        event, urgency, severity, certainty, resp = (
-            "Air raid alert",
-            "Immediate",
-            "Extreme",
-            "Likely",
-            "Shelter",
-        )
-        eta = (
-            ""
-            if change.eta_s is None
-            else f" Expected in about {max(0, round(change.eta_s / 60))} min."
-        )
-        headline = f"Air raid alert: {zone_name} - go to shelter now"
-        desc = f"A {what} may reach {zone_name} ({region}).{eta} Time to shelter here: {round(shelter_s / 60)} min."
-        instr = "Go to the nearest shelter now. Stay away from windows. Wait for the all-clear."
-    elif st == "pre_alert":
-        event, urgency, severity, certainty, resp = (
-            "Air raid pre-alert",
-            "Expected",
-            "Severe",
-            "Possible",
-            "Prepare",
-        )
-        headline = f"Air raid pre-alert: {zone_name} - be ready to shelter"
-        desc = (
-            f"A {what} is heading towards the area of {zone_name} ({region}); an alert may follow."
-        )
-        instr = "Be ready to go to shelter. Keep following official alerts."
-    else:
-        event, urgency, severity, certainty, resp = (
-            "Air raid all-clear",
-            "Past",
-            "Minor",
-            "Observed",
-            "AllClear",
-        )
-        headline = f"All clear: {zone_name}"
-        desc = f"The air threat to {zone_name} ({region}) has passed."
-        instr = "You may leave the shelter. Follow official guidance."
-    headline = headline[:139]
-    refs = " ".join(f"{s},{i},{t}" for s, i, t in references)
-    polys = "".join(f"<polygon>{p}</polygon>" for p in _polygons(geometry))
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<alert xmlns="{CAP_NS}">'
-        f"<identifier>{escape(identifier)}</identifier>"
-        f"<sender>{escape(sender)}</sender>"
-        f"<sent>{cap_time(change.t)}</sent>"
-        "<status>Actual</status>"
-        f"<msgType>{msg_type}</msgType>"
-        "<scope>Public</scope>"
-        + (f"<references>{escape(refs)}</references>" if refs else "")
-        + "<info><language>en-US</language><category>Safety</category>"
-        f"<event>{event}</event><responseType>{resp}</responseType>"
-        f"<urgency>{urgency}</urgency><severity>{severity}</severity>"
-        f"<certainty>{certainty}</certainty>"
-        f"<effective>{cap_time(change.t)}</effective>"
-        f"<expires>{cap_time(expires)}</expires>"
-        "<senderName>airwarn</senderName>"
-        f"<headline>{escape(headline)}</headline>"
-        f"<description>{escape(desc)}</description>"
-        f"<instruction>{escape(instr)}</instruction>"
-        f"<web>{escape(web)}</web>"
-        f"<area><areaDesc>{escape(zone_name)}</areaDesc>{polys}"
-        f"<geocode><valueName>airwarn-zone</valueName><value>{escape(change.zone)}</value></geocode>"
-        "</area></info></alert>\n"
-    )
 
 
 class CapStore:
@@ -152,56 +36,46 @@ class CapStore:
         self.sender = sender
 
     def identifier(self, c: AlertChange) -> str:
-        """A stable message identifier for a change (no spaces, commas or markup)."""
-        zid = _ID_BAD.sub("_", c.zone)
-        return f"airwarn-{int(round(c.t * 1000))}-{zid}-{c.state}"
+        """The deterministic message identifier of a change."""
+        return cap_identifier(c)
 
-    def expires(self, c: AlertChange) -> float:
-        """Expiry: alerts last past the ETA plus an hour; all-clears ten minutes."""
-        if c.state == "clear":
-            return c.t + 600.0
-        eta = float(c.eta_s) if c.eta_s is not None else 0.0
-        return c.t + max(eta, 0.0) + 3600.0
-
-    def build(self, c: AlertChange, identifier: str, msg_type: str, refs: list[tuple]) -> str:
+    def build(
+        self, c: AlertChange, identifier: str, msg_type: str, refs: list[tuple], episode_state: str
+    ) -> str:
         """The CAP XML of one change."""
-        zi = self.zones.index[c.zone]
-        zone = self.zones.zones[zi]
-        web = f"{self.base_url}/map?zone={c.zone}"
-        try:
-            from airwarn.publish import cap as pubcap
-        except ImportError:
-            pubcap = None
-        if pubcap is not None and hasattr(pubcap, "build_cap"):
-            xml = _build_with_publish(
-                pubcap, c, zone, identifier, self.sender, msg_type, refs, web, self.expires(c)
-            )
-            if xml is not None:
-                return xml
-        return local_build_cap(
+        zone = self.zones.zones[self.zones.index[c.zone]]
+        if len(refs) > MAX_REFERENCES:
+            refs = refs[:1] + refs[-(MAX_REFERENCES - 1) :]
+        xml = build_cap(
             c,
-            identifier=identifier,
+            zone,
             sender=self.sender,
+            identifier=identifier,
+            references=refs or None,
             msg_type=msg_type,
-            references=refs,
-            zone_name=zone.name,
-            region=zone.region,
-            shelter_s=zone.shelter_s,
-            geometry=zone.geometry,
-            web=web,
-            expires=self.expires(c),
+            web=f"{self.base_url}/map",
+            episode_state=episode_state,
         )
+        return xml.decode("utf-8")
 
     def publish(
-        self, c: AlertChange, seq: int, identifier: str | None, prev_state: str, prev_ids: list[str]
+        self,
+        c: AlertChange,
+        seq: int,
+        identifier: str | None,
+        prev_state: str,
+        prev_ids: list[str],
+        episode_state: str = "alert",
     ) -> str:
         """Build and store the message for a change; return its msgType."""
         mt = msg_type_for(prev_state, c.state)
         refs = self.references(prev_ids) if mt != "Alert" else []
-        xml = self.build(c, identifier or self.identifier(c), mt, refs)
+        ident = identifier or self.identifier(c)
+        xml = self.build(c, ident, mt, refs, episode_state)
         self.log.execute(
-            "INSERT OR REPLACE INTO cap(identifier, seq, zone, msg_type, sent, xml) VALUES (?,?,?,?,?,?)",
-            (identifier, seq, c.zone, mt, cap_time(c.t), xml),
+            "INSERT OR REPLACE INTO cap(identifier, seq, zone, msg_type, sent, xml) "
+            "VALUES (?,?,?,?,?,?)",
+            (ident, seq, c.zone, mt, cap_time(c.t), xml),
         )
         return mt
 
@@ -219,22 +93,20 @@ class CapStore:
     def repair(self, log: EventLog) -> int:
         """Build messages for logged alert changes whose CAP row is missing (crash window)."""
         have = {r[0] for r in log.execute("SELECT identifier FROM cap")}
-        state: dict[str, tuple[str, list[str]]] = {}
+        state: dict[str, tuple[str, list[str], str]] = {}
         n = 0
         for ev in log.events(kinds=["alert"]):
             c = AlertChange.parse(ev.body["change"], "event log", ev.seq)
             cid = ev.body.get("cap_id")
-            prev_state, ids = state.get(c.zone, ("clear", []))
+            prev_state, ids, top = state.get(c.zone, ("clear", [], "pre_alert"))
+            if prev_state == "clear":
+                ids, top = [], "pre_alert"
+            if c.state == "alert":
+                top = "alert"
             if cid and cid not in have and c.zone in self.zones.index:
-                self.publish(c, ev.seq, cid, prev_state, ids)
+                self.publish(c, ev.seq, cid, prev_state, ids, top)
                 n += 1
-            if c.state == "clear":
-                state[c.zone] = ("clear", [])
-            else:
-                state[c.zone] = (
-                    c.state,
-                    ([] if prev_state == "clear" else ids) + ([cid] if cid else []),
-                )
+            state[c.zone] = (c.state, ids + ([cid] if cid else []), top)
         return n
 
     def get(self, identifier: str) -> str | None:

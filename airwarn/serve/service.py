@@ -110,6 +110,7 @@ class ZoneView:
     last_seq: int | None = None
     cap_id: str | None = None
     cap_ids: list[str] = field(default_factory=list)
+    top: str = "clear"  # highest state of the current episode
 
 
 @dataclass
@@ -357,12 +358,15 @@ class Service:
             prev = self.zone_views.get(c.zone)
             prev_caps = list(prev.cap_ids) if prev is not None else []
             prev_state = prev.state if prev is not None else "clear"
+            top = "alert" if c.state == "alert" else "pre_alert"
+            if prev is not None and prev.state != "clear" and prev.top == "alert":
+                top = "alert"
             self._apply_change(c, seq, cid)
             self._published.add((round(c.t, 3), c.zone, c.state))
             self.stats["alert_changes"] += 1
             msg_type = None
             if self.cap is not None and c.zone in self.zones.index:
-                msg_type = self.cap.publish(c, seq, cid, prev_state, prev_caps)
+                msg_type = self.cap.publish(c, seq, cid, prev_state, prev_caps, top)
             events.append(self.alert_event(c, seq, cid, msg_type))
         return events
 
@@ -396,6 +400,9 @@ class Service:
             v.episode = seq
             v.since = c.t
             v.cap_ids = []
+            v.top = c.state
+        elif c.state == "alert":
+            v.top = "alert"
         elif v.state != c.state:
             v.since = c.t
         v.state = c.state
