@@ -85,7 +85,9 @@ class Samples:
     @property
     def tree(self) -> cKDTree:
         if self._tree is None:
-            self._tree = cKDTree(np.column_stack([self.x, self.y]))
+            self._tree = cKDTree(
+                np.column_stack([self.x, self.y]), balanced_tree=False, compact_nodes=False
+            )
         return self._tree
 
     def __len__(self) -> int:
@@ -110,15 +112,39 @@ def _threat_vertices(truth: Sequence[Threat]) -> tuple[np.ndarray, ...]:
     return np.concatenate(lat), np.concatenate(lon), np.concatenate(t), np.concatenate(thr)
 
 
-def resample(truth: Sequence[Threat], frame, step_m: float, step_s: float) -> Samples:
-    """Resample every truth path so consecutive samples are at most step_m and step_s apart."""
+def path_vertices(truth: Sequence[Threat], frame) -> tuple[np.ndarray, ...]:
+    """All truth path vertices in the local frame: (x, y, t, threat index)."""
     lat, lon, t, thr = _threat_vertices(truth)
+    x, y = frame.to_local(lat, lon) if t.size else (t.copy(), t.copy())
+    return x, y, t, thr
+
+
+def resample(
+    truth: Sequence[Threat],
+    frame,
+    step_m: float,
+    step_s: float,
+    vertices: tuple[np.ndarray, ...] | None = None,
+) -> Samples:
+    """Resample every truth path so consecutive samples are at most step_m and step_s apart.
+
+    Dense paths are decimated to about that spacing first; ``vertices`` may pass
+    ``path_vertices(truth, frame)`` already computed.
+    """
+    x, y, t, thr = vertices if vertices is not None else path_vertices(truth, frame)
     n_thr = len(truth)
     if t.size == 0:
         z = np.zeros(0)
         neg = np.full(n_thr, -1, np.int64)
         return Samples(z, z, z, np.zeros(0, np.int64), neg, neg.copy())
-    x, y = frame.to_local(lat, lon)
+    # decimate: keep a vertex each time the path's cumulative cost (distance / step_m or
+    # time / step_s, whichever is larger) passes a whole unit, plus each path's ends
+    same = thr[1:] == thr[:-1]
+    cost = np.where(same, np.maximum(np.hypot(np.diff(x), np.diff(y)) / step_m,
+                                      np.diff(t) / step_s), 0.0)  # fmt: skip
+    unit = np.floor(np.r_[0.0, np.cumsum(cost)])
+    keep = np.r_[True, ~same | (unit[1:] != unit[:-1])] | np.r_[~same, True]
+    x, y, t, thr = x[keep], y[keep], t[keep], thr[keep]
     nv = t.shape[0]
     valid = np.zeros(nv, bool)
     valid[:-1] = thr[1:] == thr[:-1]
@@ -129,7 +155,7 @@ def resample(truth: Sequence[Threat], frame, step_m: float, step_s: float) -> Sa
     dy[:-1] = np.diff(y)
     dt[:-1] = np.diff(t)
     seg = np.hypot(dx, dy)
-    nsub = np.maximum(np.ceil(seg / step_m), np.ceil(dt / step_s))
+    nsub = np.maximum(np.ceil(seg / step_m - 1e-9), np.ceil(dt / step_s - 1e-9))
     nsub = np.where(valid, np.maximum(nsub, 1), 1).astype(np.int64)
     vi = np.repeat(np.arange(nv), nsub)
     j = np.arange(vi.shape[0]) - np.repeat(np.cumsum(nsub) - nsub, nsub)
@@ -152,14 +178,21 @@ def resample(truth: Sequence[Threat], frame, step_m: float, step_s: float) -> Sa
 # geometry helpers
 # ---------------------------------------------------------------------------
 class _ZoneGeom:
-    """Per-zone arrays the scorer needs beyond ZoneSet (polygon array, centroid offset)."""
+    """Per-zone arrays the scorer needs beyond ZoneSet: polygon array and distance bounds.
+
+    ``slack`` bounds the polygon distance from the centroid distance ``dc``: a disc of
+    radius ``slack`` around the centroid lies inside the polygon (centroid inside), or
+    the centroid is ``-slack`` from it (outside); either way ``dist <= dc - slack``.
+    With ``dist >= dc - radius`` only an annulus needs the exact shapely distance.
+    """
 
     def __init__(self, zs: ZoneSet):
         self.zs = zs
         self.polys = np.array(zs.polys, dtype=object)
         cpts = shapely.points(zs.cx, zs.cy)
-        # distance from the centroid to the polygon (0 when inside): upper-bound slack
-        self.dq = shapely.distance(cpts, self.polys).astype(float)
+        dq = shapely.distance(cpts, self.polys).astype(float)
+        rin = shapely.distance(cpts, shapely.boundary(self.polys)).astype(float)
+        self.slack = np.where(dq > 0, -dq, rin)
 
     def distance(self, px: np.ndarray, py: np.ndarray, zi: np.ndarray) -> np.ndarray:
         """Exact distance (m) from each point to its paired zone polygon."""
@@ -183,7 +216,7 @@ def points_within(
     pts = np.fromiter(itertools.chain.from_iterable(res), np.int64, count=total)
     zz = np.repeat(zi, counts)
     dc = np.hypot(samples.x[pts] - zs.cx[zz], samples.y[pts] - zs.cy[zz])
-    sure = dc + geom.dq[zz] <= dist_m
+    sure = dc - geom.slack[zz] <= dist_m
     need = ~sure & (dc - zs.radius[zz] <= dist_m)
     ok = sure.copy()
     if need.any():
@@ -433,13 +466,50 @@ def false_episodes(eps: Episodes, coarse: Samples, geom: _ZoneGeom, p: EvalParam
 
 
 def region_polygons(geom: _ZoneGeom, simplify_m: float) -> np.ndarray:
-    """One (simplified) union polygon per region of the zone set, in the local frame."""
+    """One polygon per region: the union of its zones, holes filled, in the local frame."""
     zs = geom.zs
     simp = shapely.simplify(geom.polys, simplify_m, preserve_topology=True)
     out = []
     for r in range(len(zs.region_ids)):
-        out.append(shapely.union_all(simp[zs.region == r]))
+        parts = shapely.get_parts(shapely.union_all(simp[zs.region == r]))
+        parts = parts[shapely.get_type_id(parts) == 3]  # polygons only
+        out.append(shapely.multipolygons(shapely.polygons(shapely.get_exterior_ring(parts))))
     return np.array(out, dtype=object)
+
+
+def points_near_regions(
+    samples: Samples, geom: _ZoneGeom, p: EvalParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sample index, region index) of every sample within region_m of a region.
+
+    Inside the region's polygon, or within region_m of a vertex of its boundary
+    densified to 1 km (so the distance is exact to 0.5 km).
+    """
+    regs = region_polygons(geom, p.region_simplify_m)
+    shapely.prepare(regs)
+    pis, ris = [], []
+    for r, poly in enumerate(regs):
+        if poly.is_empty:
+            continue
+        x0, y0, x1, y1 = poly.bounds
+        d = p.region_m
+        m = np.flatnonzero(
+            (samples.x >= x0 - d) & (samples.x <= x1 + d)
+            & (samples.y >= y0 - d) & (samples.y <= y1 + d)
+        )  # fmt: skip
+        if m.size == 0:
+            continue
+        inside = shapely.contains_xy(poly, samples.x[m], samples.y[m])
+        v = shapely.get_coordinates(shapely.segmentize(poly.boundary, 1000.0))
+        dist, _ = cKDTree(v).query(
+            np.column_stack([samples.x[m], samples.y[m]]), distance_upper_bound=d + 1.0
+        )
+        ok = inside | (dist <= d)
+        pis.append(m[ok])
+        ris.append(np.full(int(ok.sum()), r, np.int64))
+    if not pis:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(pis), np.concatenate(ris)
 
 
 def region_baseline(
@@ -448,14 +518,7 @@ def region_baseline(
     """Region-wide baseline episodes (zone = region index) and each region's population."""
     zs = geom.zs
     pop = np.bincount(zs.region, weights=zs.population, minlength=len(zs.region_ids))
-    if len(coarse) == 0:
-        e = np.zeros(0)
-        return Episodes(np.zeros(0, np.int64), e, e.copy()), pop
-    regs = region_polygons(geom, p.region_simplify_m)
-    tree = shapely.STRtree(regs)
-    pi, ri = tree.query(
-        shapely.points(coarse.x, coarse.y), predicate="dwithin", distance=p.region_m
-    )
+    pi, ri = points_near_regions(coarse, geom, p)
     if pi.size == 0:
         e = np.zeros(0)
         return Episodes(np.zeros(0, np.int64), e, e.copy()), pop
@@ -624,8 +687,9 @@ def score(
     truth = list(truth)
     c0 = time.perf_counter()
     geom = _ZoneGeom(zones)
-    samples = resample(truth, zones.frame, p.step_m, p.step_s)
-    coarse = resample(truth, zones.frame, p.coarse_step_m, p.coarse_step_s)
+    verts = path_vertices(truth, zones.frame)
+    samples = resample(truth, zones.frame, p.step_m, p.step_s, verts)
+    coarse = resample(truth, zones.frame, p.coarse_step_m, p.coarse_step_s, verts)
     tt = [float(th.t[-1]) for th in truth]
     ta = [a.t for a in alerts]
     if t_end is None:
