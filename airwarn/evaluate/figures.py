@@ -15,6 +15,8 @@ from matplotlib.colors import LogNorm  # noqa: E402
 
 from airwarn.evaluate.scoring import HIT, LATE, MISS, Episodes, Scorecard  # noqa: E402
 
+MISS_Y_MIN = -3.0
+
 
 def _zone_rings(card: Scorecard) -> tuple[list[np.ndarray], np.ndarray]:
     """Exterior rings (lon, lat) of every zone polygon part and the zone index of each."""
@@ -153,34 +155,24 @@ def plot_timeline(card: Scorecard, path: Path) -> Path:
     pr = card.pairs
     if len(pr):
         x = (pr.t_arr - t0) / 3600.0
-        lead = np.where(np.isfinite(pr.lead_s), pr.lead_s, 0.0) / 60.0
-        for code, label, color in (
-            (HIT, "hit", "#2ca02c"),
-            (LATE, "late", "#ff7f0e"),
-            (MISS, "miss", "#d62728"),
-        ):
-            for is_imp, marker, size in ((False, ".", 6), (True, "*", 60)):
+        lead = pr.lead_s / 60.0
+        styles = ((HIT, "hit", "#2ca02c"), (LATE, "late", "#ff7f0e"), (MISS, "miss", "#d62728"))
+        for code, label, color in styles:
+            for is_imp, marker, size in ((False, "o", 7), (True, "*", 80)):
                 m = (pr.outcome == code) & (pr.impact == is_imp)
-                if m.any():
-                    kind = "impact" if is_imp else "overflight"
-                    ax2.scatter(
-                        x[m],
-                        lead[m],
-                        s=size,
-                        marker=marker,
-                        color=color,
-                        label=f"{kind} {label} ({int(m.sum())})",
-                        alpha=0.7,
-                        linewidths=0,
-                    )
+                if not m.any():
+                    continue
+                y = np.full(int(m.sum()), MISS_Y_MIN) if code == MISS else lead[m]
+                kind = "impact" if is_imp else "overflight"
+                ax2.scatter(
+                    x[m], y, s=size, marker=marker, color=color, alpha=0.6, linewidths=0,
+                    label=f"{kind} {label} ({int(m.sum())})",
+                )  # fmt: skip
         ax2.axhline(
-            np.median(zs.shelter_s) / 60.0,
-            color="k",
-            lw=0.6,
-            ls="--",
-            label="median time to shelter",
+            np.median(zs.shelter_s) / 60.0, color="k", lw=0.6, ls="--", label="median shelter time"
         )
-    ax2.set_ylabel("lead time at arrival (min; misses at 0)")
+        ax2.axhline(0.0, color="k", lw=0.4)
+    ax2.set_ylabel(f"lead time at arrival, min (misses at {MISS_Y_MIN:g})")
     ax2.set_xlabel(f"hours after {_utc(t0)}")
     ax2.legend(loc="upper right", fontsize=8, ncol=2)
     ax2.grid(alpha=0.3)
