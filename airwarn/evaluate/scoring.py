@@ -35,7 +35,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -448,21 +448,31 @@ def classify(pairs: Pairs, alerts: Episodes, warn: Episodes, zs: ZoneSet) -> Non
 # ---------------------------------------------------------------------------
 # false alerts and baselines
 # ---------------------------------------------------------------------------
-def false_episodes(eps: Episodes, coarse: Samples, geom: _ZoneGeom, p: EvalParams) -> np.ndarray:
+class NearTimes:
+    """When any threat is within a distance of each zone: sorted (zone, time) keys."""
+
+    def __init__(self, samples: Samples, geom: _ZoneGeom, dist_m: float, pad_s: float):
+        pts, zz = points_within(samples, geom, dist_m)
+        t = samples.t[pts]
+        self.t0 = (float(t.min()) if t.size else 0.0) - 2 * pad_s - 10.0
+        self.t1 = (float(t.max()) if t.size else 0.0) + 2 * pad_s + 10.0
+        self.span = self.t1 - self.t0 + 10.0
+        self.key = np.sort(zz * self.span + (t - self.t0))
+
+    def any_between(self, zone: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Bool per query: some threat near ``zone`` at a time in [a, b]."""
+        a = np.clip(a, self.t0, self.t1) - self.t0
+        b = np.clip(b, self.t0, self.t1) - self.t0
+        lo = np.searchsorted(self.key, zone * self.span + a, "left")
+        hi = np.searchsorted(self.key, zone * self.span + b, "right")
+        return hi > lo
+
+
+def false_episodes(eps: Episodes, near: NearTimes, pad_s: float) -> np.ndarray:
     """Bool per episode: no threat within false_m of the zone during the episode ± pad."""
     if len(eps) == 0:
         return np.zeros(0, bool)
-    uz = np.unique(eps.zone)
-    pts, zz = points_within(coarse, geom, p.false_m, uz)
-    if pts.size == 0:
-        return np.ones(len(eps), bool)
-    t = coarse.t[pts]
-    t0 = min(float(t.min()), float(eps.start.min())) - 2 * p.false_pad_s - 1.0
-    span = max(float(t.max()), float(eps.end.max())) - t0 + 2 * p.false_pad_s + 1.0
-    key = np.sort(zz * span + (t - t0))
-    lo = np.searchsorted(key, eps.zone * span + (eps.start - p.false_pad_s - t0), "left")
-    hi = np.searchsorted(key, eps.zone * span + (eps.end + p.false_pad_s - t0), "right")
-    return hi <= lo
+    return ~near.any_between(eps.zone, eps.start - pad_s, eps.end + pad_s)
 
 
 def region_polygons(geom: _ZoneGeom, simplify_m: float) -> np.ndarray:
@@ -512,9 +522,7 @@ def points_near_regions(
     return np.concatenate(pis), np.concatenate(ris)
 
 
-def region_baseline(
-    coarse: Samples, geom: _ZoneGeom, p: EvalParams, t_end: float
-) -> tuple[Episodes, np.ndarray]:
+def region_baseline(coarse: Samples, geom: _ZoneGeom, p: EvalParams) -> tuple[Episodes, np.ndarray]:
     """Region-wide baseline episodes (zone = region index) and each region's population."""
     zs = geom.zs
     pop = np.bincount(zs.region, weights=zs.population, minlength=len(zs.region_ids))
@@ -674,6 +682,55 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.1f}%"
 
 
+class TruthIndex:
+    """Everything the scorecard derives from truth and zones alone, computed once.
+
+    Threatened pairs (unclassified), both baselines and when threats are near each
+    zone. ``score`` keeps the last few in a small cache, so sweeping many alert files
+    over the same truth and zones (``airwarn tune``) only redoes the alert part.
+    """
+
+    def __init__(self, truth: Sequence[Threat], zones: ZoneSet, params: EvalParams):
+        p = params
+        self.truth = list(truth)
+        self.zones = zones
+        self.params = p
+        self.geom = _ZoneGeom(zones)
+        verts = path_vertices(self.truth, zones.frame)
+        self.samples = resample(self.truth, zones.frame, p.step_m, p.step_s, verts)
+        self.coarse = resample(self.truth, zones.frame, p.coarse_step_m, p.coarse_step_s, verts)
+        self.pairs = threatened_pairs(self.truth, self.samples, self.geom, p)
+        self.region_eps, self.region_pop = region_baseline(self.coarse, self.geom, p)
+        self.oracle_eps = oracle_episodes(self.pairs, zones, p)
+        self.near = NearTimes(self.coarse, self.geom, p.false_m, p.false_pad_s)
+        self.t_truth_end = max((float(th.t[-1]) for th in self.truth), default=0.0)
+
+    def matches(self, truth: Sequence[Threat], zones: ZoneSet, params: EvalParams) -> bool:
+        return (
+            zones is self.zones
+            and params == self.params
+            and len(truth) == len(self.truth)
+            and all(a is b for a, b in zip(truth, self.truth, strict=True))
+        )
+
+
+_INDEX_CACHE: list[TruthIndex] = []
+_INDEX_CACHE_SIZE = 8
+
+
+def truth_index(truth: Sequence[Threat], zones: ZoneSet, params: EvalParams) -> TruthIndex:
+    """The TruthIndex of these very truth objects and zone set (cached, most recent 8)."""
+    for ix in _INDEX_CACHE:
+        if ix.matches(truth, zones, params):
+            _INDEX_CACHE.remove(ix)
+            _INDEX_CACHE.insert(0, ix)
+            return ix
+    ix = TruthIndex(truth, zones, params)
+    _INDEX_CACHE.insert(0, ix)
+    del _INDEX_CACHE[_INDEX_CACHE_SIZE:]
+    return ix
+
+
 def score(
     truth: Sequence[Threat],
     alerts: Sequence[AlertChange],
@@ -682,25 +739,23 @@ def score(
     *,
     t_end: float | None = None,
 ) -> Scorecard:
-    """Score alert lines against truth on a zone set (issue 2's scorecard)."""
+    """Score alert lines against truth on a zone set (issue 2's scorecard).
+
+    ``t_end`` closes alert episodes still open at the end (default: the later of the
+    last alert line and the end of the truth plus ``hold_s``).
+    """
     p = params or EvalParams()
-    truth = list(truth)
     c0 = time.perf_counter()
-    geom = _ZoneGeom(zones)
-    verts = path_vertices(truth, zones.frame)
-    samples = resample(truth, zones.frame, p.step_m, p.step_s, verts)
-    coarse = resample(truth, zones.frame, p.coarse_step_m, p.coarse_step_s, verts)
-    tt = [float(th.t[-1]) for th in truth]
-    ta = [a.t for a in alerts]
+    ix = truth_index(truth, zones, p)
+    truth = ix.truth
     if t_end is None:
-        t_end = max([*(x + p.hold_s for x in tt), *ta, 0.0])
+        t_end = max(ix.t_truth_end + p.hold_s, max((a.t for a in alerts), default=0.0))
     a_eps, p_eps, w_eps, info = alert_episodes(alerts, zones, t_end)
-    pairs = threatened_pairs(truth, samples, geom, p)
+    pairs = replace(ix.pairs)
     classify(pairs, a_eps, w_eps, zones)
-    false_a = false_episodes(a_eps, coarse, geom, p)
-    false_p = false_episodes(p_eps, coarse, geom, p)
-    reg_eps, reg_pop = region_baseline(coarse, geom, p, t_end)
-    ora_eps = oracle_episodes(pairs, zones, p)
+    false_a = false_episodes(a_eps, ix.near, p.false_pad_s)
+    false_p = false_episodes(p_eps, ix.near, p.false_pad_s)
+    reg_eps, reg_pop, ora_eps = ix.region_eps, ix.region_pop, ix.oracle_eps
     pop = zones.population.astype(float)
 
     ph_alert = float((pop[a_eps.zone] * a_eps.duration).sum() / 3600.0)
