@@ -279,3 +279,15 @@ def test_json_and_table(one_zone, drone):
     con = Console(record=True, width=140)
     con.print(card.table())
     assert "ratio to oracle" in con.export_text()
+
+
+def test_cached_truth_index_gives_independent_scorecards(one_zone, drone):
+    early = alerts((T_ARR - 200, "A", "alert"), (4000.0, "A", "clear"))
+    late = alerts((T_ARR - 10, "A", "alert"), (4000.0, "A", "clear"))
+    a = score([drone], early, one_zone)
+    b = score([drone], late, one_zone)
+    assert a.pairs.outcome[0] == HIT and b.pairs.outcome[0] == LATE
+    assert a.summary["overflight_hit"] == 1 and b.summary["overflight_late"] == 1
+    other = straight("D2", -50_000, 30_000, 50_000, 30_000, t0=1000.0)  # 28 km north
+    c = score([other], early, one_zone)
+    assert c.summary["pairs"] == 0 and c.summary["false_alert_episodes"] == 1
