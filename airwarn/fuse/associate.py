@@ -1,0 +1,123 @@
+"""Hypothesiser (gating with a k-d tree) and data associator (clustered GNN).
+
+The hypothesiser finds every (track, report) pair inside a Mahalanobis gate without
+forming the full track x report matrix: a :class:`scipy.spatial.cKDTree` over the
+reports answers, for each track, the reports within a Euclidean radius that bounds its
+gate; the Mahalanobis distance is then computed for those candidate pairs only, all at
+once. The associator splits the bipartite gating graph into connected clusters: a
+cluster of one track and one report (the usual case) is assigned in one vectorised
+step; larger clusters are solved by global nearest neighbour with
+:func:`scipy.optimize.linear_sum_assignment`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+
+def gate_pairs(
+    tpos: np.ndarray,
+    tcov: np.ndarray,
+    mpos: np.ndarray,
+    mvar: np.ndarray,
+    gate_d2: float,
+    extra_var: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hypothesiser: gated (track, report) pairs with their GNN cost.
+
+    ``tpos`` (N, 2) predicted horizontal positions, ``tcov`` (N, 2, 2) their covariance,
+    ``mpos`` (M, 2) report positions with isotropic variance ``mvar`` (M,). For each pair
+    ``S = Pt + var_m I``, ``d2 = r^T S^-1 r``; pairs with ``d2 <= gate_d2`` are kept with
+    cost ``d2 + ln|S|`` (the negative log-likelihood up to a constant).
+    Returns (track index, report index, cost) arrays sorted by (track, report).
+    """
+    nt, nm = tpos.shape[0], mpos.shape[0]
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if nt == 0 or nm == 0:
+        return empty
+    # Euclidean bound of each track's gate: sqrt(gate_d2 * largest eigenvalue of S)
+    a, b, c = tcov[:, 0, 0], tcov[:, 0, 1], tcov[:, 1, 1]
+    lam = 0.5 * (a + c) + np.sqrt(0.25 * (a - c) ** 2 + b * b)
+    r = np.sqrt(gate_d2 * (lam + mvar.max()))
+    tree = cKDTree(mpos)
+    lists = tree.query_ball_point(tpos, r, return_sorted=False)
+    lens = np.fromiter((len(v) for v in lists), np.int64, count=nt)
+    if lens.sum() == 0:
+        return empty
+    ti = np.repeat(np.arange(nt), lens)
+    mj = np.fromiter((j for v in lists for j in v), np.int64, count=int(lens.sum()))
+    d = mpos[mj] - tpos[ti]
+    sa = a[ti] + mvar[mj]
+    sb = b[ti]
+    sc = c[ti] + mvar[mj]
+    if extra_var is not None:
+        sa = sa + extra_var[ti]
+        sc = sc + extra_var[ti]
+    det = sa * sc - sb * sb
+    d2 = (sc * d[:, 0] ** 2 - 2 * sb * d[:, 0] * d[:, 1] + sa * d[:, 1] ** 2) / det
+    keep = d2 <= gate_d2
+    ti, mj = ti[keep], mj[keep]
+    cost = d2[keep] + np.log(det[keep])
+    order = np.lexsort((mj, ti))
+    return ti[order], mj[order], cost[order]
+
+
+def gnn_assign(
+    ti: np.ndarray, mj: np.ndarray, cost: np.ndarray, nt: int, nm: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Data associator: global nearest neighbour per cluster of gated pairs.
+
+    Returns assigned (track index, report index) arrays, each track and each report
+    used at most once, minimising the summed cost within every cluster. Clusters of a
+    single pair are taken directly (vectorised); others go to linear_sum_assignment.
+    """
+    if ti.size == 0:
+        return ti, mj
+    # trivial pairs: track with exactly one candidate whose report has exactly one track
+    tc = np.bincount(ti, minlength=nt)
+    mc = np.bincount(mj, minlength=nm)
+    single = (tc[ti] == 1) & (mc[mj] == 1)
+    out_t = [ti[single]]
+    out_m = [mj[single]]
+    rest = ~single
+    if rest.any():
+        rt, rm, rc = ti[rest], mj[rest], cost[rest]
+        # clusters: connected components of the bipartite graph (tracks 0..nt-1, reports nt..)
+        g = coo_matrix((np.ones(rt.size), (rt, rm + nt)), shape=(nt + nm, nt + nm))
+        _, lab = connected_components(g, directed=False)
+        comp = lab[rt]
+        order = np.argsort(comp, kind="stable")
+        rt, rm, rc, comp = rt[order], rm[order], rc[order], comp[order]
+        bounds = np.flatnonzero(np.diff(comp)) + 1
+        starts = np.concatenate(([0], bounds))
+        ends = np.concatenate((bounds, [comp.size]))
+        big = 1e9
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            ct, cm, cc = rt[s:e], rm[s:e], rc[s:e]
+            ut, it = np.unique(ct, return_inverse=True)
+            um, im = np.unique(cm, return_inverse=True)
+            # square-padded cost: a dummy "missed" column per track keeps assignment optional
+            M = np.full((ut.size, um.size), big)
+            M[it, im] = cc
+            rows, cols = linear_sum_assignment(M)
+            ok = M[rows, cols] < big
+            out_t.append(ut[rows[ok]])
+            out_m.append(um[cols[ok]])
+    return np.concatenate(out_t), np.concatenate(out_m)
+
+
+def cluster_points(pos: np.ndarray, radius: float) -> np.ndarray:
+    """Connected-component labels of points linked when closer than ``radius``."""
+    n = pos.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    pairs = cKDTree(pos).query_pairs(radius, output_type="ndarray")
+    if pairs.size == 0:
+        return np.arange(n)
+    g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, lab = connected_components(g, directed=False)
+    return lab

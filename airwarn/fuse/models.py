@@ -1,0 +1,203 @@
+"""Motion models (predictors) and measurement models, batched over all tracks.
+
+State per track: ``x = [e, n, u, ve, vn, vu]`` (local frame, m and m/s), covariance
+``P`` (6x6). Every function takes arrays over N tracks at once with a per-track time
+step ``dt`` (N,), so one call predicts every track however stale it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+G = 9.80665
+"""Standard gravity, m/s^2 (ballistic model)."""
+
+POS = np.array([0, 1, 2])
+VEL = np.array([3, 4, 5])
+
+
+def ncv_predict(
+    x: np.ndarray,
+    P: np.ndarray,
+    dt: np.ndarray,
+    q_h: np.ndarray | float,
+    q_v: np.ndarray | float,
+    gravity: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearly-constant-velocity predict (white-noise acceleration), optional gravity.
+
+    Per axis with step T and spectral density q::
+
+        F = [[1, T], [0, 1]]           x' = F x (+ [-g T^2/2, -g T] on the up axis
+                                                 where ``gravity`` is True)
+        Q = q [[T^3/3, T^2/2],
+               [T^2/2, T    ]]         P' = F P F^T + Q
+
+    Implemented on the 3x3 blocks ``P = [[A, B], [B^T, C]]`` so it costs a few
+    elementwise array operations for all N tracks. ``|T|`` is used in Q, so a small
+    negative step (a report a little older than the state) stays well defined.
+    Returns new arrays; inputs are not modified.
+    """
+    dt = np.asarray(dt, float)
+    d = dt[:, None]
+    xn = x.copy()
+    xn[:, :3] += d * x[:, 3:]
+    A = P[:, :3, :3]
+    B = P[:, :3, 3:]
+    C = P[:, 3:, 3:]
+    d3 = dt[:, None, None]
+    Bn = B + d3 * C
+    An = A + d3 * (B + np.swapaxes(B, 1, 2)) + d3 * d3 * C
+    Pn = np.empty_like(P)
+    Pn[:, :3, :3] = An
+    Pn[:, :3, 3:] = Bn
+    Pn[:, 3:, :3] = np.swapaxes(Bn, 1, 2)
+    Pn[:, 3:, 3:] = C
+    a = np.abs(dt)
+    qh = np.broadcast_to(np.asarray(q_h, float), a.shape)
+    qv = np.broadcast_to(np.asarray(q_v, float), a.shape)
+    t3 = a**3 / 3.0
+    t2 = a**2 / 2.0
+    for k, q in ((0, qh), (1, qh), (2, qv)):
+        Pn[:, k, k] += q * t3
+        Pn[:, k, k + 3] += q * t2
+        Pn[:, k + 3, k] += q * t2
+        Pn[:, k + 3, k + 3] += q * a
+    if gravity is not None and gravity.any():
+        g = gravity.astype(float) * G
+        xn[:, 2] -= 0.5 * g * dt * dt
+        xn[:, 5] -= g * dt
+    return xn, Pn
+
+
+def ct_transition(dt: np.ndarray, omega: float) -> np.ndarray:
+    """Coordinated-turn transition matrices (N, 6, 6) for a known turn rate ``omega`` (rad/s).
+
+    Horizontal plane, with s = sin(wT), c = cos(wT)::
+
+        e'  = e + s/w ve - (1-c)/w vn      ve' = c ve - s vn
+        n'  = n + (1-c)/w ve + s/w vn      vn' = s ve + c vn
+
+    and a constant-velocity up axis. ``omega == 0`` gives the NCV matrix.
+    """
+    n = dt.shape[0]
+    F = np.zeros((n, 6, 6))
+    idx = np.arange(6)
+    F[:, idx, idx] = 1.0
+    F[:, 2, 5] = dt
+    if omega == 0.0:
+        F[:, 0, 3] = dt
+        F[:, 1, 4] = dt
+        return F
+    wt = omega * dt
+    s, c = np.sin(wt), np.cos(wt)
+    F[:, 0, 3] = s / omega
+    F[:, 0, 4] = -(1 - c) / omega
+    F[:, 1, 3] = (1 - c) / omega
+    F[:, 1, 4] = s / omega
+    F[:, 3, 3] = c
+    F[:, 3, 4] = -s
+    F[:, 4, 3] = s
+    F[:, 4, 4] = c
+    return F
+
+
+def white_accel_Q(dt: np.ndarray, q_h: float, q_v: float) -> np.ndarray:
+    """Process noise (N, 6, 6) of the white-noise-acceleration model (see :func:`ncv_predict`)."""
+    a = np.abs(dt)
+    Q = np.zeros((dt.shape[0], 6, 6))
+    for k, q in ((0, q_h), (1, q_h), (2, q_v)):
+        Q[:, k, k] = q * a**3 / 3
+        Q[:, k, k + 3] = Q[:, k + 3, k] = q * a**2 / 2
+        Q[:, k + 3, k + 3] = q * a
+    return Q
+
+
+def linear_predict(
+    x: np.ndarray, P: np.ndarray, F: np.ndarray, Q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generic batched Kalman predict: ``x' = F x``, ``P' = F P F^T + Q`` (all (N, ...))."""
+    xn = np.einsum("nij,nj->ni", F, x)
+    Pn = F @ P @ np.swapaxes(F, 1, 2) + Q
+    return xn, Pn
+
+
+# ---------------------------------------------------------------------------
+# measurement models
+# ---------------------------------------------------------------------------
+SIGNATURES: dict[str, np.ndarray] = {
+    "pos2": np.array([0, 1]),
+    "pos3": np.array([0, 1, 2]),
+    "pos2vel2": np.array([0, 1, 3, 4]),
+    "pos3vel3": np.array([0, 1, 2, 3, 4, 5]),
+    "pos3vel2": np.array([0, 1, 2, 3, 4]),
+    "pos2vel3": np.array([0, 1, 3, 4, 5]),
+}
+"""Which state components a report measures (H selects them), by which fields it has."""
+
+
+def signature_codes(has_z: np.ndarray, has_v: np.ndarray, has_vz: np.ndarray) -> np.ndarray:
+    """Index into ``SIGNATURE_LIST`` of each report's measured components."""
+    code = np.zeros(has_z.shape[0], np.int64)  # pos2
+    code[has_z & ~has_v] = 1
+    code[~has_z & has_v & ~has_vz] = 2
+    code[has_z & has_v & has_vz] = 3
+    code[has_z & has_v & ~has_vz] = 4
+    code[~has_z & has_v & has_vz] = 5
+    return code
+
+
+SIGNATURE_LIST: list[np.ndarray] = list(SIGNATURES.values())
+
+
+def kalman_update(
+    x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, comp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched linear Kalman update with ``H`` selecting state components ``comp``.
+
+    ::
+
+        y = z - H x                 (innovation)
+        S = H P H^T + R             (innovation covariance)
+        K = P H^T S^-1              (gain)
+        x' = x + K y
+        P' = (I - K H) P (I - K H)^T + K R K^T   (Joseph form, symmetric PSD)
+
+    Returns (x', P', d2) with d2 = y^T S^-1 y the squared Mahalanobis distance.
+    """
+    Hx = x[:, comp]
+    y = z - Hx
+    PHt = P[:, :, comp]  # (n, 6, m)
+    S = PHt[:, comp, :] + R
+    Si = np.linalg.inv(S)
+    K = PHt @ Si  # (n, 6, m)
+    xn = x + np.einsum("nij,nj->ni", K, y)
+    n = x.shape[0]
+    IKH = np.broadcast_to(np.eye(6), (n, 6, 6)).copy()
+    IKH[:, :, comp] -= K
+    Pn = IKH @ P @ np.swapaxes(IKH, 1, 2) + K @ R @ np.swapaxes(K, 1, 2)
+    Pn = 0.5 * (Pn + np.swapaxes(Pn, 1, 2))
+    d2 = np.einsum("ni,nij,nj->n", y, Si, y)
+    return xn, Pn, d2
+
+
+def measurement_arrays(
+    comp: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    z: np.ndarray,
+    vx: np.ndarray,
+    vy: np.ndarray,
+    vz: np.ndarray,
+    sigma: np.ndarray,
+    sigma_z: np.ndarray,
+    sigma_v: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Measurement vectors (n, m) and diagonal covariances (n, m, m) for one signature."""
+    full = np.stack([x, y, z, vx, vy, vz], axis=1)
+    var = np.stack([sigma**2, sigma**2, sigma_z**2, sigma_v**2, sigma_v**2, sigma_v**2], axis=1)
+    zz = full[:, comp]
+    n, m = zz.shape
+    R = np.zeros((n, m, m))
+    R[:, np.arange(m), np.arange(m)] = var[:, comp]
+    return zz, R

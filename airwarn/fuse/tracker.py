@@ -1,0 +1,553 @@
+"""The multi-sensor multi-target tracker: all tracks as columns, processed scan by scan.
+
+Reports are processed in time bins (``TrackerConfig.bin_s`` on an absolute time grid):
+per bin, co-temporal acoustic reports of one target are merged (initiator-side
+clustering), every track is predicted to the bin time for gating, the hypothesiser
+gates (k-d tree + Mahalanobis), the associator assigns (clustered GNN), each assigned
+track is predicted to its report's own time and updated (batched Kalman), unassigned
+reports initiate tentative tracks, the confirmer promotes tracks with enough
+independent evidence and the deleter drops stale ones.
+
+Out-of-sequence reports (up to ``max_lateness_s`` older than reports already
+processed) are handled by reprocessing: the tracker keeps a snapshot of its state every
+``snapshot_every_s`` of measurement time and the reports of the last minute; a late
+report rolls the state back to the last snapshot before it and replays the stored
+reports with it in time order. The result is the same as if the report had come in
+order, and only reports that have been added are ever used (causal).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from airwarn.contracts import (
+    MAX_LATENESS_S,
+    SENSOR_KIND_CODE,
+    THREAT_CLASSES,
+    DetectionBatch,
+    TrackState,
+)
+from airwarn.fuse.associate import cluster_points, gate_pairs, gnn_assign
+from airwarn.fuse.classify import class_probabilities, hint_loglik
+from airwarn.fuse.models import (
+    SIGNATURE_LIST,
+    kalman_update,
+    measurement_arrays,
+    ncv_predict,
+    signature_codes,
+)
+
+NCLS = len(THREAT_CLASSES)
+ACOUSTIC = SENSOR_KIND_CODE["acoustic"]
+RADAR = SENSOR_KIND_CODE["radar"]
+OBSERVER = SENSOR_KIND_CODE["observer"]
+NO_SENSOR = -2
+
+
+@dataclass
+class TrackerConfig:
+    """Tuning of the tracker (defaults suit drones/missiles seen by acoustic posts and radars)."""
+
+    bin_s: float = 0.5
+    """Reports within one bin of this length (absolute time grid) form one scan."""
+    gate_d2: float = 11.8
+    """Mahalanobis gate on horizontal position (chi-square, 2 dof, ~99.7%)."""
+    q_h: float = 1.0
+    """Horizontal process noise spectral density, m^2/s^3 (NCV)."""
+    q_v: float = 0.5
+    """Vertical process noise spectral density, m^2/s^3."""
+    q_ballistic: float = 400.0
+    """Process noise of tracks classified ballistic (gravity model), m^2/s^3 per axis."""
+    prior_vel_sd: float = 50.0
+    """Initiator prior velocity sd per horizontal axis when a report has no velocity, m/s."""
+    prior_vz_sd: float = 5.0
+    prior_alt_m: float = 1000.0
+    prior_alt_sd: float = 1500.0
+    sigma_v: float = 10.0
+    """1-sigma of a reported velocity component, m/s."""
+    acoustic_merge_m: float = 4000.0
+    """Acoustic reports of one bin closer than this are merged into one report."""
+    confirm_radar_scans: int = 3
+    """Radar updates at distinct times that confirm a track on their own."""
+    confirm_hits: int = 3
+    """Updates that confirm a track once they come from at least two sensors."""
+    tentative_max_misses: int = 2
+    """Radar scans in a row without update that delete a tentative track."""
+    max_misses: int = 5
+    """Radar scans in a row without update that delete a confirmed track."""
+    tentative_max_age_s: float = 30.0
+    """A tentative track not updated for this long is deleted."""
+    max_coast_s: float = 180.0
+    """A confirmed track coasting longer than this is deleted."""
+    max_sigma_m: float = 8000.0
+    """A track whose horizontal position sigma grows beyond this is deleted."""
+    snapshot_every_s: float = 5.0
+    """Spacing of the rollback snapshots kept for out-of-sequence reports."""
+    max_lateness_s: float = MAX_LATENESS_S
+
+
+_RCOLS = ("t", "sensor", "kind", "x", "y", "z", "sigma", "sigma_z", "vx", "vy", "vz", "cls", "arr")
+
+
+def _reports_from_batch(b: DetectionBatch) -> dict[str, np.ndarray]:
+    return {
+        "t": np.asarray(b.t, float),
+        "sensor": np.asarray(b.sensor, np.int64),
+        "kind": np.asarray(b.sensor_kind, np.int64),
+        "x": np.asarray(b.x, float),
+        "y": np.asarray(b.y, float),
+        "z": np.asarray(b.z, float),
+        "sigma": np.asarray(b.sigma, float),
+        "sigma_z": np.asarray(b.sigma_z, float),
+        "vx": np.asarray(b.vx, float),
+        "vy": np.asarray(b.vy, float),
+        "vz": np.asarray(b.vz, float),
+        "cls": np.asarray(b.cls, np.int64),
+        "arr": np.asarray(b.arrival, np.int64),
+    }
+
+
+def _empty_reports() -> dict[str, np.ndarray]:
+    return {
+        k: np.zeros(0, np.int64 if k in ("sensor", "kind", "cls", "arr") else float) for k in _RCOLS
+    }
+
+
+def _cat(a: dict, b: dict) -> dict:
+    return {k: np.concatenate((a[k], b[k])) for k in a}
+
+
+def _take(a: dict, idx) -> dict:
+    return {k: v[idx] for k, v in a.items()}
+
+
+@dataclass
+class _Tracks:
+    """Columns of all live tracks (state valid at each track's own time ``t``)."""
+
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    x: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))
+    P: np.ndarray = field(default_factory=lambda: np.zeros((0, 6, 6)))
+    n_upd: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    last_update: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sensor0: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    multi: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    radar_scans: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    last_radar_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    last_sensor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    misses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    confirmed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    ballistic: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    hint: np.ndarray = field(default_factory=lambda: np.zeros((0, NCLS)))
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def keep(self, mask: np.ndarray) -> None:
+        for k, v in self.__dict__.items():
+            setattr(self, k, v[mask])
+
+    def extend(self, other: _Tracks) -> None:
+        for k, v in self.__dict__.items():
+            setattr(self, k, np.concatenate((v, getattr(other, k))))
+
+
+class Tracker:
+    """Fusion stage: ``add`` report batches, ``advance`` to a time to get all live tracks.
+
+    Components (Stone Soup vocabulary): predictor :func:`~airwarn.fuse.models.ncv_predict`
+    (with gravity for ballistic tracks), updater :func:`~airwarn.fuse.models.kalman_update`,
+    hypothesiser :func:`~airwarn.fuse.associate.gate_pairs`, data associator
+    :func:`~airwarn.fuse.associate.gnn_assign`, initiator :meth:`_initiate`, confirmer
+    :meth:`_confirm`, deleter :meth:`_delete`.
+    """
+
+    def __init__(self, registry, config: TrackerConfig | None = None):
+        self.registry = registry
+        self.cfg = config or TrackerConfig()
+        self.frame = registry.frame
+        self._sx = np.asarray(registry.x, float)
+        self._sy = np.asarray(registry.y, float)
+        self._srange = np.asarray(registry.range_m, float)
+        self._skind = np.asarray(registry.kind, np.int64)
+        self.tracks = _Tracks()
+        self.next_id = 1
+        self.t_done = -math.inf  # every report with t <= t_done has been processed
+        self._pending = _empty_reports()
+        self._store = _empty_reports()  # processed reports kept for reprocessing
+        self._snaps: list[tuple[float, _Tracks, int]] = []
+        self.stats = {"measurements": 0, "rollbacks": 0, "reprocessed": 0, "dropped_late": 0}
+
+    # ------------------------------------------------------------------ API
+    def add(self, batch: DetectionBatch) -> None:
+        """Queue reports that arrived since the last call (any order, any time)."""
+        if len(batch) == 0:
+            return
+        self._pending = _cat(self._pending, _reports_from_batch(batch))
+
+    def advance(self, t: float) -> TrackState:
+        """Process every queued report with time <= t; return all live tracks predicted to t."""
+        t = float(t)
+        p = self._pending
+        due = p["t"] <= t
+        if due.any():
+            now = _take(p, due)
+            self._pending = _take(p, ~due)
+            self.stats["measurements"] += int(due.sum())
+            late = now["t"] <= self.t_done
+            if late.any():
+                now = self._rollback(now, float(now["t"][late].min()))
+            order = np.lexsort((now["arr"], now["t"]))
+            self._process(_take(now, order))
+        self.t_done = max(self.t_done, t)
+        return self.state(t)
+
+    def state(self, t: float) -> TrackState:
+        """All live tracks predicted to ``t`` (nothing is modified)."""
+        tr = self.tracks
+        if len(tr) == 0:
+            return TrackState.empty(t)
+        x, P = self._predict(tr, np.full(len(tr), float(t)))
+        prob, cls = class_probabilities(x, P, tr.hint)
+        return TrackState(
+            t=float(t),
+            ids=tr.ids.copy(),
+            x=x,
+            P=P,
+            cls=cls,
+            cls_prob=prob,
+            confirmed=tr.confirmed.copy(),
+            last_update=tr.last_update.copy(),
+            n_updates=tr.n_upd.copy(),
+        )
+
+    # ------------------------------------------------------ out of sequence
+    def _rollback(self, now: dict, t_late: float) -> dict:
+        """Restore the last snapshot before ``t_late``; return reports to (re)process."""
+        snaps = [s for s in self._snaps if s[0] <= t_late]
+        if not snaps:
+            # older than anything we can replay: drop what is too old
+            keep = now["t"] > self.t_done
+            if self._snaps:
+                keep |= now["t"] >= self._snaps[0][0]
+            self.stats["dropped_late"] += int((~keep).sum())
+            now = _take(now, keep)
+            if not (now["t"] <= self.t_done).any():
+                return now
+            t_late = float(now["t"][now["t"] <= self.t_done].min())
+            snaps = [s for s in self._snaps if s[0] <= t_late]
+        t_snap, tr, nid = snaps[-1]
+        self.tracks = copy.deepcopy(tr)
+        self.next_id = nid
+        self._snaps = [s for s in self._snaps if s[0] <= t_snap]
+        self._snaps.pop()  # it will be taken again when the replay passes t_snap
+        redo = self._store["t"] >= t_snap
+        self.stats["rollbacks"] += 1
+        self.stats["reprocessed"] += int(redo.sum())
+        replay = _take(self._store, redo)
+        self._store = _take(self._store, ~redo)
+        return _cat(replay, now)
+
+    # ------------------------------------------------------------ processing
+    def _process(self, r: dict) -> None:
+        """Process time-sorted reports bin by bin, taking snapshots and keeping the store."""
+        n = r["t"].shape[0]
+        if n == 0:
+            return
+        cfg = self.cfg
+        b = np.floor(r["t"] / cfg.bin_s)
+        cuts = np.flatnonzero(np.diff(b)) + 1
+        starts = np.concatenate(([0], cuts)).tolist()
+        ends = np.concatenate((cuts, [n])).tolist()
+        for s, e in zip(starts, ends, strict=True):
+            t0 = float(r["t"][s])
+            last = self._snaps[-1][0] if self._snaps else -math.inf
+            if t0 >= last + cfg.snapshot_every_s:
+                self._snaps.append((t0, copy.deepcopy(self.tracks), self.next_id))
+            self._bin(_take(r, slice(s, e)))
+        self._store = _cat(self._store, r)
+        # forget what can no longer be needed for a rollback
+        horizon = float(r["t"][-1]) - cfg.max_lateness_s
+        keep_from = 0
+        for i, (ts, _, _) in enumerate(self._snaps):
+            if ts <= horizon:
+                keep_from = i
+        self._snaps = self._snaps[keep_from:]
+        if self._snaps:
+            old = self._store["t"] < self._snaps[0][0]
+            if old.any():
+                self._store = _take(self._store, ~old)
+
+    def _predict(self, tr: _Tracks, t_to: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predictor: each track from its own time to ``t_to`` (NCV, gravity if ballistic)."""
+        cfg = self.cfg
+        dt = t_to - tr.t
+        q_h = np.where(tr.ballistic, cfg.q_ballistic, cfg.q_h)
+        q_v = np.where(tr.ballistic, cfg.q_ballistic, cfg.q_v)
+        return ncv_predict(tr.x, tr.P, dt, q_h, q_v, gravity=tr.ballistic)
+
+    def _merge_acoustic(self, r: dict) -> tuple[dict, np.ndarray, np.ndarray]:
+        """Merge co-temporal nearby acoustic reports into one (centroid, shrunk sigma).
+
+        Returns (reports, number of distinct sensors behind each, hint log-likelihoods).
+        """
+        hll = hint_loglik(r["cls"])
+        nsrc = np.ones(r["t"].shape[0], np.int64)
+        ac = np.flatnonzero(r["kind"] == ACOUSTIC)
+        if ac.size < 2:
+            return r, nsrc, hll
+        pos = np.stack((r["x"][ac], r["y"][ac]), axis=1)
+        lab = cluster_points(pos, self.cfg.acoustic_merge_m)
+        u, inv, cnt = np.unique(lab, return_inverse=True, return_counts=True)
+        if u.size == ac.size:
+            return r, nsrc, hll
+        k = u.size
+        w = 1.0 / r["sigma"][ac] ** 2
+        sw = np.bincount(inv, w, k)
+        mx = np.bincount(inv, w * r["x"][ac], k) / sw
+        my = np.bincount(inv, w * r["y"][ac], k) / sw
+        mt = np.bincount(inv, r["t"][ac], k) / cnt
+        sig = np.sqrt(1.0 / sw)  # = sigma / sqrt(k) for equal sigmas
+        sig_mean = np.bincount(inv, r["sigma"][ac], k) / cnt
+        sig = np.maximum(sig, 0.5 * sig_mean)  # posts' offsets are not fully independent
+        # distinct sensors per cluster
+        pair = np.unique(np.stack((inv, r["sensor"][ac]), axis=1), axis=0)
+        ns = np.bincount(pair[:, 0], minlength=k)
+        first = np.full(k, -1, np.int64)
+        first[inv[::-1]] = ac[::-1]  # the first report of each cluster represents it
+        rep = first
+        merged = _take(r, rep)
+        merged["x"], merged["y"], merged["t"], merged["sigma"] = mx, my, mt, sig
+        mh = np.zeros((k, NCLS))
+        np.add.at(mh, inv, hll[ac])
+        other = np.flatnonzero(r["kind"] != ACOUSTIC)
+        out = _cat(_take(r, other), merged)
+        nsrc = np.concatenate((nsrc[other], ns))
+        hll = np.concatenate((hll[other], mh))
+        return out, nsrc, hll
+
+    def _bin(self, r: dict) -> None:
+        """One scan: merge, gate, associate, update, initiate, confirm, delete."""
+        cfg = self.cfg
+        r, nsrc, hll = self._merge_acoustic(r)
+        nm = r["t"].shape[0]
+        t_ref = float(r["t"].max())
+        tr = self.tracks
+        nt = len(tr)
+        xp, Pp = self._predict(tr, np.full(nt, t_ref)) if nt else (tr.x, tr.P)
+        mpos = np.stack((r["x"], r["y"]), axis=1)
+        ti, mj, cost = gate_pairs(xp[:, :2], Pp[:, :2, :2], mpos, r["sigma"] ** 2, cfg.gate_d2)
+        at, am = gnn_assign(ti, mj, cost, nt, nm)
+        used = np.zeros(nm, bool)
+        used[am] = True
+        updated = np.zeros(nt, bool)
+        updated[at] = True
+        self._update(at, am, r, nsrc, hll)
+        # second round: a report left over from a *different* sensor than the one that
+        # updated a track in this scan also updates it (two radars, radar + acoustic)
+        if at.size and at.size < nm:
+            upd_sensor = np.full(nt, NO_SENSOR, np.int64)
+            upd_sensor[at] = r["sensor"][am]
+            us = upd_sensor[ti]
+            ok = ~used[mj] & (us != NO_SENSOR) & (us != r["sensor"][mj])
+            if ok.any():
+                bt, bm = gnn_assign(ti[ok], mj[ok], cost[ok], nt, nm)
+                self._update(bt, bm, r, nsrc, hll)
+                used[bm] = True
+        self._misses(r, updated, xp)
+        self._initiate_grouped(r, ~used, nsrc, hll)
+        self._confirm()
+        self._delete(t_ref, Pp, updated)
+
+    def _update(self, at: np.ndarray, am: np.ndarray, r: dict, nsrc, hll) -> None:
+        """Updater: predict each assigned track to its report's time, then Kalman update."""
+        if at.size == 0:
+            return
+        cfg = self.cfg
+        tr = self.tracks
+        tm = r["t"][am]
+        x, P = ncv_predict(
+            tr.x[at],
+            tr.P[at],
+            tm - tr.t[at],
+            np.where(tr.ballistic[at], cfg.q_ballistic, cfg.q_h),
+            np.where(tr.ballistic[at], cfg.q_ballistic, cfg.q_v),
+            gravity=tr.ballistic[at],
+        )
+        has_z = np.isfinite(r["z"][am])
+        has_v = np.isfinite(r["vx"][am]) & np.isfinite(r["vy"][am])
+        has_vz = np.isfinite(r["vz"][am])
+        code = signature_codes(has_z, has_v, has_vz)
+        sig = r["sigma"][am]
+        sz = np.where(np.isfinite(r["sigma_z"][am]), r["sigma_z"][am], sig)
+        sv = np.full(at.size, cfg.sigma_v)
+        for c in np.unique(code).tolist():
+            g = code == c
+            comp = SIGNATURE_LIST[c]
+            z, R = measurement_arrays(
+                comp,
+                r["x"][am][g],
+                r["y"][am][g],
+                r["z"][am][g],
+                r["vx"][am][g],
+                r["vy"][am][g],
+                r["vz"][am][g],
+                sig[g],
+                sz[g],
+                sv[g],
+            )
+            x[g], P[g], _ = kalman_update(x[g], P[g], z, R, comp)
+        tr.x[at] = x
+        tr.P[at] = P
+        tr.t[at] = tm
+        tr.last_update[at] = np.maximum(tr.last_update[at], tm)
+        tr.n_upd[at] += 1
+        tr.hint[at] += hll[am]
+        s = r["sensor"][am]
+        kind = r["kind"][am]
+        radar_new = (kind == RADAR) & (tm > tr.last_radar_t[at] + 1e-6)
+        tr.radar_scans[at] += radar_new
+        tr.last_radar_t[at] = np.where(
+            kind == RADAR, np.maximum(tr.last_radar_t[at], tm), tr.last_radar_t[at]
+        )
+        s0 = tr.sensor0[at]
+        tr.multi[at] |= (nsrc[am] >= 2) | ((s0 != NO_SENSOR) & (s0 != s))
+        tr.sensor0[at] = np.where(s0 == NO_SENSOR, s, s0)
+        tr.last_sensor[at] = s
+        tr.misses[at] = 0
+        prob, _ = class_probabilities(x, P, tr.hint[at])
+        tr.ballistic[at] = (prob[:, THREAT_CLASSES.index("ballistic")] > 0.5) & (
+            P[:, 2, 2] < 1000.0**2
+        )
+
+    def _misses(self, r: dict, updated: np.ndarray, xp: np.ndarray) -> None:
+        """Count radar scans in which the track's radar reported but not on this track."""
+        tr = self.tracks
+        n_old = xp.shape[0]
+        if n_old == 0 or self._skind.size == 0:
+            return
+        rs = r["sensor"][(r["kind"] == RADAR) & (r["sensor"] >= 0)]
+        if rs.size == 0:
+            return
+        active = np.zeros(self._skind.size, bool)
+        active[rs] = True
+        ls = tr.last_sensor[:n_old]
+        lsc = np.clip(ls, 0, None)
+        inr = np.hypot(xp[:, 0] - self._sx[lsc], xp[:, 1] - self._sy[lsc]) <= self._srange[lsc]
+        miss = (ls >= 0) & active[lsc] & inr & ~updated[:n_old]
+        tr.misses[:n_old] += miss
+
+    def _initiate_grouped(self, r: dict, free: np.ndarray, nsrc, hll) -> None:
+        """Initiate from unassigned reports; reports of one scan that fall in the gate of
+        a track just started from another sensor's report update it instead."""
+        idx = np.flatnonzero(free)
+        if idx.size == 0:
+            return
+        if idx.size > 1 and np.unique(r["sensor"][idx]).size > 1:
+            pos = np.stack((r["x"][idx], r["y"][idx]), axis=1)
+            lab = cluster_points(pos, 3.5 * float(r["sigma"][idx].max()))
+            # representative per cluster: the most precise report (then the earliest)
+            order = np.lexsort((idx, r["sigma"][idx], lab))
+            first = np.ones(idx.size, bool)
+            first[1:] = lab[order][1:] != lab[order][:-1]
+            rep = np.zeros(idx.size, bool)
+            rep[order[first]] = True
+            if not rep.all():
+                n0 = len(self.tracks)
+                self._initiate(_take(r, idx[rep]), nsrc[idx[rep]], hll[idx[rep]])
+                rest = idx[~rep]
+                nt_new = len(self.tracks) - n0
+                tr = self.tracks
+                sl = slice(n0, n0 + nt_new)
+                t_ref = float(r["t"][rest].max())
+                xp, Pp = ncv_predict(
+                    tr.x[sl], tr.P[sl], t_ref - tr.t[sl], self.cfg.q_h, self.cfg.q_v
+                )
+                mpos = np.stack((r["x"][rest], r["y"][rest]), axis=1)
+                ti, mj, cost = gate_pairs(
+                    xp[:, :2], Pp[:, :2, :2], mpos, r["sigma"][rest] ** 2, self.cfg.gate_d2
+                )
+                ok = tr.sensor0[n0 + ti] != r["sensor"][rest[mj]]
+                at, am = gnn_assign(ti[ok], mj[ok], cost[ok], nt_new, rest.size)
+                self._update(n0 + at, rest[am], r, nsrc, hll)
+                left = np.ones(rest.size, bool)
+                left[am] = False
+                idx = rest[left]
+        self._initiate(_take(r, idx), nsrc[idx], hll[idx])
+
+    def _initiate(self, r: dict, nsrc: np.ndarray, hll: np.ndarray) -> None:
+        """Initiator: one tentative track per unassigned report."""
+        n = r["t"].shape[0]
+        if n == 0:
+            return
+        cfg = self.cfg
+        x = np.zeros((n, 6))
+        P = np.zeros((n, 6, 6))
+        x[:, 0], x[:, 1] = r["x"], r["y"]
+        has_z = np.isfinite(r["z"])
+        x[:, 2] = np.where(has_z, r["z"], cfg.prior_alt_m)
+        has_v = np.isfinite(r["vx"]) & np.isfinite(r["vy"])
+        x[:, 3] = np.where(has_v, r["vx"], 0.0)
+        x[:, 4] = np.where(has_v, r["vy"], 0.0)
+        has_vz = np.isfinite(r["vz"])
+        x[:, 5] = np.where(has_vz, r["vz"], 0.0)
+        s2 = r["sigma"] ** 2
+        sz = np.where(np.isfinite(r["sigma_z"]), r["sigma_z"], r["sigma"])
+        P[:, 0, 0] = P[:, 1, 1] = s2
+        P[:, 2, 2] = np.where(has_z, sz**2, cfg.prior_alt_sd**2)
+        vv = np.where(has_v, cfg.sigma_v**2, cfg.prior_vel_sd**2)
+        P[:, 3, 3] = P[:, 4, 4] = vv
+        P[:, 5, 5] = np.where(has_vz, cfg.sigma_v**2, cfg.prior_vz_sd**2)
+        kind = r["kind"]
+        ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
+        self.next_id += n
+        new = _Tracks(
+            ids=ids,
+            t=r["t"].copy(),
+            x=x,
+            P=P,
+            n_upd=np.ones(n, np.int64),
+            last_update=r["t"].copy(),
+            sensor0=r["sensor"].copy(),
+            multi=nsrc >= 2,
+            radar_scans=(kind == RADAR).astype(np.int64),
+            last_radar_t=np.where(kind == RADAR, r["t"], -np.inf),
+            last_sensor=r["sensor"].copy(),
+            misses=np.zeros(n, np.int64),
+            confirmed=np.zeros(n, bool),
+            ballistic=np.zeros(n, bool),
+            hint=hll.copy(),
+        )
+        self.tracks.extend(new)
+
+    def _confirm(self) -> None:
+        """Confirmer: several radar scans, or several updates from at least two sensors."""
+        tr = self.tracks
+        cfg = self.cfg
+        tr.confirmed |= (tr.radar_scans >= cfg.confirm_radar_scans) | (
+            (tr.n_upd >= cfg.confirm_hits) & tr.multi
+        )
+
+    def _delete(self, t_ref: float, Pp: np.ndarray, updated: np.ndarray) -> None:
+        """Deleter: too many radar misses, coasting too long, or too uncertain."""
+        tr = self.tracks
+        cfg = self.cfg
+        n_old = Pp.shape[0]
+        age = t_ref - tr.last_update
+        sig2 = np.zeros(len(tr))
+        if n_old:
+            sig2[:n_old] = np.where(updated, 0.0, 0.5 * (Pp[:, 0, 0] + Pp[:, 1, 1]))
+        tent = ~tr.confirmed
+        dead = np.where(
+            tent,
+            (tr.misses >= cfg.tentative_max_misses) | (age > cfg.tentative_max_age_s),
+            (tr.misses >= cfg.max_misses) | (age > cfg.max_coast_s),
+        )
+        dead |= sig2 > cfg.max_sigma_m**2
+        if dead.any():
+            tr.keep(~dead)

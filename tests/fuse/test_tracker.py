@@ -1,0 +1,255 @@
+"""Scenario tests of the Tracker: confirmation, association, coasting, out of sequence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from airwarn.fuse import Tracker, TrackerConfig
+from tests.fuse.conftest import batch, registry
+
+
+def _radar_rows(truth: np.ndarray, times: np.ndarray, rng, sigma=50.0, sensor=0, pd=1.0):
+    """Noisy radar reports of targets truth (T, K, 2) at times (T,)."""
+    rows = []
+    for k, t in enumerate(times):
+        for j in range(truth.shape[1]):
+            if rng.random() < pd:
+                x, y = truth[k, j] + rng.normal(0, sigma, 2)
+                rows.append({"t": float(t), "sensor": sensor, "x": x, "y": y, "sigma": sigma})
+    return rows
+
+
+def _run(reg, rows, times, cfg=None, per_tick=None):
+    """Feed rows grouped by time, advance at each time; return the list of TrackStates."""
+    trk = Tracker(reg, cfg)
+    out = []
+    n = 0
+    for t in times:
+        rs = [r for r in rows if r["t"] == t] if per_tick is None else per_tick(t)
+        if rs:
+            trk.add(batch(rs, reg, n))
+            n += len(rs)
+        out.append(trk.advance(float(t)))
+    return trk, out
+
+
+def test_single_target_confirms_after_three_radar_scans(radar_reg):
+    rng = np.random.default_rng(0)
+    times = np.arange(20.0)
+    truth = np.stack([1000 + 40 * times, 2000 - 30 * times], axis=1)[:, None, :]
+    trk, states = _run(radar_reg, _radar_rows(truth, times, rng), times)
+    assert [bool(s.confirmed.any()) for s in states[:4]] == [False, False, True, True]
+    last = states[-1]
+    assert len(last) == 1 and last.confirmed[0]
+    assert np.hypot(*(last.x[0, :2] - truth[-1, 0])) < 60
+    assert np.hypot(last.x[0, 3] - 40, last.x[0, 4] + 30) < 10
+    assert len({int(s.ids[0]) for s in states}) == 1  # stable id
+    assert states[-1].cls[0] == 0  # 50 m/s at low altitude: drone
+
+
+def test_crossing_targets_keep_their_ids(radar_reg):
+    rng = np.random.default_rng(1)
+    times = np.arange(40.0)
+    a = np.stack([-1000 + 50 * times, -1000 + 50 * times], axis=1)
+    b = np.stack([-1000 + 50 * times, 1000 - 50 * times], axis=1)  # cross at t = 20
+    truth = np.stack([a, b], axis=1)
+    _, states = _run(radar_reg, _radar_rows(truth, times, rng, sigma=30), times)
+    first, last = states[5], states[-1]
+    assert len(last) == 2 and last.confirmed.all()
+
+    def owner(s, k):
+        d = np.hypot(*(s.x[:, None, :2] - truth[k][None]).transpose(2, 0, 1))
+        return {int(s.ids[i]): int(np.argmin(d[i])) for i in range(len(s))}
+
+    assert owner(first, 5) == owner(last, 39)
+
+
+def test_swarm_in_formation_gives_one_track_per_drone(radar_reg):
+    rng = np.random.default_rng(2)
+    times = np.arange(30.0)
+    offsets = np.array([[0, 0], [400, 0], [0, 400], [400, 400], [800, 200]], float)
+    base = np.stack([45 * times, 10 * times], axis=1)
+    truth = base[:, None, :] + offsets[None]
+    _, states = _run(radar_reg, _radar_rows(truth, times, rng, sigma=40, pd=0.9), times)
+    last = states[-1]
+    conf = last.x[last.confirmed, :2]
+    assert conf.shape[0] == 5
+    d = np.hypot(*(conf[:, None] - truth[-1][None]).transpose(2, 0, 1))
+    assert (d.min(axis=0) < 100).all()
+
+
+def test_acoustic_cluster_of_one_drone_is_one_track():
+    # a grid of acoustic posts every 3 km, each hearing within 4 km, reporting its position
+    g = np.arange(-15000.0, 15001.0, 3000.0)
+    gx, gy = np.meshgrid(g, g)
+    posts = [
+        (f"a{i}", "acoustic", float(x), float(y), 4000.0)
+        for i, (x, y) in enumerate(zip(gx.ravel(), gy.ravel(), strict=True))
+    ]
+    reg = registry(posts)
+    times = np.arange(0.0, 300.0, 5.0)
+    pos = np.stack([-12000 + 50 * times, -3000 + 20 * times], axis=1)
+
+    def rows_at(t):
+        k = int(np.flatnonzero(times == t)[0])
+        d = np.hypot(reg.x - pos[k, 0], reg.y - pos[k, 1])
+        return [
+            {"t": float(t), "sensor": int(i), "x": reg.x[i], "y": reg.y[i], "sigma": 2000.0}
+            for i in np.flatnonzero(d < 4000.0)
+        ]
+
+    _, states = _run(reg, None, times, per_tick=rows_at)
+    for s in states[3:]:
+        assert int(s.confirmed.sum()) == 1
+    last = states[-1]
+    i = int(np.flatnonzero(last.confirmed)[0])
+    assert np.hypot(*(last.x[i, :2] - pos[-1])) < 2000
+    assert len(last) <= 2
+
+
+def test_single_post_false_reports_never_confirm():
+    reg = registry([("a0", "acoustic", 0.0, 0.0, 3000.0), ("a1", "acoustic", 50000.0, 0, 3000.0)])
+    times = np.arange(0.0, 200.0, 2.0)
+    rows = [{"t": t, "sensor": 0, "x": 0.0, "y": 0.0, "sigma": 2000.0} for t in times]
+    _, states = _run(reg, rows, times)
+    assert all(not s.confirmed.any() for s in states)
+    assert max(len(s) for s in states) >= 1  # it is tracked, tentatively
+
+
+def test_isolated_clutter_never_confirms(radar_reg):
+    rng = np.random.default_rng(3)
+    times = np.arange(30.0)
+    rows = [
+        {"t": float(t), "sensor": 0, "x": x, "y": y, "sigma": 50.0}
+        for t in times
+        for x, y in rng.uniform(-50000, 50000, (10, 2))
+    ]
+    _, states = _run(radar_reg, rows, times)
+    assert sum(int(s.confirmed.sum()) for s in states) == 0
+
+
+def test_coasting_through_a_gap(radar_reg):
+    rng = np.random.default_rng(4)
+    times = np.arange(60.0)
+    truth = np.stack([50 * times, 0 * times], axis=1)[:, None, :]
+    rows = [r for r in _radar_rows(truth, times, rng) if not (20 <= r["t"] < 24)]
+    _, states = _run(radar_reg, rows, times)
+    ids = {int(s.ids[0]) for s in states[3:] if len(s)}
+    assert len(ids) == 1
+    gap = states[23]
+    assert gap.last_update[0] == 19.0
+    assert np.sqrt(gap.P[0, 0, 0]) > np.sqrt(states[19].P[0, 0, 0])  # uncertainty grows
+    assert np.hypot(*(gap.x[0, :2] - truth[23, 0])) < 150
+    assert len(states[-1]) == 1
+
+
+def test_track_deleted_after_target_disappears(radar_reg):
+    rng = np.random.default_rng(5)
+    times = np.arange(40.0)
+    truth = np.stack([50 * times, 0 * times], axis=1)[:, None, :]
+    rows = [r for r in _radar_rows(truth, times, rng) if r["t"] < 20]
+    # the radar keeps reporting elsewhere, so its silence on the target counts as misses
+    rows += [{"t": float(t), "sensor": 0, "x": -90000.0, "y": 0.0, "sigma": 50.0} for t in times]
+    _, states = _run(radar_reg, rows, times)
+    near = [np.hypot(s.x[:, 0] - 1000, s.x[:, 1]) < 5000 for s in states]
+    assert near[19].sum() == 1
+    assert near[-1].sum() == 0
+
+
+def test_out_of_sequence_equals_in_order(radar_reg):
+    rng = np.random.default_rng(6)
+    times = np.arange(60.0)
+    truth = np.stack(
+        [
+            np.stack([50 * times, 10 * times], 1),
+            np.stack([-3000 + 40 * times, 5000 - 20 * times], 1),
+        ],
+        axis=1,
+    )
+    rows = _radar_rows(truth, times, rng, pd=0.9)
+    _, in_order = _run(radar_reg, rows, times)
+    # the same reports, but those of every 7th second arrive 30 s late
+    late = {t for t in times if int(t) % 7 == 3}
+
+    def delivered(t):
+        on_time = [r for r in rows if r["t"] == t and r["t"] not in late]
+        return on_time + [r for r in rows if r["t"] == t - 30 and r["t"] in late]
+
+    ticks = np.arange(0.0, 90.0)
+    _, ooo = _run(radar_reg, None, ticks, per_tick=delivered)
+    a, b = in_order[-1], ooo[89]  # every late report has come in by t = 89
+    assert len(b) == 2
+    ib = np.argsort(b.ids)
+    ia = np.argsort(a.ids)
+    dt = b.t - a.t  # predict the in-order run to the same time for the comparison
+    pa = a.x[ia, :2] + dt * a.x[ia, 3:5]
+    np.testing.assert_allclose(b.x[ib, :2], pa, atol=1.0)
+    np.testing.assert_array_equal(a.ids[ia], b.ids[ib])
+    # while reports are missing the tracks are still held
+    assert len(ooo[40]) == 2
+
+
+def test_causal_and_deterministic(radar_reg):
+    rng = np.random.default_rng(7)
+    times = np.arange(30.0)
+    truth = np.stack([50 * times, 10 * times], 1)[:, None, :]
+    rows = _radar_rows(truth, times, rng)
+    _, a = _run(radar_reg, rows, times)
+    _, b = _run(radar_reg, rows, times)
+    # a run fed only the first half gives the same states up to there
+    _, c = _run(radar_reg, [r for r in rows if r["t"] < 15], times[:15])
+    for s, u in zip(a, b, strict=True):
+        np.testing.assert_array_equal(s.x, u.x)
+        np.testing.assert_array_equal(s.ids, u.ids)
+    for s, u in zip(a[:15], c, strict=True):
+        np.testing.assert_array_equal(s.x, u.x)
+
+
+def test_radar_with_velocity_confirms_fast_mover(radar_reg):
+    # a cruise missile at 250 m/s seen every 10 s with reported velocity and altitude
+    rng = np.random.default_rng(8)
+    times = np.arange(0.0, 120.0, 10.0)
+    rows = []
+    for t in times:
+        x, y = 250 * t + rng.normal(0, 150), rng.normal(0, 150)
+        rows.append(
+            {
+                "t": t,
+                "sensor": 0,
+                "x": x,
+                "y": y,
+                "sigma": 150.0,
+                "z": 100.0,
+                "sigma_z": 50.0,
+                "vx": 250.0 + rng.normal(0, 5),
+                "vy": 0.0,
+                "vz": 0.0,
+            }
+        )
+    _, states = _run(radar_reg, rows, times)
+    last = states[-1]
+    assert len(last) == 1 and last.confirmed[0]
+    assert last.cls[0] == 2  # cruise
+
+
+@pytest.mark.parametrize("bin_s", [0.5, 2.0])
+def test_two_radars_one_target_is_one_track(bin_s):
+    reg = registry([("r1", "radar", 0.0, 0.0, 100000.0), ("r2", "radar", 20000.0, 0.0, 1e5)])
+    rng = np.random.default_rng(9)
+    times = np.arange(30.0)
+    truth = np.stack([5000 + 50 * times, 0 * times], 1)[:, None, :]
+    rows = _radar_rows(truth, times, rng, sensor=0) + [
+        dict(r, t=r["t"] + 0.3) for r in _radar_rows(truth, times, rng, sensor=1)
+    ]
+    rows.sort(key=lambda r: r["t"])
+    ticks = np.arange(30.0) + 0.5
+    _, states = _run(
+        reg,
+        None,
+        ticks,
+        TrackerConfig(bin_s=bin_s),
+        per_tick=lambda t: [r for r in rows if t - 1 < r["t"] <= t],
+    )
+    assert int(states[-1].confirmed.sum()) == 1
+    assert len(states[-1]) == 1
