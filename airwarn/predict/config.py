@@ -119,6 +119,7 @@ DEFAULTS: dict[str, Any] = dict(
     step_m=1500.0,
     p_min=0.02,
     seed=1,
+    target_zones=300,
     ghost_gate_m=5000.0,
     ghost_half_life_s=0.0,
     ballistic_min_alt_m=12000.0,
@@ -136,6 +137,7 @@ class PredictConfig:
     step_m: float = 1500.0
     p_min: float = 0.02
     seed: int = 1
+    target_zones: int = 300
     ghost_gate_m: float = 5000.0
     ghost_half_life_s: float = 0.0
     ballistic_min_alt_m: float = 12000.0

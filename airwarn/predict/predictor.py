@@ -50,12 +50,9 @@ NOISE_ROWS = 64
 
 @dataclass
 class _Hits:
-    """(track slot, sample, zone, eta tick) rows; ``strike`` marks impacts inside the zone."""
+    """Bit-packed (slot, zone, sample, eta tick) keys of arrivals; ``strike`` keys: impacts."""
 
-    slot: np.ndarray
-    k: np.ndarray
-    zone: np.ndarray
-    tick: np.ndarray
+    reach: np.ndarray
     strike: np.ndarray
 
 
@@ -106,18 +103,28 @@ class Predictor:
         self.cfg = PredictConfig.from_policy(policy.predict if policy is not None else {})
         self.zones = zones
         self.raster = ZoneRaster(zones, self.cfg.reach_m, self.cfg.grid_m)
-        pop = zones.population.astype(float)
-        tz = np.flatnonzero(pop > 0)
-        self.targets = TargetSet(zones.cx[tz], zones.cy[tz], pop[tz], tz)
+        self.targets = TargetSet(zones.cx, zones.cy, zones.population, self.cfg.target_zones)
         k = self.cfg.samples
         self.dt = {m: self.cfg.step_m / self.cfg.routes[m].speed_nominal for m in ROUTE_MODELS}
         self.n_steps = {
             m: max(1, math.ceil(self.cfg.routes[m].horizon_s / self.dt[m])) for m in ROUTE_MODELS
         }
         self.noise = NoiseTable.make(NOISE_ROWS, k, max(self.n_steps.values()), self.cfg.seed)
+        self.step_noise = {
+            m: self.noise.for_model(self.cfg.routes[m], self.dt[m]) for m in ROUTE_MODELS
+        }
         g = np.random.default_rng(self.cfg.seed + 7)
         self.ball_noise = g.standard_normal((NOISE_ROWS, k, 9))
         self.rng = np.random.default_rng(self.cfg.seed + 11)
+        horizons = [r.horizon_s for r in self.cfg.routes.values()] + [self.cfg.ballistic.horizon_s]
+        self._tb = int(math.ceil(max(horizons) + 1)).bit_length()  # eta ticks (s)
+        self._tmask = (1 << self._tb) - 1
+        self._kb = max(1, (k - 1).bit_length())
+        self._zb = max(1, (len(zones) - 1).bit_length())
+        self._sh_zone = self._kb + self._tb
+        self._sh_slot = self._zb + self._sh_zone
+        if self._sh_slot > 62 - 16:
+            raise ValueError("too many zones x samples x horizon to pack predict keys")
         self.ghosts = {m: _empty_route_ghosts(k) for m in ROUTE_MODELS}
         self.bghosts = _BallisticGhosts(
             np.zeros(0, np.int64),
@@ -178,7 +185,7 @@ class Predictor:
                 rm,
                 self.dt[name],
                 self.n_steps[name],
-                self.noise,
+                self.step_noise[name],
                 self.zones.cx,
                 self.zones.cy,
             )
@@ -340,32 +347,46 @@ class Predictor:
         return np.asarray(ids, np.int64) % NOISE_ROWS
 
     # ------------------------------------------------------------------ hits
+    def _pack(self, slot, zone, k, tick) -> np.ndarray:
+        """One int64 key per arrival: slot | zone | sample | tick, most significant first."""
+        return (
+            (np.asarray(slot, np.int64) << self._sh_slot)
+            | (np.asarray(zone, np.int64) << self._sh_zone)
+            | (np.asarray(k, np.int64) << self._tb)
+            | np.minimum(np.asarray(tick, np.int64), self._tmask)
+        )
+
     def _route_hits(self, fc, lag: np.ndarray, horizon: float, slot0: int) -> _Hits:
         """Zones each route sample passes within reach of, with the first-arrival tick."""
-        n, k, s1 = fc.x.shape
+        s1, n, k = fc.x.shape
         cells = self.raster.cells(fc.x, fc.y)
-        same = cells[..., 1:] == cells[..., :-1]
-        cells[..., 1:][same] = -1  # a sample staying in one cell adds nothing new
-        flat = np.flatnonzero(cells >= 0)
-        pt, zone = self.raster.expand(cells.ravel()[flat])
-        p = flat[pt]
-        ti = p // (k * s1)
-        ki = (p // s1) % k
-        si = p % s1
-        eta = si * fc.dt - lag[ti]
-        ok = eta <= horizon
+        h = self.raster.list_hash[cells]
+        # a point whose cell lists exactly the zones of the previous point adds nothing
+        new = h != 0
+        new[1:] &= h[1:] != h[:-1]
+        # keys of every (track, sample, step) point, built by broadcasting (no divisions)
+        eta = np.arange(s1)[None, :] * fc.dt - lag[:, None]  # (N, S+1)
+        new &= (eta <= horizon).T[:, :, None]
+        tick = np.rint(np.maximum(eta, 0.0)).astype(np.int64)
+        base = (
+            ((np.arange(n, dtype=np.int64) + slot0) << self._sh_slot)[:, None, None]
+            | (np.arange(k, dtype=np.int64) << self._tb)[None, :, None]
+            | np.minimum(tick, self._tmask)[:, None, :]
+        )  # (N, K, S+1)
+        # to (track, sample, step) order, so that keys come grouped by slot
+        f = np.flatnonzero(new.transpose(1, 2, 0))
+        base = base.ravel()[f]
+        cell = cells.transpose(1, 2, 0).ravel()[f]
+        pt, zone = self.raster.expand(cell)
+        reach = base[pt] | (zone << self._sh_zone)
         st = fc.strike_step >= 0
         sn, sk = np.nonzero(st)
         seta = fc.strike_step[st] * fc.dt - lag[sn]
         sok = seta <= horizon
-        slot = np.r_[ti[ok], sn[sok]] + slot0
-        return _Hits(
-            slot=slot,
-            k=np.r_[ki[ok], sk[sok]],
-            zone=np.r_[zone[ok], fc.strike_zone[st][sok]],
-            tick=np.rint(np.maximum(np.r_[eta[ok], seta[sok]], 0.0)).astype(np.int64),
-            strike=np.r_[np.zeros(int(ok.sum()), bool), np.ones(int(sok.sum()), bool)],
+        strike = self._pack(
+            sn[sok] + slot0, fc.strike_zone[st][sok], sk[sok], np.rint(np.maximum(seta[sok], 0))
         )
+        return _Hits(np.concatenate([reach, strike]), strike)
 
     def _ballistic_hits(
         self, x: np.ndarray, P: np.ndarray, ids: np.ndarray, lag: np.ndarray, slot0: int
@@ -378,16 +399,13 @@ class Predictor:
         ok = np.isfinite(eta) & (eta >= 0) & (eta <= bm.horizon_s)
         n_i, k_i = np.nonzero(ok)
         px, py, pe = ix[ok], iy[ok], eta[ok]
+        base = self._pack(n_i + slot0, 0, k_i, np.rint(pe))
         pt, zone = self.raster.expand(self.raster.cells(px, py))
+        reach = base[pt] | (zone << self._sh_zone)
         inside = self.zones.containing(px, py) if px.size else np.zeros(0, np.int64)
         si = np.flatnonzero(inside >= 0)
-        return _Hits(
-            slot=np.r_[n_i[pt], n_i[si]] + slot0,
-            k=np.r_[k_i[pt], k_i[si]],
-            zone=np.r_[zone, inside[si]],
-            tick=np.rint(np.r_[pe[pt], pe[si]]).astype(np.int64),
-            strike=np.r_[np.zeros(pt.size, bool), np.ones(si.size, bool)],
-        )
+        strike = base[si] | (inside[si] << self._sh_zone)
+        return _Hits(np.concatenate([reach, strike]), strike)
 
     # ------------------------------------------------------------------ reduce
     def _reduce(
@@ -400,41 +418,42 @@ class Predictor:
         weight: np.ndarray,
     ) -> ZoneThreats:
         """Per (track, zone): share of samples arriving, striking, and arrival quantiles."""
-        slot = np.concatenate([h.slot for h in hits])
-        if slot.size == 0:
+        key = np.concatenate([h.reach for h in hits])
+        if key.size == 0:
             return ZoneThreats.empty(t)
-        k = np.concatenate([h.k for h in hits])
-        zone = np.concatenate([h.zone for h in hits])
-        tick = np.concatenate([h.tick for h in hits])
-        strike = np.concatenate([h.strike for h in hits])
-        nz = len(self.zones)
+        tb, kb = self._tb, self._kb
         K = self.cfg.samples
-        T = int(tick.max()) + 1
-        pair = slot * nz + zone
-        key = np.sort((pair * K + k) * T + tick)
-        pk = key // T
-        first = np.r_[True, pk[1:] != pk[:-1]]
-        key2 = np.sort((pk[first] // K) * T + key[first] % T)
-        pr = key2 // T
-        tk = key2 % T
-        starts = np.flatnonzero(np.r_[True, pr[1:] != pr[:-1]])
+        key.sort(kind="stable")  # keys come grouped by slot: stable (radix/tim) sort is fast
+        pk = key >> tb  # (slot, zone, sample)
+        first = np.empty(key.size, bool)
+        first[0] = True
+        np.not_equal(pk[1:], pk[:-1], out=first[1:])
+        kf = key[first]
+        key2 = ((kf >> (kb + tb)) << tb) | (kf & self._tmask)  # (slot, zone) then tick
+        key2.sort(kind="stable")
+        pr = key2 >> tb
+        tk = key2 & self._tmask
+        brk = np.empty(pr.size, bool)
+        brk[0] = True
+        np.not_equal(pr[1:], pr[:-1], out=brk[1:])
+        starts = np.flatnonzero(brk)
         cnt = np.diff(np.r_[starts, pr.size])
         upair = pr[starts]
         q10 = starts + np.maximum(np.ceil(0.1 * cnt).astype(np.int64) - 1, 0)
         q50 = starts + np.maximum(np.ceil(0.5 * cnt).astype(np.int64) - 1, 0)
-        uslot = upair // nz
+        uslot = upair >> self._zb
         w = weight[uslot]
         p_reach = cnt / K * w
-        spair, scnt = np.unique(pair[strike], return_counts=True)
+        sk = np.concatenate([h.strike for h in hits]) >> (kb + tb)
+        spair, scnt = np.unique(sk, return_counts=True)
         p_imp = np.zeros(upair.size)
-        j = np.searchsorted(upair, spair)
-        p_imp[j] = scnt / K
+        p_imp[np.searchsorted(upair, spair)] = scnt / K
         p_imp = np.minimum(p_imp * w, p_reach)
         keep = p_reach >= self.cfg.p_min
         us = uslot[keep]
         return ZoneThreats(
             t=t,
-            zone=(upair[keep] % nz).astype(np.int64),
+            zone=(upair[keep] & ((1 << self._zb) - 1)).astype(np.int64),
             track=ids[us],
             cls=cls[us],
             p_reach=np.clip(p_reach[keep], 0.0, 1.0),

@@ -57,6 +57,15 @@ class ZoneRaster:
         self.zone = zone[order].astype(np.int32)
         cell = cell[order]
         self.offsets = np.searchsorted(cell, np.arange(self.nx * self.ny + 1)).astype(np.int32)
+        # a 64-bit hash of each cell's zone list (XOR of random per-zone words; 0 = empty);
+        # the extra last entry serves the -1 (outside) cell index
+        words = np.random.default_rng(12345).integers(1, 2**63, len(polys), dtype=np.int64)
+        self.list_hash = np.zeros(self.nx * self.ny + 1, np.int64)
+        nonempty = np.flatnonzero(np.diff(self.offsets) > 0)
+        if nonempty.size:
+            self.list_hash[nonempty] = np.bitwise_xor.reduceat(
+                words[self.zone], self.offsets[nonempty]
+            )
 
     @property
     def n_pairs(self) -> int:

@@ -11,6 +11,7 @@ indexed by track id, so one track's samples change only as its estimate changes
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ def wrap(a: np.ndarray) -> np.ndarray:
 
 @dataclass
 class NoiseTable:
-    """Common random numbers: ``rows`` × K × ``steps`` per noise kind."""
+    """Common random numbers: ``steps`` × ``rows`` × K per noise kind (rows = track id mod)."""
 
     turn: np.ndarray  # standard normal
     dog_u: np.ndarray  # uniform: dogleg event
@@ -44,20 +45,54 @@ class NoiseTable:
         init[..., :5] = g.standard_normal((rows, k, 5))
         init[..., 5:] = g.random((rows, k, 3))
         return cls(
-            turn=g.standard_normal((rows, k, steps)).astype(f),
-            dog_u=g.random((rows, k, steps)).astype(f),
-            dog_a=g.uniform(-1, 1, (rows, k, steps)).astype(f),
-            loiter_u=g.random((rows, k, steps)).astype(f),
+            turn=g.standard_normal((steps, rows, k)).astype(f),
+            dog_u=g.random((steps, rows, k)).astype(f),
+            dog_a=g.uniform(-1, 1, (steps, rows, k)).astype(f),
+            loiter_u=g.random((steps, rows, k)).astype(f),
             init=init,
         )
 
     @property
     def rows(self) -> int:
-        return int(self.turn.shape[0])
+        return int(self.turn.shape[1])
 
     @property
     def steps(self) -> int:
-        return int(self.turn.shape[2])
+        return int(self.turn.shape[0])
+
+    def for_model(self, model: RouteModel, dt: float) -> StepNoise:
+        """The table scaled to one route model and time step."""
+        return StepNoise.from_uniforms(model, dt, self.turn, self.dog_u, self.dog_a, self.loiter_u)
+
+
+@dataclass
+class StepNoise:
+    """Per-step random inputs of one route model: turn-rate increments, dogleg jumps, loiters."""
+
+    turn_inc: np.ndarray  # rad/s added to the decayed turn rate
+    jump: np.ndarray  # rad added to the heading (0 when no dogleg)
+    loiter: np.ndarray | None  # bool: a loiter starts (None: the model never loiters)
+
+    @classmethod
+    def from_uniforms(
+        cls,
+        model: RouteModel,
+        dt: float,
+        turn: np.ndarray,
+        dog_u: np.ndarray,
+        dog_a: np.ndarray,
+        loiter_u: np.ndarray,
+    ) -> StepNoise:
+        """Scale standard normals / uniforms (any equal shapes) to this model and ``dt``."""
+        a = math.exp(-dt / model.turn_tau_s) if model.turn_tau_s > 0 else 0.0
+        sig = math.radians(model.turn_sigma_dps) * math.sqrt(1.0 - a * a)
+        p_dog = 1.0 - math.exp(-model.dogleg_per_h * dt / 3600.0)
+        lo, hi = math.radians(model.dogleg_min_deg), math.radians(model.dogleg_max_deg)
+        jump = np.where(dog_u < p_dog, np.sign(dog_a) * (lo + (hi - lo) * np.abs(dog_a)), 0.0)
+        loiter = None
+        if model.loiter_per_h > 0 and model.loiter_s > 0:
+            loiter = loiter_u < 1.0 - math.exp(-model.loiter_per_h * dt / 3600.0)
+        return cls(sig * turn.astype(float), jump, loiter)
 
 
 @dataclass
@@ -151,11 +186,18 @@ def _chol2(c: np.ndarray) -> np.ndarray:
 
 
 class TargetSet:
-    """Populated zones that routes may steer toward, weighted by population."""
+    """The most populated zones, which routes may steer toward, weighted by population."""
 
-    def __init__(self, cx: np.ndarray, cy: np.ndarray, population: np.ndarray, zone: np.ndarray):
-        self.cx, self.cy, self.zone = cx, cy, zone
-        self.weight = population.astype(float)
+    def __init__(
+        self, cx: np.ndarray, cy: np.ndarray, population: np.ndarray, top: int | None = None
+    ):
+        pop = np.asarray(population, float)
+        idx = np.flatnonzero(pop > 0)
+        if top is not None and idx.size > top:
+            idx = idx[np.argsort(-pop[idx], kind="stable")[:top]]
+        self.zone = np.sort(idx)
+        self.cx, self.cy = cx[self.zone], cy[self.zone]
+        self.weight = pop[self.zone]
 
     def __len__(self) -> int:
         return int(self.zone.shape[0])
@@ -167,17 +209,17 @@ class TargetSet:
         dx = self.cx[None, :] - x[:, None]
         dy = self.cy[None, :] - y[:, None]
         d = np.hypot(dx, dy)
-        brg = np.arctan2(dy, dx)
-        w = self.weight[None, :] * np.exp(model.target_kappa * (np.cos(brg - psi[:, None]) - 1.0))
-        w = np.where(d > 1000.0, w, 0.0)  # a target under the threat already is not a steer
+        cos_d = (dx * np.cos(psi)[:, None] + dy * np.sin(psi)[:, None]) / np.maximum(d, 1.0)
+        w = self.weight[None, :] * np.exp(model.target_kappa * (cos_d - 1.0))
+        w[d <= 1000.0] = 0.0  # a target under the threat already is not a steer
         cw = np.cumsum(w, axis=1)
         tot = cw[:, -1:]
         ok = tot[:, 0] > 0
-        cw = cw / np.where(tot > 0, tot, 1.0)
+        cw /= np.where(tot > 0, tot, 1.0)
         n, m = cw.shape
-        flat = (cw + np.arange(n)[:, None]).ravel()
+        cw += np.arange(n)[:, None]
         q = np.minimum(u, 1 - 1e-9) + np.arange(n)[:, None]
-        j = np.searchsorted(flat, q.ravel()).reshape(u.shape) - (np.arange(n) * m)[:, None]
+        j = np.searchsorted(cw.ravel(), q.ravel()).reshape(u.shape) - (np.arange(n) * m)[:, None]
         j = np.clip(j, 0, m - 1)
         return np.where(ok[:, None], self.zone[j], -1)
 
@@ -186,7 +228,7 @@ class TargetSet:
 class Forecast:
     """Sample positions over the horizon, and strikes on targets."""
 
-    x: np.ndarray  # (N, K, S+1), NaN after a strike
+    x: np.ndarray  # (S+1, N, K), NaN after a strike
     y: np.ndarray
     dt: float  # seconds per step
     strike_step: np.ndarray  # (N, K) step of the strike, -1 none
@@ -197,44 +239,42 @@ def step(
     s: RouteState,
     model: RouteModel,
     dt: float,
-    turn: np.ndarray,
-    dog_u: np.ndarray,
-    dog_a: np.ndarray,
-    loiter_u: np.ndarray,
-    tx: np.ndarray | None,
-    ty: np.ndarray | None,
-) -> np.ndarray:
-    """Advance the samples by ``dt`` in place; return the bool mask of strikes this step."""
-    a = np.exp(-dt / model.turn_tau_s) if model.turn_tau_s > 0 else 0.0
-    sig = np.radians(model.turn_sigma_dps)
+    turn_inc: np.ndarray,
+    jump: np.ndarray,
+    loiter: np.ndarray | None,
+    steer: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
+) -> np.ndarray | None:
+    """Advance the samples by ``dt`` in place; return the strikes of this step (or None).
+
+    ``steer`` = (target x, target y, gain per sample (0 without target), (speed dt)^2).
+    Samples that are not alive have NaN positions and stay so.
+    """
+    a = math.exp(-dt / model.turn_tau_s) if model.turn_tau_s > 0 else 0.0
     s.omega *= a
-    s.omega += sig * np.sqrt(1.0 - a * a) * turn
-    p_dog = 1.0 - np.exp(-model.dogleg_per_h * dt / 3600.0)
-    lo, hi = np.radians(model.dogleg_min_deg), np.radians(model.dogleg_max_deg)
-    jump = np.sign(dog_a) * (lo + (hi - lo) * np.abs(dog_a))
-    s.psi += np.where(dog_u < p_dog, jump, 0.0) + s.omega * dt
+    s.omega += turn_inc
+    s.psi += jump
+    s.psi += s.omega * dt
     moving = s.loiter <= 0
     s.loiter -= dt
-    if model.loiter_per_h > 0 and model.loiter_s > 0:
-        p_l = 1.0 - np.exp(-model.loiter_per_h * dt / 3600.0)
-        start = moving & (loiter_u < p_l)
-        s.loiter[start] = model.loiter_s
-    struck = np.zeros(s.x.shape, bool)
-    if tx is not None:
-        has = s.target >= 0
-        dx, dy = tx - s.x, ty - s.y
-        brg = np.arctan2(dy, dx)
-        g = 1.0 - np.exp(-dt / model.target_tau_s) if model.target_tau_s > 0 else 1.0
-        s.psi += np.where(has, g * wrap(brg - s.psi), 0.0)
-        near = has & moving & s.alive & (np.hypot(dx, dy) <= s.speed * dt)
-        s.x = np.where(near, tx, s.x)
-        s.y = np.where(near, ty, s.y)
-        struck = near
-        moving = moving & ~near
-    go = np.where(moving & s.alive, s.speed * dt, 0.0)
+    if loiter is not None:
+        s.loiter[moving & loiter] = model.loiter_s
+    go = s.speed * dt
+    go *= moving
+    struck = None
+    if steer is not None:
+        tx, ty, gain, reach2 = steer
+        dx = tx - s.x
+        dy = ty - s.y
+        turn = wrap(np.arctan2(dy, dx) - s.psi)
+        turn *= gain
+        s.psi += turn
+        struck = (dx * dx + dy * dy <= reach2) & moving & (gain > 0)
     s.x += go * np.cos(s.psi)
     s.y += go * np.sin(s.psi)
-    s.alive &= ~struck
+    if struck is not None and struck.any():
+        np.copyto(s.x, tx, where=struck)
+        np.copyto(s.y, ty, where=struck)
+        s.alive &= ~struck
     return struck
 
 
@@ -244,42 +284,54 @@ def forecast(
     model: RouteModel,
     dt: float,
     n_steps: int,
-    noise: NoiseTable,
+    noise: StepNoise,
     zone_cx: np.ndarray,
     zone_cy: np.ndarray,
 ) -> Forecast:
-    """Propagate copies of the samples ``n_steps`` × ``dt`` with the track's fixed noise rows."""
+    """Propagate copies of the samples ``n_steps`` × ``dt`` with the tracks' fixed noise rows.
+
+    Positions come back as (S+1, N, K) arrays (step-major).
+    """
     s = RouteState(*(getattr(s0, f).copy() for f in RouteState.__dataclass_fields__))
     n, k = s.x.shape
-    X = np.full((n, k, n_steps + 1), np.nan)
-    Y = np.full((n, k, n_steps + 1), np.nan)
-    X[..., 0] = np.where(s.alive, s.x, np.nan)
-    Y[..., 0] = np.where(s.alive, s.y, np.nan)
+    s.x[~s.alive] = np.nan
+    s.y[~s.alive] = np.nan
+    X = np.empty((n_steps + 1, n, k))
+    Y = np.empty((n_steps + 1, n, k))
+    X[0], Y[0] = s.x, s.y
     strike_step = np.full((n, k), -1, np.int64)
-    has = s.target >= 0
-    tx = ty = None
-    if has.any():
-        ti = np.where(has, s.target, 0)
-        tx, ty = zone_cx[ti], zone_cy[ti]
+    steer = _steer(s, model, dt, zone_cx, zone_cy)
+    n_tab = noise.turn_inc.shape[0]
     for i in range(n_steps):
-        j = i % noise.steps
-        alive_before = s.alive.copy()
+        j = i % n_tab
         struck = step(
             s,
             model,
             dt,
-            noise.turn[rows, :, j],
-            noise.dog_u[rows, :, j],
-            noise.dog_a[rows, :, j],
-            noise.loiter_u[rows, :, j],
-            tx,
-            ty,
+            noise.turn_inc[j][rows],
+            noise.jump[j][rows],
+            None if noise.loiter is None else noise.loiter[j][rows],
+            steer,
         )
-        strike_step[struck] = i + 1
-        X[..., i + 1] = np.where(alive_before, s.x, np.nan)
-        Y[..., i + 1] = np.where(alive_before, s.y, np.nan)
+        X[i + 1], Y[i + 1] = s.x, s.y
+        if struck is not None and struck.any():
+            strike_step[struck] = i + 1
+            s.x[struck] = np.nan
+            s.y[struck] = np.nan
     strike_zone = np.where(strike_step >= 0, s.target, -1)
     return Forecast(X, Y, dt, strike_step, strike_zone)
+
+
+def _steer(
+    s: RouteState, model: RouteModel, dt: float, zone_cx: np.ndarray, zone_cy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Steering inputs for samples with a target (None when no sample has one)."""
+    has = s.target >= 0
+    if not has.any():
+        return None
+    ti = np.where(has, s.target, 0)
+    g = 1.0 - math.exp(-dt / model.target_tau_s) if model.target_tau_s > 0 else 1.0
+    return zone_cx[ti], zone_cy[ti], np.where(has, g, 0.0), (s.speed * dt) ** 2
 
 
 def advance(
@@ -294,23 +346,24 @@ def advance(
     """Advance ghost clouds in place by ``n_steps`` (per track) steps of fresh noise."""
     if len(s) == 0 or n_steps.max(initial=0) <= 0:
         return
-    has = s.target >= 0
-    ti = np.where(has, s.target, 0)
-    tx, ty = zone_cx[ti], zone_cy[ti]
     shape = s.x.shape
+    s.x[~s.alive] = np.nan
+    s.y[~s.alive] = np.nan
+    steer = _steer(s, model, dt, zone_cx, zone_cy)
     for i in range(int(n_steps.max())):
         act = (n_steps > i)[:, None]
         keep = RouteState(*(getattr(s, f).copy() for f in RouteState.__dataclass_fields__))
-        step(
-            s,
+        nz = StepNoise.from_uniforms(
             model,
             dt,
             rng.standard_normal(shape),
             rng.random(shape),
             rng.uniform(-1, 1, shape),
             rng.random(shape),
-            tx,
-            ty,
         )
+        struck = step(s, model, dt, nz.turn_inc, nz.jump, nz.loiter, steer)
+        if struck is not None:
+            s.x[struck] = np.nan
+            s.y[struck] = np.nan
         for f in RouteState.__dataclass_fields__:
             setattr(s, f, np.where(act, getattr(s, f), getattr(keep, f)))
