@@ -47,7 +47,12 @@ def square_zones(n: int, frame: LocalFrame, rng: np.random.Generator) -> list[Zo
     pop = np.maximum(rng.lognormal(7.0, 1.6, n).astype(np.int64), 0)
     return [
         Zone(
-            f"Z{i:05d}", f"Z{i:05d}", int(pop[i]), 60.0, f"R{i % 24}", Polygon(zip(lon[i], lat[i]))
+            f"Z{i:05d}",
+            f"Z{i:05d}",
+            int(pop[i]),
+            60.0,
+            f"R{i % 24}",
+            Polygon(zip(lon[i], lat[i], strict=True)),
         )
         for i in range(n)
     ]
