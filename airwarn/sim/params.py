@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 NIGHT_2025_07_04 = 1_751_576_400.0
 """2025-07-03T21:00Z (midnight in Kyiv): start of the night of the 539-drone record raid."""
@@ -135,3 +136,22 @@ class SimParams:
     def to_json(self) -> dict:
         """Plain JSON-able dict of all parameters."""
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> SimParams:
+        """Parameters from :meth:`to_json` output (e.g. scenario.json's ``params``).
+
+        Unknown keys raise ValueError naming them; JSON lists become tuples again.
+        """
+        known = {f.name: f for f in fields(cls)}
+        bad = sorted(set(obj) - set(known))
+        if bad:
+            raise ValueError(f"SimParams: unknown field(s) {bad}")
+        out: dict[str, Any] = {}
+        for k, v in obj.items():
+            if isinstance(v, list):
+                v = tuple(v)
+            elif isinstance(v, dict):
+                v = {kk: tuple(vv) if isinstance(vv, list) else vv for kk, vv in v.items()}
+            out[k] = v
+        return cls(**out)

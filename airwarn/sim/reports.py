@@ -391,9 +391,9 @@ def deliver(
         arrival[dup] + rng.uniform(*p.duplicate_delay_s, dup.size), lines.t[dup] + p.max_lag_s
     )
     d_arr = np.maximum(d_arr, arrival[dup])
-    all_lines = Lines.concat([lines, lines.take(dup)])
+    src = np.concatenate([np.arange(n), dup])
     arr = np.concatenate([arrival, d_arr])
-    nums = np.concatenate([num, num[dup]])
-    is_dup = np.concatenate([np.zeros(n, bool), np.ones(dup.size, bool)])
-    order = np.lexsort((np.arange(arr.size), arr))
-    return all_lines.take(order), arr[order], nums[order], is_dup[order]
+    order = np.argsort(arr, kind="stable")
+    is_dup = order >= n
+    idx = src[order]
+    return lines.take(idx), arr[order], num[idx], is_dup

@@ -188,6 +188,44 @@ def test_radar_reports_carry_altitude_velocity(scen):
     assert any("cls" in o for o in radar) and any("cls" not in o for o in radar)
 
 
+def test_ingest_accepts_every_line(scen):
+    """The pipeline's own ingest: no bad line, nothing too late, every duplicate caught."""
+    from airwarn.contracts import read_sensors
+    from airwarn.geo import LocalFrame
+    from airwarn.ingest import Ingestor, SensorRegistry, iter_report_lines
+
+    out, info = scen
+    reg = SensorRegistry(read_sensors(out / "sensors.jsonl"), LocalFrame(49.0, 32.0))
+    ing = Ingestor(reg)
+    for i, line in iter_report_lines(out / "detections.jsonl"):
+        ing.accept_line(line, i)
+    st = ing.stats
+    assert st.errors == 0 and st.too_late == 0
+    assert st.duplicates == info["duplicates"]
+    assert st.heartbeats == info["heartbeats"]
+    assert st.reports == info["reports"] - info["duplicates"]
+    assert st.unregistered == info["reports_by_kind"]["observer"] - _observer_dups(out) > 0
+
+
+def _observer_dups(out: Path) -> int:
+    seen: set[str] = set()
+    n = 0
+    for s in _lines(out / "detections.jsonl"):
+        o = json.loads(s)
+        if o["sensor"].startswith("obs-"):
+            n += o["id"] in seen
+            seen.add(o["id"])
+    return n
+
+
+def test_params_round_trip_through_scenario_json(scen):
+    out, _ = scen
+    doc = json.loads((out / "scenario.json").read_text())
+    assert SimParams.from_json(doc["params"]) == SMALL
+    with pytest.raises(ValueError, match="bogus"):
+        SimParams.from_json({"bogus": 1})
+
+
 def test_unknown_region_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="region"):
         write_scenario(SimParams(region="atlantis", drones=1), tmp_path)
