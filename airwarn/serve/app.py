@@ -349,6 +349,10 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/map")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/map", include_in_schema=False)
     def map_page() -> HTMLResponse:
         return HTMLResponse((WEB_DIR / "index.html").read_text(encoding="utf-8"))
