@@ -1,0 +1,364 @@
+"""``airwarn tune``: sweep the alert thresholds and margins over simulated raids.
+
+For each scenario directory (sensors.jsonl, detections.jsonl, truth.jsonl and
+optionally zones.geojson) the reports are ingested, fused and predicted **once**, and
+at every tick one :class:`~airwarn.decide.Decider` per grid point decides on the same
+hand-offs (the grid only changes ``[decide]`` keys, which predict does not read). Each
+grid point's alert lines are scored against truth with :func:`airwarn.evaluate.score`;
+the table (``tune.csv``, ``tune.json``) and the trade-off plot (``tradeoff.png``:
+misses against person-hours under alert) let an agency choose its point.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import itertools
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from airwarn.contracts import AlertChange, Sensor, SensorHealth, TrackState, ZoneThreats
+from airwarn.decide.config import DecideConfig
+from airwarn.decide.decider import Decider
+from airwarn.decide.policy import Policy
+from airwarn.zones.zoneset import ZoneSet
+
+THRESHOLD_KEYS = ("alert_p", "alert_impact_p", "pre_p")
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One setting of the sweep: threshold factor, lead margin (s), hold factor."""
+
+    p_scale: float
+    margin_s: float
+    hold_scale: float
+
+    @property
+    def label(self) -> str:
+        return f"p×{self.p_scale:g} m{self.margin_s:g}s h×{self.hold_scale:g}"
+
+
+def grid_points(cfg: DecideConfig) -> list[GridPoint]:
+    """The grid of ``tune_p_scale`` × ``tune_margin_s`` × ``tune_hold_scale``."""
+    return [
+        GridPoint(float(a), float(b), float(c))
+        for a, b, c in itertools.product(cfg.tune_p_scale, cfg.tune_margin_s, cfg.tune_hold_scale)
+    ]
+
+
+def policy_variant(base: Policy, g: GridPoint) -> Policy:
+    """A copy of ``base`` with the grid point applied to every class's [decide] keys."""
+    dec = copy.deepcopy(base.decide)
+    cfg = DecideConfig.from_policy(base)
+    for k in THRESHOLD_KEYS:
+        dec[k] = min(1.0, float(cfg.per_class[k][0] if k not in dec else dec[k]) * g.p_scale)
+    dec["margin_s"] = g.margin_s
+    dec["hold_s"] = float(dec.get("hold_s", cfg.per_class["hold_s"][0])) * g.hold_scale
+    for table in dec.get("by_class", {}).values():
+        for k in THRESHOLD_KEYS:
+            if k in table:
+                table[k] = min(1.0, float(table[k]) * g.p_scale)
+        table.pop("margin_s", None)
+        if "hold_s" in table:
+            table["hold_s"] = float(table["hold_s"]) * g.hold_scale
+    pol = Policy(
+        tick_s=base.tick_s,
+        track_every_s=base.track_every_s,
+        predict=copy.deepcopy(base.predict),
+        decide=dec,
+        source=f"{base.source} [{g.label}]",
+    )
+    DecideConfig.from_policy(pol)  # validate
+    return pol
+
+
+class _MultiDecider:
+    """Several Deciders fed the same hand-offs at each tick; keeps each one's changes."""
+
+    def __init__(self, deciders: Sequence[Decider]):
+        self.deciders = list(deciders)
+        self.changes: list[list[AlertChange]] = [[] for _ in self.deciders]
+        self.seconds = 0.0
+
+    def step(
+        self, t: float, threats: ZoneThreats, tracks: TrackState, health: SensorHealth
+    ) -> list[AlertChange]:
+        c0 = time.perf_counter()
+        for d, out in zip(self.deciders, self.changes, strict=True):
+            out.extend(d.step(t, threats, tracks, health))
+        self.seconds += time.perf_counter() - c0
+        return []
+
+    def idle(self) -> bool:
+        return all(d.idle() for d in self.deciders)
+
+
+def replay_many(
+    sensors: Sequence[Sensor],
+    detections: str | Path,
+    zones: ZoneSet,
+    base: Policy,
+    policies: Sequence[Policy],
+    *,
+    max_tail_s: float = 4 * 3600.0,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[list[AlertChange]], dict[str, float]]:
+    """Replay a detections file once, deciding with every policy; return each one's changes.
+
+    The tick schedule is that of :func:`airwarn.pipeline.replay` (causal: a tick runs when
+    the first record past it arrives, before that record is admitted).
+    """
+    from airwarn.ingest import iter_report_lines
+    from airwarn.pipeline import Pipeline
+
+    pipe = Pipeline(sensors, zones, base)
+    multi = _MultiDecider([Decider(zones, p) for p in policies])
+    pipe.decider = multi  # type: ignore[assignment]
+    ing = pipe.ingestor
+    tick_s = float(base.tick_s)
+    next_tick: float | None = None
+    det_path = Path(detections)
+    for line_no, text in iter_report_lines(det_path):
+        if progress is not None:
+            progress(len(text))
+        s = text.strip()
+        if not s:
+            continue
+        try:
+            obj = json.loads(s)
+        except json.JSONDecodeError:
+            ing.accept_line(s, line_no, det_path.name)
+            continue
+        rec = ing.check(obj, line_no, det_path.name, counted=False)
+        if rec is None:
+            continue
+        if next_tick is None:
+            next_tick = (math.floor(rec.t / tick_s) + 1) * tick_s
+        while rec.t > next_tick:
+            res = pipe.tick(next_tick)
+            next_tick += tick_s
+            if pipe.idle(res.tracks) and rec.t > next_tick + tick_s:
+                next_tick = (math.ceil(rec.t / tick_s) - 1) * tick_s
+        ing.admit(rec)
+    if next_tick is not None:
+        end = next_tick + max_tail_s
+        while next_tick <= end:
+            res = pipe.tick(next_tick, final=True)
+            next_tick += tick_s
+            if pipe.idle(res.tracks):
+                break
+    secs = dict(pipe.timer.seconds)
+    secs["decide_per_policy"] = multi.seconds / max(len(policies), 1)
+    return multi.changes, secs
+
+
+def _row(scenario: str, g: GridPoint, s: dict[str, Any], by_class: dict) -> dict[str, Any]:
+    pairs = s["pairs"] or 0
+    return {
+        "scenario": scenario,
+        "p_scale": g.p_scale,
+        "margin_s": g.margin_s,
+        "hold_scale": g.hold_scale,
+        "label": g.label,
+        "pairs": pairs,
+        "impact_pairs": s["impact_pairs"],
+        "overflight_pairs": s["overflight_pairs"],
+        "impact_miss": s["impact_miss"],
+        "impact_late": s["impact_late"],
+        "overflight_miss": s["overflight_miss"],
+        "overflight_late": s["overflight_late"],
+        "miss_frac": round((s["miss"] + s["late"]) / pairs, 5) if pairs else None,
+        "overflight_miss_frac": s["overflight_miss_frac"],
+        "alert_episodes": s["alert_episodes"],
+        "false_alert_episodes": s["false_alert_episodes"],
+        "false_alert_frac": s["false_alert_frac"],
+        "person_hours_alert": s["person_hours_alert"],
+        "person_hours_prealert": s["person_hours_prealert"],
+        "person_hours_oracle": s["person_hours_oracle"],
+        "ratio_to_oracle": s["ratio_to_oracle"],
+        "lead_median_s": s["lead_median_s"],
+        "drone_prealert_lead_median_s": by_class.get("drone", {}).get("prealert_lead_median_s"),
+    }
+
+
+def _aggregate(rows: list[dict], g: GridPoint) -> dict[str, Any]:
+    """Totals over scenarios for one grid point (ratios of sums, medians of medians)."""
+    mine = [r for r in rows if r["label"] == g.label]
+
+    def tot(k: str) -> float:
+        return float(sum(r[k] or 0 for r in mine))
+
+    def med(k: str) -> float | None:
+        v = [r[k] for r in mine if r[k] is not None]
+        return round(float(np.median(v)), 1) if v else None
+
+    pairs, over = tot("pairs"), tot("overflight_pairs")
+    missed = (
+        tot("impact_miss") + tot("impact_late") + tot("overflight_miss") + tot("overflight_late")
+    )
+    return {
+        "scenario": "ALL",
+        "p_scale": g.p_scale,
+        "margin_s": g.margin_s,
+        "hold_scale": g.hold_scale,
+        "label": g.label,
+        "pairs": int(pairs),
+        "impact_pairs": int(tot("impact_pairs")),
+        "overflight_pairs": int(over),
+        "impact_miss": int(tot("impact_miss")),
+        "impact_late": int(tot("impact_late")),
+        "overflight_miss": int(tot("overflight_miss")),
+        "overflight_late": int(tot("overflight_late")),
+        "miss_frac": round(missed / pairs, 5) if pairs else None,
+        "overflight_miss_frac": round(tot("overflight_miss") / over, 5) if over else None,
+        "alert_episodes": int(tot("alert_episodes")),
+        "false_alert_episodes": int(tot("false_alert_episodes")),
+        "false_alert_frac": round(tot("false_alert_episodes") / tot("alert_episodes"), 4)
+        if tot("alert_episodes")
+        else None,
+        "person_hours_alert": round(tot("person_hours_alert"), 1),
+        "person_hours_prealert": round(tot("person_hours_prealert"), 1),
+        "person_hours_oracle": round(tot("person_hours_oracle"), 1),
+        "ratio_to_oracle": round(tot("person_hours_alert") / tot("person_hours_oracle"), 4)
+        if tot("person_hours_oracle")
+        else None,
+        "lead_median_s": med("lead_median_s"),
+        "drone_prealert_lead_median_s": med("drone_prealert_lead_median_s"),
+    }
+
+
+def pareto(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats on both axes (lower is better), by x."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], points[i][1]))
+    front, best = [], math.inf
+    for i in order:
+        if points[i][1] < best:
+            front.append(i)
+            best = points[i][1]
+    return front
+
+
+def plot_tradeoff(agg: list[dict], path: Path, default_label: str | None = None) -> Path:
+    """Misses (missed + late pairs, % of threatened) against person-hours / oracle."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = [
+        (r["ratio_to_oracle"], 100.0 * r["miss_frac"])
+        for r in agg
+        if r["ratio_to_oracle"] is not None and r["miss_frac"] is not None
+    ]
+    rows = [r for r in agg if r["ratio_to_oracle"] is not None and r["miss_frac"] is not None]
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    if pts:
+        x, y = np.array(pts).T
+        sc = ax.scatter(x, y, c=[r["p_scale"] for r in rows], cmap="viridis", s=40, zorder=3)
+        fig.colorbar(sc, ax=ax, label="threshold factor (p×)")
+        front = pareto(pts)
+        ax.plot(x[front], y[front], "-", color="tab:red", lw=1.2, label="Pareto front", zorder=2)
+        for r, xi, yi in zip(rows, x, y, strict=True):
+            ax.annotate(r["label"], (xi, yi), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            if r["label"] == default_label:
+                ax.scatter([xi], [yi], marker="*", s=220, facecolor="none", edgecolor="k", zorder=4)
+        ax.axvline(1.5, color="gray", ls="--", lw=0.8, label="target: 1.5× oracle")
+        ax.axvline(1.0, color="gray", ls=":", lw=0.8, label="oracle (floor)")
+    ax.set_xlabel("person-hours under alert / oracle person-hours")
+    ax.set_ylabel("missed or late (zone, threat) pairs, % of threatened")
+    ax.set_title("airwarn tune: misses against person-hours under alert (★ = policy as given)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def tune(
+    scenarios: Sequence[str | Path],
+    out: str | Path,
+    policy: str | Path | None = None,
+    *,
+    points: Sequence[GridPoint] | None = None,
+    log: Callable[[str], None] | None = print,
+) -> list[dict[str, Any]]:
+    """Sweep the grid over the scenarios; write tune.csv, tune.json, tradeoff.png; return rows."""
+    from airwarn.contracts import read_sensors, read_truth
+    from airwarn.evaluate import score
+    from airwarn.zones import builtin_zones, load_zones, zone_set
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    base = Policy.load(policy)
+    cfg = DecideConfig.from_policy(base)
+    grid = list(points) if points is not None else grid_points(cfg)
+    if not grid:
+        raise ValueError("tune: the grid is empty")
+    variants = [policy_variant(base, g) for g in grid]
+    default = GridPoint(1.0, float(cfg.per_class["margin_s"][0]), 1.0)
+    rows: list[dict[str, Any]] = []
+    timing: dict[str, dict[str, float]] = {}
+    for scen in map(Path, scenarios):
+        for f in ("sensors.jsonl", "detections.jsonl", "truth.jsonl"):
+            if not (scen / f).exists():
+                raise FileNotFoundError(f"tune: scenario {scen} has no {f}")
+        c0 = time.perf_counter()
+        zfile = scen / "zones.geojson"
+        zs = zone_set(load_zones(zfile) if zfile.exists() else builtin_zones())
+        changes, secs = replay_many(
+            read_sensors(scen / "sensors.jsonl"), scen / "detections.jsonl", zs, base, variants
+        )
+        truth = read_truth(scen / "truth.jsonl")
+        c1 = time.perf_counter()
+        name = scen.name if scen.name not in {r["scenario"] for r in rows} else str(scen)
+        for g, alerts in zip(grid, changes, strict=True):
+            card = score(truth, alerts, zs)
+            rows.append(_row(name, g, card.summary, card.by_class))
+        c2 = time.perf_counter()
+        timing[name] = {
+            "replay_s": round(c1 - c0, 2),
+            "score_s": round(c2 - c1, 2),
+            **{k: round(v, 3) for k, v in secs.items()},
+        }
+        if log:
+            log(
+                f"tune: {name}: {len(grid)} settings, replay {c1 - c0:.1f} s, scoring {c2 - c1:.1f} s"
+            )
+    agg = [_aggregate(rows, g) for g in grid]
+    table = rows + agg
+    cols = list(table[0])
+    with open(out / "tune.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        w.writerows(table)
+    pts = [
+        (r["ratio_to_oracle"], r["miss_frac"])
+        for r in agg
+        if r["ratio_to_oracle"] is not None and r["miss_frac"] is not None
+    ]
+    valid = [r for r in agg if r["ratio_to_oracle"] is not None and r["miss_frac"] is not None]
+    front = [valid[i]["label"] for i in pareto(pts)]
+    doc = {
+        "policy": base.source,
+        "scenarios": [str(s) for s in scenarios],
+        "grid": [g.__dict__ | {"label": g.label} for g in grid],
+        "default": default.label,
+        "pareto": front,
+        "rows": rows,
+        "aggregate": agg,
+        "timing": timing,
+    }
+    (out / "tune.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    plot_tradeoff(agg, out / "tradeoff.png", default.label)
+    if log:
+        log(f"tune: wrote {out / 'tune.csv'}, {out / 'tune.json'}, {out / 'tradeoff.png'}")
+    return table
