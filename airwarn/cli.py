@@ -95,6 +95,7 @@ def simulate(
     acoustic: int = typer.Option(3000, help="Acoustic posts in the sensor network."),
     radars: int = typer.Option(30, help="Radars in the sensor network."),
     observers: float = typer.Option(1.0, help="Relative rate of human observer reports."),
+    region: str = typer.Option("ukraine", help="Theatre: ukraine (built-in) or synthetic."),
 ) -> None:
     """Simulate a raid and its sensor reports; write sensors, detections, truth and zones."""
     from airwarn.sim import SimParams, write_scenario
@@ -108,6 +109,7 @@ def simulate(
         acoustic=acoustic,
         radars=radars,
         observer_rate=observers,
+        region=region,
     )
     with console.status("simulating raid"):
         info = write_scenario(params, out)

@@ -229,3 +229,17 @@ def test_params_round_trip_through_scenario_json(scen):
 def test_unknown_region_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="region"):
         write_scenario(SimParams(region="atlantis", drones=1), tmp_path)
+
+
+def test_cli_simulate_synthetic_region(tmp_path):
+    from typer.testing import CliRunner
+
+    from airwarn.cli import app
+
+    args = ["simulate", "--out", str(tmp_path), "--seed", "2", "--hours", "2", "--drones", "6"]
+    args += ["--cruise", "1", "--ballistic", "1", "--acoustic", "50", "--radars", "3"]
+    res = CliRunner().invoke(app, [*args, "--region", "synthetic"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "scenario.json").read_text())
+    assert doc["params"]["region"] == "synthetic" and doc["summary"]["threats"] == 8
+    assert len(read_zones(tmp_path / "zones.geojson")) == 40
