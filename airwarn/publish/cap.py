@@ -226,12 +226,15 @@ def build_cap(
     ttl_s: float | None = None,
     episode_state: str = "alert",
     language: str = "en",
+    polygons: Sequence[str] | None = None,
 ) -> bytes:
     """One CAP 1.2 message (UTF-8 XML bytes) for a zone alert change.
 
     ``msg_type`` defaults to ``Cancel`` for a clear, else ``Update`` when
     ``references`` are given and ``Alert`` otherwise. ``episode_state`` is the
     highest state of the episode a Cancel ends (its event and headline).
+    ``polygons`` are the zone's CAP polygon texts if already known
+    (default: :func:`cap_polygons` of the zone geometry).
     """
     if change.zone != zone.id:
         raise ValueError(f"change is for zone {change.zone!r}, zone given is {zone.id!r}")
@@ -301,7 +304,7 @@ def build_cap(
         pair(info, "parameter", "tracks", ",".join(change.tracks))
     area = sub(info, "area")
     sub(area, "areaDesc", _short(f"{zone.name}, {zone.region}", 50))
-    for poly in cap_polygons(zone.geometry):
+    for poly in cap_polygons(zone.geometry) if polygons is None else polygons:
         sub(area, "polygon", poly)
     pair(area, "geocode", "airwarn-zone", zone.id)
     pair(area, "geocode", "airwarn-region", zone.region)
@@ -511,6 +514,7 @@ class CapWriter:
         self.last: dict[str, AlertChange] = {}
         self.expires: dict[str, float] = {}
         self._ids: set[str] = set()
+        self._polys: dict[str, list[str]] = {}
         self._index = open(self.out / "index.jsonl", "a", encoding="utf-8")
 
     def _zone(self, zid: str) -> Zone:
@@ -539,7 +543,10 @@ class CapWriter:
             status=self.status,
             web=self.web,
             episode_state=self.episode_state.get(change.zone, "alert"),
+            polygons=self._polys.get(change.zone),
         )
+        if change.zone not in self._polys:
+            self._polys[change.zone] = cap_polygons(zone.geometry)
         if self.validate:
             validate_cap(xml)
         self.seq += 1
