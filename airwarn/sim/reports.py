@@ -124,9 +124,9 @@ def acoustic_reports(
             t = raid.t[smp]
             ok = ~net.down(post, t)
             post, smp, t = post[ok], smp[ok], t[ok]
-            slot = np.floor((t - net.phase_s[post]) / net.period_s[post]).astype(np.int64)
+            slot = np.floor((t - t0 - net.phase_s[post]) / net.period_s[post]).astype(np.int64)
             order = np.lexsort((smp, t))
-            key = post[order] * 10_000_000 + (slot[order] - slot.min())
+            key = post[order] * 10_000_000 + (slot[order] + 1)
             _, first = np.unique(key, return_index=True)
             sel = order[first]
             sel = sel[rng.random(sel.size) < p.acoustic_pd]
@@ -199,8 +199,8 @@ def radar_reports(
             continue
         t = raid.t[idx]
         idx = idx[~net.down(np.full(idx.size, r), t)]
-        slot = np.floor((raid.t[idx] - net.phase_s[r]) / net.period_s[r]).astype(np.int64)
-        key = raid.tid[idx] * 1_000_000 + (slot - slot.min() if slot.size else slot)
+        slot = np.floor((raid.t[idx] - t0 - net.phase_s[r]) / net.period_s[r]).astype(np.int64)
+        key = raid.tid[idx] * 10_000_000 + (slot + 1)
         _, first = np.unique(key, return_index=True)  # idx is time-sorted within a threat
         idx = idx[first]
         rr = d[idx] / net.range_m[r]

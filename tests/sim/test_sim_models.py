@@ -189,3 +189,28 @@ def test_synthetic_theatre_scenario(tmp_path):
         if t.impact:
             assert la0 - 0.1 <= t.impact["lat"] <= la1 + 0.1
             assert lo0 - 0.1 <= t.impact["lon"] <= lo1 + 0.1
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"drones": 0, "cruise": 0, "ballistic": 0, "acoustic": 10, "radars": 1},
+        {"drones": 2, "cruise": 0, "ballistic": 0, "acoustic": 0, "radars": 0},
+        {"drones": 0, "cruise": 1, "ballistic": 1, "acoustic": 5, "radars": 2, "observer_rate": 0},
+        {"drones": 3, "jet_drones": 2, "acoustic": 20, "radars": 2, "sensor_outage_p": 1.0},
+    ],
+)
+def test_edge_parameters(tmp_path, kw):
+    p = SimParams(hours=1.0, region="synthetic", **kw)
+    info = write_scenario(p, tmp_path)
+    n = kw.get("drones", 0) + kw.get("jet_drones", 0) + kw.get("cruise", 7) + kw.get("ballistic", 4)
+    assert info["threats"] == n
+    assert info["sensors"] == kw["acoustic"] + kw["radars"]
+    if kw.get("observer_rate") == 0:
+        assert info["reports_by_kind"]["observer"] == 0
+    sc = simulate(p)
+    jets = [t for t in truth_threats(sc) if t.cls == "jet_drone"]
+    assert len(jets) == kw.get("jet_drones", 0)
+    for th in jets:
+        if len(th.t) > 3:
+            assert 295.0 <= np.median(_hspeed_kmh(th)[:-1]) <= 375.0
