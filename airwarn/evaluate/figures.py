@@ -74,7 +74,9 @@ def plot_map(card: Scorecard, path: Path, tracks: list[np.ndarray] | None = None
     lon0, lat0, lon1, lat1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
     pad = 0.05 * max(lon1 - lon0, lat1 - lat0, 0.01)
     aspect = 1.0 / np.cos(np.radians(0.5 * (lat0 + lat1)))
-    fig, axes = plt.subplots(1, 3, figsize=(21, 7.5), constrained_layout=True)
+    box = (lat1 - lat0 + 2 * pad) * aspect / (lon1 - lon0 + 2 * pad)
+    height = float(np.clip(6.2 * box, 3.0, 12.0)) + 1.4
+    fig, axes = plt.subplots(1, 3, figsize=(21, height), constrained_layout=True)
     mappable = None
     for k, (ax, (title, hours)) in enumerate(zip(axes, panels, strict=True)):
         h = hours[owner]

@@ -651,10 +651,14 @@ class Scorecard:
                 f"{s['overflight_hit']} / {s['overflight_late']} / {s['overflight_miss']}",
                 mark("overflight_miss_frac"),
             ),
-            ("lead time median / p10 (s)", f"{s['lead_median_s']} / {s['lead_p10_s']}", ""),
+            (
+                "lead time median / p10 (s)",
+                f"{_sec(s['lead_median_s'])} / {_sec(s['lead_p10_s'])}",
+                "",
+            ),
             (
                 "drone pre-alert lead median (s)",
-                str(self.by_class.get("drone", {}).get("prealert_lead_median_s")),
+                _sec(self.by_class.get("drone", {}).get("prealert_lead_median_s")),
                 mark("drone_prealert_lead_median_s"),
             ),
             (
@@ -670,12 +674,20 @@ class Scorecard:
                 f"{s['person_hours_region_wide']:,.0f}",
                 f"{s['region_wide_episodes']} episodes",
             ),
-            ("ratio to oracle", str(s["ratio_to_oracle"]), mark("ratio_to_oracle")),
-            ("ratio to region-wide", str(s["ratio_to_region_wide"]), ""),
+            ("ratio to oracle", _num(s["ratio_to_oracle"]), mark("ratio_to_oracle")),
+            ("ratio to region-wide", _num(s["ratio_to_region_wide"]), ""),
         ]
         for r in rows:
             tab.add_row(*r)
         return tab
+
+
+def _sec(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.0f}"
+
+
+def _num(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
 
 
 def _pct(v: float | None) -> str:
@@ -790,6 +802,7 @@ def score(
         "lead_median_s": _stat(pairs.lead_s[alerted]),
         "lead_p10_s": _stat(pairs.lead_s[alerted], 10),
         "prealert_lead_median_s": _stat(pairs.warn_lead_s),
+        "warned_pairs": int(np.isfinite(pairs.warn_lead_s).sum()),
         "alert_episodes": len(a_eps),
         "prealert_episodes": len(p_eps),
         "open_alert_episodes": info["open_alert_episodes"],

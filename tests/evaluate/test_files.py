@@ -80,3 +80,13 @@ def test_bad_alert_line_names_line_and_field(scenario, tmp_path):
     with pytest.raises(RecordError) as ei:
         evaluate_files(scen, run / "alerts.jsonl", tmp_path / "r")
     assert ei.value.field == "state" and ei.value.line == 8
+
+
+def test_evaluate_files_with_no_alerts(scenario, tmp_path):
+    scen, run = scenario
+    (run / "alerts.jsonl").write_text("")
+    (run / "tracks.jsonl").unlink()
+    card = evaluate_files(scen, run / "alerts.jsonl", tmp_path / "r")
+    assert card.summary["alert_episodes"] == 0
+    assert card.summary["miss"] == card.summary["pairs"] > 0
+    assert (tmp_path / "r" / "map.png").exists() and (tmp_path / "r" / "timeline.png").exists()

@@ -291,3 +291,14 @@ def test_cached_truth_index_gives_independent_scorecards(one_zone, drone):
     other = straight("D2", -50_000, 30_000, 50_000, 30_000, t0=1000.0)  # 28 km north
     c = score([other], early, one_zone)
     assert c.summary["pairs"] == 0 and c.summary["false_alert_episodes"] == 1
+
+
+def test_empty_truth_and_alerts(one_zone):
+    card = score([], [], one_zone)
+    s = card.summary
+    assert s["pairs"] == 0 and s["alert_episodes"] == 0
+    assert s["person_hours_alert"] == 0.0 and s["person_hours_region_wide"] == 0.0
+    assert s["ratio_to_oracle"] is None and s["false_alert_frac"] is None
+    only_alerts = score([], alerts((10.0, "A", "alert"), (3610.0, "A", "clear")), one_zone)
+    assert only_alerts.summary["false_alert_episodes"] == 1
+    assert only_alerts.summary["person_hours_alert"] == pytest.approx(3600.0)
