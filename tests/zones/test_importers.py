@@ -161,3 +161,14 @@ def test_cli_zones(shared_data, tmp_path):
     r = CliRunner().invoke(app, ["zones", "--from", "israel", "--src", str(src), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert len(read_zones(out)) == 1449
+
+
+def test_cli_zones_builtin(tmp_path):
+    from typer.testing import CliRunner
+
+    from airwarn.cli import app
+
+    out = tmp_path / "b.geojson"
+    r = CliRunner().invoke(app, ["zones", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert len(read_zones(out)) == len(import_zones("builtin").zones)
