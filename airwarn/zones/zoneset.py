@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 from scipy.spatial import cKDTree
-from shapely.ops import transform
 
 from airwarn.contracts import Zone
 from airwarn.geo import LocalFrame
@@ -37,23 +36,20 @@ class ZoneSet:
         rix = {r: i for i, r in enumerate(self.region_ids)}
         self.region = np.array([rix[z.region] for z in self.zones], np.int64)
 
-        def fwd(lon, lat, z=None):
-            x, y = frame.to_local(lat, lon)
-            return x, y
+        def fwd(coords: np.ndarray) -> np.ndarray:
+            x, y = frame.to_local(coords[:, 1], coords[:, 0])
+            return np.column_stack([x, y])
 
-        self.polys = [transform(fwd, z.geometry) for z in self.zones]
-        cents = shapely.centroid(np.array(self.polys, dtype=object))
+        geoms = shapely.transform(np.array([z.geometry for z in self.zones], dtype=object), fwd)
+        self.polys = list(geoms)
+        cents = shapely.centroid(geoms)
         self.cx = shapely.get_x(cents).astype(float)
         self.cy = shapely.get_y(cents).astype(float)
-        self.area_m2 = shapely.area(np.array(self.polys, dtype=object)).astype(float)
-        self.radius = np.array(
-            [
-                float(np.max(np.hypot(c[:, 0] - cx, c[:, 1] - cy)))
-                for c, cx, cy in zip(
-                    (shapely.get_coordinates(p) for p in self.polys), self.cx, self.cy, strict=True
-                )
-            ]
-        )
+        self.area_m2 = shapely.area(geoms).astype(float)
+        coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        d = np.hypot(coords[:, 0] - self.cx[owner], coords[:, 1] - self.cy[owner])
+        self.radius = np.zeros(len(self.zones))
+        np.maximum.at(self.radius, owner, d)
         self.tree = cKDTree(np.column_stack([self.cx, self.cy]))
         self.strtree = shapely.STRtree(self.polys)
 
