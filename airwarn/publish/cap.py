@@ -486,6 +486,7 @@ class CapWriter:
     Keeps each zone's open episode (the messages since its Alert) so that updates and
     the all-clear reference them; an all-clear for a zone with no open episode is
     counted in ``skipped`` (nothing to cancel). ``index.jsonl`` lists every message.
+    Messages of an earlier run in the same folder are removed first.
     """
 
     def __init__(
@@ -498,9 +499,13 @@ class CapWriter:
         web: str = DEFAULT_WEB,
         validate: bool = True,
         prefix: str = "airwarn",
+        auto_refresh: bool = True,
     ):
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
+        for old in self.out.glob("[0-9][0-9][0-9][0-9][0-9][0-9]-*.xml"):
+            old.unlink()  # messages of an earlier run into the same folder
+        self.auto_refresh = auto_refresh
         self.zones = zones
         self.sender = sender
         self.status = status
@@ -515,7 +520,7 @@ class CapWriter:
         self.expires: dict[str, float] = {}
         self._ids: set[str] = set()
         self._polys: dict[str, list[str]] = {}
-        self._index = open(self.out / "index.jsonl", "a", encoding="utf-8")
+        self._index = open(self.out / "index.jsonl", "w", encoding="utf-8")
 
     def _zone(self, zid: str) -> Zone:
         i = self.zones.index.get(zid)
@@ -573,9 +578,15 @@ class CapWriter:
         return path
 
     def publish(self, changes: Iterable[AlertChange]) -> list[Path]:
-        """Write the messages for these changes (in order); return the files written."""
+        """Write the messages for these changes (in order); return the files written.
+
+        With ``auto_refresh``, open alerts about to expire (see :meth:`refresh`) are
+        then re-issued as of the newest change time.
+        """
         written: list[Path] = []
+        t_max = -math.inf
         for c in changes:
+            t_max = max(t_max, c.t)
             refs = self.episodes.get(c.zone)
             if c.state == "clear":
                 if not refs:
@@ -590,6 +601,8 @@ class CapWriter:
             if c.state == "alert" or c.zone not in self.episode_state:
                 self.episode_state[c.zone] = c.state
             written.append(self._write(c, "Update" if refs else "Alert", list(refs or [])))
+        if self.auto_refresh and math.isfinite(t_max):
+            written.extend(self.refresh(t_max))
         return written
 
     def refresh(self, t: float, margin_s: float = 900.0) -> list[Path]:

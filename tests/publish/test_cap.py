@@ -294,3 +294,19 @@ def test_publisher_writes_cap(tmp_path, zs):
     assert len(files) == 3
     for f in files:
         validate_cap(f.read_bytes())
+
+
+def test_auto_refresh_keeps_long_alerts_alive(tmp_path, zs):
+    w = CapWriter(tmp_path / "a", zs)
+    w.publish([AlertChange(T0, "Z1", "alert", "drone", 600.0)])
+    # another zone changes 2 h 50 min later: Z1's alert (expiring at 3 h) is re-issued
+    files = w.publish([AlertChange(T0 + 10_200, "5000511", "pre_alert", "drone", 900.0)])
+    w.close()
+    kinds = [
+        (_text(r, "c:msgType"), _text(r, "c:info/c:area/c:geocode/c:value"))
+        for r in (etree.fromstring(f.read_bytes()) for f in files)
+    ]
+    assert kinds == [("Alert", "5000511"), ("Update", "Z1")]
+    # a new writer on the same folder starts clean
+    CapWriter(tmp_path / "a", zs).close()
+    assert list((tmp_path / "a").glob("*.xml")) == []
