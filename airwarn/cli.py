@@ -95,7 +95,7 @@ def simulate(
     acoustic: int = typer.Option(3000, help="Acoustic posts in the sensor network."),
     radars: int = typer.Option(30, help="Radars in the sensor network."),
     observers: float = typer.Option(1.0, help="Relative rate of human observer reports."),
-    region: str = typer.Option("ukraine", help="Theatre: ukraine (built-in) or synthetic."),
+    region: str = typer.Option("ukraine", help="Theatre: ukraine (built-in), israel or synthetic."),
 ) -> None:
     """Simulate a raid and its sensor reports; write sensors, detections, truth and zones."""
     from airwarn.sim import SimParams, write_scenario

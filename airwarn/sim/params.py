@@ -30,7 +30,8 @@ class SimParams:
     """Multiplier on the rate of human observer reports (0 disables them)."""
     start_t: float = NIGHT_2025_07_04
     region: str = "ukraine"
-    """Theatre: ``ukraine`` (built-in region) or ``synthetic`` (a small generated region)."""
+    """Theatre (see airwarn.sim.theatre.THEATRES): ``ukraine`` (the built-in region),
+    ``israel`` (an example with medium-range ballistic missiles) or ``synthetic``."""
 
     # --- raid: Shahed-type drones -------------------------------------------------
     waves: int = 3
@@ -69,10 +70,13 @@ class SimParams:
     p_cruise_downed: float = 0.75
     ballistic_apogee_m: tuple[float, float] = (40_000.0, 50_000.0)
     ballistic_flight_s: tuple[float, float] = (180.0, 360.0)
-    """Flight time for the shortest and the longest range (100 km and 480 km)."""
+    """Flight time at the shortest and the longest range of ``ballistic_range_m``."""
     ballistic_range_m: tuple[float, float] = (60_000.0, 480_000.0)
+    """Targets lie within this range of the launch area; flight time scales across it."""
     ballistic_launch_at: float = 0.8
     p_ballistic_downed: float = 0.35
+    ballistic_intercept_alt_m: tuple[float, float] = (8000.0, 25_000.0)
+    """Altitudes where a downed ballistic missile is hit (on its way down)."""
 
     # --- truth sampling ---------------------------------------------------------
     truth_dt_s: dict[str, float] = field(

