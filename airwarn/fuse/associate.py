@@ -43,13 +43,9 @@ def gate_pairs(
     a, b, c = tcov[:, 0, 0], tcov[:, 0, 1], tcov[:, 1, 1]
     lam = 0.5 * (a + c) + np.sqrt(0.25 * (a - c) ** 2 + b * b)
     r = np.sqrt(gate_d2 * (lam + mvar.max()))
-    tree = cKDTree(mpos)
-    lists = tree.query_ball_point(tpos, r, return_sorted=False)
-    lens = np.fromiter((len(v) for v in lists), np.int64, count=nt)
-    if lens.sum() == 0:
+    ti, mj = candidate_pairs(tpos, r, mpos)
+    if ti.size == 0:
         return empty
-    ti = np.repeat(np.arange(nt), lens)
-    mj = np.fromiter((j for v in lists for j in v), np.int64, count=int(lens.sum()))
     d = mpos[mj] - tpos[ti]
     sa = a[ti] + mvar[mj]
     sb = b[ti]
@@ -62,8 +58,54 @@ def gate_pairs(
     keep = d2 <= gate_d2
     ti, mj = ti[keep], mj[keep]
     cost = d2[keep] + np.log(det[keep])
-    order = np.lexsort((mj, ti))
-    return ti[order], mj[order], cost[order]
+    return ti, mj, cost
+
+
+def candidate_pairs(
+    tpos: np.ndarray, r: np.ndarray, mpos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spatial index: (track, report) pairs closer than the track's radius ``r`` (or a bit more).
+
+    Most tracks have small gates: their reports come from a uniform grid hash (cell =
+    the 95th percentile radius; reports sorted by cell key, each track's 3x3 cell
+    neighbourhood found with ``searchsorted``, all vectorised). The few tracks with
+    larger gates (coasting, just started) ask a :class:`scipy.spatial.cKDTree`.
+    """
+    nt, nm = tpos.shape[0], mpos.shape[0]
+    cell = float(max(np.quantile(r, 0.95), 1.0))
+    small = r <= cell
+    ti_parts, mj_parts = [], []
+    si = np.flatnonzero(small)
+    if si.size:
+        lo = np.minimum(tpos[si].min(axis=0), mpos.min(axis=0)) - 2 * cell
+        mc = np.floor((mpos - lo) / cell).astype(np.int64)
+        span = int(mc[:, 1].max()) + 4
+        mkey = mc[:, 0] * span + mc[:, 1]
+        morder = np.argsort(mkey, kind="stable")
+        skey = mkey[morder]
+        tc = np.floor((tpos[si] - lo) / cell).astype(np.int64)
+        for dx in (-1, 0, 1):
+            base = (tc[:, 0] + dx) * span + tc[:, 1]
+            a = np.searchsorted(skey, base - 1, "left")
+            b = np.searchsorted(skey, base + 1, "right")
+            cnt = b - a
+            tot = int(cnt.sum())
+            if tot == 0:
+                continue
+            tt = np.repeat(si, cnt)
+            start = np.repeat(a - np.cumsum(cnt) + cnt, cnt)
+            ti_parts.append(tt)
+            mj_parts.append(morder[start + np.arange(tot)])
+    bi = np.flatnonzero(~small)
+    if bi.size:
+        lists = cKDTree(mpos).query_ball_point(tpos[bi], r[bi], return_sorted=True)
+        lens = np.fromiter((len(v) for v in lists), np.int64, count=bi.size)
+        ti_parts.append(np.repeat(bi, lens))
+        mj_parts.append(np.fromiter((j for v in lists for j in v), np.int64, count=lens.sum()))
+    if not ti_parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    _ = nt, nm
+    return np.concatenate(ti_parts), np.concatenate(mj_parts)
 
 
 def gnn_assign(
@@ -86,10 +128,7 @@ def gnn_assign(
     rest = ~single
     if rest.any():
         rt, rm, rc = ti[rest], mj[rest], cost[rest]
-        # clusters: connected components of the bipartite graph (tracks 0..nt-1, reports nt..)
-        g = coo_matrix((np.ones(rt.size), (rt, rm + nt)), shape=(nt + nm, nt + nm))
-        _, lab = connected_components(g, directed=False)
-        comp = lab[rt]
+        comp = _components(rt, rm)
         order = np.argsort(comp, kind="stable")
         rt, rm, rc, comp = rt[order], rm[order], rc[order], comp[order]
         bounds = np.flatnonzero(np.diff(comp)) + 1
@@ -108,6 +147,28 @@ def gnn_assign(
             out_t.append(ut[rows[ok]])
             out_m.append(um[cols[ok]])
     return np.concatenate(out_t), np.concatenate(out_m)
+
+
+def _components(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cluster label of each edge (a[k], b[k]) of a bipartite graph (label propagation).
+
+    Small clusters converge in a few vectorised sweeps; a sweep cap falls back to
+    scipy's connected_components for long chains.
+    """
+    ua, ia = np.unique(a, return_inverse=True)
+    ub, ib = np.unique(b, return_inverse=True)
+    la = np.arange(ua.size)
+    lb = np.full(ub.size, ua.size + 1)
+    for _ in range(12):
+        np.minimum.at(lb, ib, la[ia])
+        new = la.copy()
+        np.minimum.at(new, ia, lb[ib])
+        if np.array_equal(new, la):
+            return la[ia]
+        la = new
+    g = coo_matrix((np.ones(a.size), (ia, ib + ua.size)), shape=(ua.size + ub.size,) * 2)
+    _, lab = connected_components(g, directed=False)
+    return lab[ia]
 
 
 def cluster_points(pos: np.ndarray, radius: float) -> np.ndarray:

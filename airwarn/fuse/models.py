@@ -14,6 +14,7 @@ G = 9.80665
 
 POS = np.array([0, 1, 2])
 VEL = np.array([3, 4, 5])
+_D = np.arange(3)
 
 
 def ncv_predict(
@@ -39,35 +40,46 @@ def ncv_predict(
     Returns new arrays; inputs are not modified.
     """
     dt = np.asarray(dt, float)
-    d = dt[:, None]
     xn = x.copy()
-    xn[:, :3] += d * x[:, 3:]
-    A = P[:, :3, :3]
-    B = P[:, :3, 3:]
-    C = P[:, 3:, 3:]
+    xn[:, :3] += dt[:, None] * x[:, 3:]
     d3 = dt[:, None, None]
-    Bn = B + d3 * C
-    An = A + d3 * (B + np.swapaxes(B, 1, 2)) + d3 * d3 * C
-    Pn = np.empty_like(P)
-    Pn[:, :3, :3] = An
-    Pn[:, :3, 3:] = Bn
-    Pn[:, 3:, :3] = np.swapaxes(Bn, 1, 2)
-    Pn[:, 3:, 3:] = C
+    Pn = P.copy()
+    Pn[:, :3, :] += d3 * P[:, 3:, :]  # F P
+    Pn[:, :, :3] += d3 * Pn[:, :, 3:]  # (F P) F^T
     a = np.abs(dt)
-    qh = np.broadcast_to(np.asarray(q_h, float), a.shape)
-    qv = np.broadcast_to(np.asarray(q_v, float), a.shape)
-    t3 = a**3 / 3.0
-    t2 = a**2 / 2.0
-    for k, q in ((0, qh), (1, qh), (2, qv)):
-        Pn[:, k, k] += q * t3
-        Pn[:, k, k + 3] += q * t2
-        Pn[:, k + 3, k] += q * t2
-        Pn[:, k + 3, k + 3] += q * a
+    q = np.empty((a.shape[0], 3))
+    q[:, :2] = np.asarray(q_h, float)[..., None] if np.ndim(q_h) else q_h
+    q[:, 2] = q_v
+    a1 = a[:, None]
+    Pn[:, _D, _D] += q * (a1**3 / 3.0)
+    c = q * (a1**2 / 2.0)
+    Pn[:, _D, _D + 3] += c
+    Pn[:, _D + 3, _D] += c
+    Pn[:, _D + 3, _D + 3] += q * a1
     if gravity is not None and gravity.any():
         g = gravity.astype(float) * G
         xn[:, 2] -= 0.5 * g * dt * dt
         xn[:, 5] -= g * dt
     return xn, Pn
+
+
+def ncv_predict_pos(
+    x: np.ndarray, P: np.ndarray, dt: np.ndarray, q_h: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal position and its 2x2 covariance after an NCV step (for gating only).
+
+    The (e, n) block of :func:`ncv_predict`: ``A + T (B + B^T) + T^2 C + q T^3/3 I``,
+    gravity and the up axis left out; much cheaper than the full 6x6 predict.
+    """
+    d = dt[:, None]
+    pos = x[:, :2] + d * x[:, 3:5]
+    d3 = dt[:, None, None]
+    B = P[:, :2, 3:5]
+    S = P[:, :2, :2] + d3 * (B + np.swapaxes(B, 1, 2)) + d3 * d3 * P[:, 3:5, 3:5]
+    q = np.broadcast_to(np.asarray(q_h, float), dt.shape) * np.abs(dt) ** 3 / 3.0
+    S[:, 0, 0] += q
+    S[:, 1, 1] += q
+    return pos, S
 
 
 def ct_transition(dt: np.ndarray, omega: float) -> np.ndarray:
@@ -161,10 +173,12 @@ def kalman_update(
         S = H P H^T + R             (innovation covariance)
         K = P H^T S^-1              (gain)
         x' = x + K y
-        P' = (I - K H) P (I - K H)^T + K R K^T   (Joseph form, symmetric PSD)
+        P' = P - K H P = (I - K H) P              (symmetrised)
 
     Returns (x', P', d2) with d2 = y^T S^-1 y the squared Mahalanobis distance.
     """
+    if comp.size == 2 and comp[0] == 0 and comp[1] == 1:
+        return kalman_update_pos2(x, P, z, R)
     Hx = x[:, comp]
     y = z - Hx
     PHt = P[:, :, comp]  # (n, 6, m)
@@ -172,12 +186,35 @@ def kalman_update(
     Si = np.linalg.inv(S)
     K = PHt @ Si  # (n, 6, m)
     xn = x + np.einsum("nij,nj->ni", K, y)
-    n = x.shape[0]
-    IKH = np.broadcast_to(np.eye(6), (n, 6, 6)).copy()
-    IKH[:, :, comp] -= K
-    Pn = IKH @ P @ np.swapaxes(IKH, 1, 2) + K @ R @ np.swapaxes(K, 1, 2)
+    Pn = P - K @ np.swapaxes(PHt, 1, 2)  # P - K H P
     Pn = 0.5 * (Pn + np.swapaxes(Pn, 1, 2))
     d2 = np.einsum("ni,nij,nj->n", y, Si, y)
+    return xn, Pn, d2
+
+
+def kalman_update_pos2(
+    x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`kalman_update` for a horizontal position report (H = [I2 0]), in closed form.
+
+    With ``S = P[:2, :2] + R`` inverted as a 2x2 matrix, ``K = P[:, :2] S^-1``,
+    ``x' = x + K y`` and ``P' = P - K P[:2, :]`` (symmetrised), every step elementwise
+    over all tracks.
+    """
+    y = z - x[:, :2]
+    s00 = P[:, 0, 0] + R[:, 0, 0]
+    s01 = P[:, 0, 1] + R[:, 0, 1]
+    s11 = P[:, 1, 1] + R[:, 1, 1]
+    det = s00 * s11 - s01 * s01
+    i00, i01, i11 = s11 / det, -s01 / det, s00 / det
+    P0 = P[:, :, 0]
+    P1 = P[:, :, 1]
+    K0 = P0 * i00[:, None] + P1 * i01[:, None]  # (n, 6): first column of K
+    K1 = P0 * i01[:, None] + P1 * i11[:, None]
+    xn = x + K0 * y[:, 0:1] + K1 * y[:, 1:2]
+    Pn = P - K0[:, :, None] * P[:, None, 0, :] - K1[:, :, None] * P[:, None, 1, :]
+    Pn = 0.5 * (Pn + np.swapaxes(Pn, 1, 2))
+    d2 = i00 * y[:, 0] ** 2 + 2 * i01 * y[:, 0] * y[:, 1] + i11 * y[:, 1] ** 2
     return xn, Pn, d2
 
 

@@ -38,6 +38,7 @@ from airwarn.fuse.models import (
     kalman_update,
     measurement_arrays,
     ncv_predict,
+    ncv_predict_pos,
     signature_codes,
 )
 
@@ -179,7 +180,7 @@ class Tracker:
         self.next_id = 1
         self.t_done = -math.inf  # every report with t <= t_done has been processed
         self._pending = _empty_reports()
-        self._store = _empty_reports()  # processed reports kept for reprocessing
+        self._store: list[dict] = []  # chunks of processed reports kept for reprocessing
         self._snaps: list[tuple[float, _Tracks, int]] = []
         self.stats = {"measurements": 0, "rollbacks": 0, "reprocessed": 0, "dropped_late": 0}
 
@@ -246,12 +247,14 @@ class Tracker:
         self.next_id = nid
         self._snaps = [s for s in self._snaps if s[0] <= t_snap]
         self._snaps.pop()  # it will be taken again when the replay passes t_snap
-        redo = self._store["t"] >= t_snap
+        store = _empty_reports()
+        for c in self._store:
+            store = _cat(store, c)
+        redo = store["t"] >= t_snap
         self.stats["rollbacks"] += 1
         self.stats["reprocessed"] += int(redo.sum())
-        replay = _take(self._store, redo)
-        self._store = _take(self._store, ~redo)
-        return _cat(replay, now)
+        self._store = [_take(store, ~redo)]
+        return _cat(_take(store, redo), now)
 
     # ------------------------------------------------------------ processing
     def _process(self, r: dict) -> None:
@@ -270,7 +273,7 @@ class Tracker:
             if t0 >= last + cfg.snapshot_every_s:
                 self._snaps.append((t0, copy.deepcopy(self.tracks), self.next_id))
             self._bin(_take(r, slice(s, e)))
-        self._store = _cat(self._store, r)
+        self._store.append(r)
         # forget what can no longer be needed for a rollback
         horizon = float(r["t"][-1]) - cfg.max_lateness_s
         keep_from = 0
@@ -279,9 +282,9 @@ class Tracker:
                 keep_from = i
         self._snaps = self._snaps[keep_from:]
         if self._snaps:
-            old = self._store["t"] < self._snaps[0][0]
-            if old.any():
-                self._store = _take(self._store, ~old)
+            # chunks are time-sorted within; drop those wholly older than the first snapshot
+            t0 = self._snaps[0][0]
+            self._store = [c for c in self._store if c["t"].size and c["t"].max() >= t0]
 
     def _predict(self, tr: _Tracks, t_to: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictor: each track from its own time to ``t_to`` (NCV, gravity if ballistic)."""
@@ -339,9 +342,10 @@ class Tracker:
         t_ref = float(r["t"].max())
         tr = self.tracks
         nt = len(tr)
-        xp, Pp = self._predict(tr, np.full(nt, t_ref)) if nt else (tr.x, tr.P)
+        q_h = np.where(tr.ballistic, cfg.q_ballistic, cfg.q_h)
+        xp, Pp = ncv_predict_pos(tr.x, tr.P, t_ref - tr.t, q_h)
         mpos = np.stack((r["x"], r["y"]), axis=1)
-        ti, mj, cost = gate_pairs(xp[:, :2], Pp[:, :2, :2], mpos, r["sigma"] ** 2, cfg.gate_d2)
+        ti, mj, cost = gate_pairs(xp, Pp, mpos, r["sigma"] ** 2, cfg.gate_d2)
         at, am = gnn_assign(ti, mj, cost, nt, nm)
         used = np.zeros(nm, bool)
         used[am] = True
