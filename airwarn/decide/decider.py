@@ -428,11 +428,8 @@ class Decider:
             self.since[newly] = t
             self.state[idx] = ALERT
         elif action.action == "extend":
+            # only zones under alert are extended; the others are listed as not affected
             hit = idx[self.state[idx] == ALERT]
-            if hit.size == 0:
-                raise RecordError(
-                    "operator action", None, "zones", "none of the named zones is under alert"
-                )
             rec.update(duration_s=dur, until=t + dur)
             rec["affected"] = [ids[i] for i in hit.tolist()]
             rec["changed"] = []

@@ -20,7 +20,8 @@ from airwarn.contracts import CLS_CODE, THREAT_CLASSES, RecordError
 
 OPERATOR_ACTIONS: tuple[str, ...] = ("alert", "extend", "cancel")
 """``alert``: put zones under alert until ``t + duration_s``; ``extend``: keep zones that
-are under alert alerted until at least ``t + duration_s``; ``cancel``: clear zones now and
+are under alert alerted until at least ``t + duration_s`` (others are left as they are);
+``cancel``: clear zones now and
 suppress automatic re-alerts for them (see ``cancel_suppress_s`` in policy.toml)."""
 
 

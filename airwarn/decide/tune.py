@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import itertools
 import json
 import math
@@ -24,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from airwarn.contracts import AlertChange, Sensor, SensorHealth, TrackState, ZoneThreats
+from airwarn.contracts import (
+    THREAT_CLASSES,
+    AlertChange,
+    Sensor,
+    SensorHealth,
+    TrackState,
+    ZoneThreats,
+)
 from airwarn.decide.config import DecideConfig
 from airwarn.decide.decider import Decider
 from airwarn.decide.policy import Policy
@@ -80,55 +88,117 @@ def policy_variant(base: Policy, g: GridPoint) -> Policy:
     return pol
 
 
-class _MultiDecider:
-    """Several Deciders fed the same hand-offs at each tick; keeps each one's changes."""
+class _Recorder:
+    """Stands in for the Decider inside a Pipeline and records every tick's hand-offs."""
 
-    def __init__(self, deciders: Sequence[Decider]):
-        self.deciders = list(deciders)
-        self.changes: list[list[AlertChange]] = [[] for _ in self.deciders]
-        self.seconds = 0.0
+    def __init__(self, keep_p: float):
+        self.keep_p = keep_p
+        self.rows: list[tuple] = []
 
     def step(
         self, t: float, threats: ZoneThreats, tracks: TrackState, health: SensorHealth
     ) -> list[AlertChange]:
-        c0 = time.perf_counter()
-        for d, out in zip(self.deciders, self.changes, strict=True):
-            out.extend(d.step(t, threats, tracks, health))
-        self.seconds += time.perf_counter() - c0
+        m = (threats.p_reach >= self.keep_p) | (threats.p_impact >= self.keep_p)
+        thr = tuple(
+            np.asarray(getattr(threats, k))[m]
+            for k in ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
+        )
+        trk = (
+            np.asarray(tracks.ids, np.int64),
+            np.asarray(tracks.x, float)[:, :6],
+            np.asarray(tracks.cls, np.int64),
+            np.asarray(tracks.confirmed, bool),
+        )
+        dead = np.flatnonzero(~np.asarray(health.alive, bool))
+        never = ~np.isfinite(np.asarray(health.last_seen, float)[dead])
+        self.rows.append((float(t), thr, trk, dead, never))
         return []
 
     def idle(self) -> bool:
-        return all(d.idle() for d in self.deciders)
+        return True
 
 
-def replay_many(
+@dataclass
+class Capture:
+    """Every tick's hand-offs to decide (threats, tracks, dead sensors) from one replay.
+
+    Deciding from a capture gives the same alert lines as deciding inside the replay:
+    ticks the replay skipped over quiet gaps are filled with empty ticks while any
+    decider still holds an alert.
+    """
+
+    tick_s: float
+    rows: list[tuple]
+    sensors: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x, y, range_m, kind
+    seconds: dict[str, float]
+
+    def save(self, path: str | Path) -> None:
+        """Write the capture as one compressed .npz."""
+        cols: dict[str, Any] = {"tick_s": np.array(self.tick_s)}
+        cols["t"] = np.array([r[0] for r in self.rows])
+        names = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
+        for i, k in enumerate(names):
+            cols[f"thr_{k}"] = np.concatenate([r[1][i] for r in self.rows]) if self.rows else []
+        cols["thr_n"] = np.array([len(r[1][0]) for r in self.rows], np.int64)
+        for i, k in enumerate(("ids", "x", "cls", "confirmed")):
+            parts = [r[2][i] for r in self.rows]
+            cols[f"trk_{k}"] = np.concatenate(parts) if parts else []
+        cols["trk_n"] = np.array([len(r[2][0]) for r in self.rows], np.int64)
+        cols["dead"] = np.concatenate([r[3] for r in self.rows]) if self.rows else []
+        cols["never"] = np.concatenate([r[4] for r in self.rows]) if self.rows else []
+        cols["dead_n"] = np.array([len(r[3]) for r in self.rows], np.int64)
+        for i, k in enumerate(("x", "y", "range_m", "kind")):
+            cols[f"sensor_{k}"] = self.sensors[i]
+        cols["seconds"] = np.array(json.dumps(self.seconds))
+        np.savez_compressed(path, **cols)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Capture:
+        """Read a capture written by :meth:`save`."""
+        d = np.load(path)
+
+        def split(prefix: str, names: Sequence[str], counts: np.ndarray) -> list[tuple]:
+            cuts = np.cumsum(counts)[:-1]
+            per = [np.split(d[f"{prefix}_{k}"], cuts) for k in names]
+            return list(zip(*per, strict=True)) if len(counts) else []
+
+        names = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
+        thr = split("thr", names, d["thr_n"])
+        trk = split("trk", ("ids", "x", "cls", "confirmed"), d["trk_n"])
+        cuts = np.cumsum(d["dead_n"])[:-1]
+        dead = np.split(d["dead"], cuts) if len(d["dead_n"]) else []
+        never = np.split(d["never"], cuts) if len(d["dead_n"]) else []
+        rows = list(zip(d["t"].tolist(), thr, trk, dead, never, strict=True))
+        sensors = tuple(d[f"sensor_{k}"] for k in ("x", "y", "range_m", "kind"))
+        return cls(float(d["tick_s"]), rows, sensors, json.loads(str(d["seconds"])))
+
+
+def capture(
     sensors: Sequence[Sensor],
     detections: str | Path,
     zones: ZoneSet,
     base: Policy,
-    policies: Sequence[Policy],
     *,
+    keep_p: float = 0.0,
     max_tail_s: float = 4 * 3600.0,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[list[list[AlertChange]], dict[str, float]]:
-    """Replay a detections file once, deciding with every policy; return each one's changes.
+) -> Capture:
+    """Replay a detections file once (ingest, fuse, predict) and record decide's inputs.
 
     The tick schedule is that of :func:`airwarn.pipeline.replay` (causal: a tick runs when
-    the first record past it arrives, before that record is admitted).
+    the first record past it arrives, before that record is admitted). Pairs with both
+    probabilities below ``keep_p`` are dropped to save memory.
     """
     from airwarn.ingest import iter_report_lines
     from airwarn.pipeline import Pipeline
 
     pipe = Pipeline(sensors, zones, base)
-    multi = _MultiDecider([Decider(zones, p) for p in policies])
-    pipe.decider = multi  # type: ignore[assignment]
+    rec = _Recorder(keep_p)
+    pipe.decider = rec  # type: ignore[assignment]
     ing = pipe.ingestor
     tick_s = float(base.tick_s)
     next_tick: float | None = None
     det_path = Path(detections)
     for line_no, text in iter_report_lines(det_path):
-        if progress is not None:
-            progress(len(text))
         s = text.strip()
         if not s:
             continue
@@ -137,17 +207,17 @@ def replay_many(
         except json.JSONDecodeError:
             ing.accept_line(s, line_no, det_path.name)
             continue
-        rec = ing.check(obj, line_no, det_path.name, counted=False)
-        if rec is None:
+        r = ing.check(obj, line_no, det_path.name, counted=False)
+        if r is None:
             continue
         if next_tick is None:
-            next_tick = (math.floor(rec.t / tick_s) + 1) * tick_s
-        while rec.t > next_tick:
+            next_tick = (math.floor(r.t / tick_s) + 1) * tick_s
+        while r.t > next_tick:
             res = pipe.tick(next_tick)
             next_tick += tick_s
-            if pipe.idle(res.tracks) and rec.t > next_tick + tick_s:
-                next_tick = (math.ceil(rec.t / tick_s) - 1) * tick_s
-        ing.admit(rec)
+            if pipe.idle(res.tracks) and r.t > next_tick + tick_s:
+                next_tick = (math.ceil(r.t / tick_s) - 1) * tick_s
+        ing.admit(r)
     if next_tick is not None:
         end = next_tick + max_tail_s
         while next_tick <= end:
@@ -155,9 +225,62 @@ def replay_many(
             next_tick += tick_s
             if pipe.idle(res.tracks):
                 break
-    secs = dict(pipe.timer.seconds)
-    secs["decide_per_policy"] = multi.seconds / max(len(policies), 1)
-    return multi.changes, secs
+    reg = pipe.registry
+    sens = (np.asarray(reg.x), np.asarray(reg.y), np.asarray(reg.range_m), np.asarray(reg.kind))
+    return Capture(tick_s, rec.rows, sens, dict(pipe.timer.seconds))
+
+
+def decide_from_capture(
+    cap: Capture, zones: ZoneSet, policies: Sequence[Policy], *, max_tail_s: float = 4 * 3600.0
+) -> tuple[list[list[AlertChange]], float]:
+    """Run one Decider per policy over a capture; return each one's changes and the seconds."""
+    c0 = time.perf_counter()
+    decs = [Decider(zones, p) for p in policies]
+    outs: list[list[AlertChange]] = [[] for _ in decs]
+    sx, sy, sr, sk = cap.sensors
+    n_s = len(sx)
+
+    def run(t: float, thr: ZoneThreats, trk: TrackState, h: SensorHealth) -> None:
+        for d, o in zip(decs, outs, strict=True):
+            o.extend(d.step(t, thr, trk, h))
+
+    def empty(t: float) -> None:
+        h = SensorHealth(t, sx, sy, sr, sk, np.full(n_s, t), np.ones(n_s, bool))
+        run(t, ZoneThreats.empty(t), TrackState.empty(t), h)
+
+    t_prev: float | None = None
+    for t, thr, trk, dead, never in cap.rows:
+        if t_prev is not None:
+            tf = t_prev + cap.tick_s
+            while tf < t - 1e-6 and not all(d.idle() for d in decs):
+                empty(tf)
+                tf += cap.tick_s
+        zt = ZoneThreats(t, *thr)
+        n = len(trk[0])
+        ts = TrackState(
+            t=t,
+            ids=trk[0],
+            x=trk[1],
+            P=np.zeros((n, 6, 6)),
+            cls=trk[2],
+            cls_prob=np.zeros((n, len(THREAT_CLASSES))),
+            confirmed=trk[3],
+            last_update=np.full(n, t),
+            n_updates=np.ones(n, np.int64),
+        )
+        alive = np.ones(n_s, bool)
+        alive[dead] = False
+        last = np.full(n_s, t)
+        last[dead] = t - 1e6
+        last[dead[never]] = -np.inf
+        run(t, zt, ts, SensorHealth(t, sx, sy, sr, sk, last, alive))
+        t_prev = t
+    if t_prev is not None:
+        tf, end = t_prev + cap.tick_s, t_prev + max_tail_s
+        while tf <= end and not all(d.idle() for d in decs):
+            empty(tf)
+            tf += cap.tick_s
+    return outs, time.perf_counter() - c0
 
 
 def _row(scenario: str, g: GridPoint, s: dict[str, Any], by_class: dict) -> dict[str, Any]:
@@ -290,8 +413,13 @@ def tune(
     *,
     points: Sequence[GridPoint] | None = None,
     log: Callable[[str], None] | None = print,
+    cache: bool = True,
 ) -> list[dict[str, Any]]:
-    """Sweep the grid over the scenarios; write tune.csv, tune.json, tradeoff.png; return rows."""
+    """Sweep the grid over the scenarios; write tune.csv, tune.json, tradeoff.png; return rows.
+
+    Each scenario is ingested, fused and predicted once; its decide inputs are cached in
+    ``out/cache`` (keyed by the detections file and the [predict] policy) for later runs.
+    """
     from airwarn.contracts import read_sensors, read_truth
     from airwarn.evaluate import score
     from airwarn.zones import builtin_zones, load_zones, zone_set
@@ -314,9 +442,19 @@ def tune(
         c0 = time.perf_counter()
         zfile = scen / "zones.geojson"
         zs = zone_set(load_zones(zfile) if zfile.exists() else builtin_zones())
-        changes, secs = replay_many(
-            read_sensors(scen / "sensors.jsonl"), scen / "detections.jsonl", zs, base, variants
-        )
+        key = f"{scen.resolve()}|{(scen / 'detections.jsonl').stat().st_mtime_ns}|{base.tick_s}|"
+        key += json.dumps(base.predict, sort_keys=True)
+        cfile = out / "cache" / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
+        if cache and cfile.exists():
+            cap = Capture.load(cfile)
+        else:
+            cap = capture(read_sensors(scen / "sensors.jsonl"), scen / "detections.jsonl", zs, base)
+            if cache:
+                cfile.parent.mkdir(exist_ok=True)
+                cap.save(cfile)
+        c_cap = time.perf_counter()
+        changes, dsec = decide_from_capture(cap, zs, variants)
+        secs = {**cap.seconds, "decide_all_settings": dsec, "capture_or_load": c_cap - c0}
         truth = read_truth(scen / "truth.jsonl")
         c1 = time.perf_counter()
         name = scen.name if scen.name not in {r["scenario"] for r in rows} else str(scen)

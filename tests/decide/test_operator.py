@@ -51,8 +51,11 @@ def test_extend_keeps_an_automatic_alert_past_its_hold(zones, policy, mk) -> Non
     rows = [(0, 1, "drone", 0.5, 0.0, 60.0, 90.0)]
     trk = [(1, 0, 0, 50, 0, "drone", True)]
     assert dec.step(t, mk.threats(t, rows), mk.tracks(t, trk), mk.health(t))[0].state == "alert"
-    with pytest.raises(RecordError, match="zones"):
-        dec.operator(OperatorAction("extend", "op", "x", t + 1, zones=("D",), duration_s=60))
+    # extending a zone that is not under alert changes nothing (and is logged as such)
+    assert (
+        dec.operator(OperatorAction("extend", "op", "x", t + 1, zones=("D",), duration_s=60)) == []
+    )
+    assert dec.audit.items[-1]["affected"] == [] and dec.state[3] == 0
     assert (
         dec.operator(
             OperatorAction("extend", "op", "debris", t + 1, zones=("A", "D"), duration_s=1200)

@@ -12,7 +12,14 @@ import pytest
 from airwarn.contracts import Sensor, Zone, write_jsonl, write_zones
 from airwarn.decide.config import DecideConfig
 from airwarn.decide.policy import Policy
-from airwarn.decide.tune import GridPoint, pareto, policy_variant, tune
+from airwarn.decide.tune import (
+    Capture,
+    GridPoint,
+    decide_from_capture,
+    pareto,
+    policy_variant,
+    tune,
+)
 from airwarn.geo import LocalFrame
 
 T0 = 1_750_000_000.0
@@ -114,3 +121,22 @@ def test_tune_writes_table_and_plot(tmp_path) -> None:
     assert strict["lead_median_s"] < loose["lead_median_s"]
     assert {r["scenario"] for r in doc["rows"]} == {"s1", "s2"}
     assert doc["default"] == pts[0].label
+
+
+@pytest.mark.slow
+def test_deciding_from_a_capture_equals_the_replay(tmp_path) -> None:
+    from airwarn.contracts import read_sensors, read_zones
+    from airwarn.decide.tune import capture
+    from airwarn.pipeline import replay
+    from airwarn.zones import zone_set
+
+    scen = tmp_path / "s"
+    write_scenario(scen, seed=7)
+    zs = zone_set(read_zones(scen / "zones.geojson"))
+    pol = Policy.load()
+    sensors = read_sensors(scen / "sensors.jsonl")
+    ref = replay(sensors, scen / "detections.jsonl", zs, pol, tmp_path / "r", cap=False).alerts
+    cap = capture(sensors, scen / "detections.jsonl", zs, pol)
+    cap.save(tmp_path / "c.npz")
+    (got,), _ = decide_from_capture(Capture.load(tmp_path / "c.npz"), zs, [pol])
+    assert ref and [a.to_json() for a in got] == [a.to_json() for a in ref]
