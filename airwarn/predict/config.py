@@ -40,7 +40,9 @@ class BallisticModel:
     """Impact prediction settings for ballistic threats."""
 
     horizon_s: float
-    accel_sigma: float  # unmodelled acceleration (drag, manoeuvre) per sample, m/s^2
+    samples: float  # impact samples per ballistic track (few tracks: many samples are cheap)
+    accel_sigma: float  # unmodelled horizontal acceleration per sample, m/s^2
+    descent_accel_min: float  # smallest effective downward acceleration of the fall, m/s^2
     ground_alt_m: float  # mean ground altitude above the ellipsoid
     curvature: bool  # include Earth curvature (centrifugal relief v^2/R) in gravity
     ghost_margin_s: float  # a lost ballistic ghost lasts until this long after its last impact
@@ -106,7 +108,9 @@ DEFAULT_ROUTES["unknown"] = dict(DEFAULT_ROUTES["drone"])
 
 DEFAULT_BALLISTIC: dict[str, Any] = dict(
     horizon_s=900.0,
-    accel_sigma=1.0,
+    samples=256.0,
+    accel_sigma=0.05,
+    descent_accel_min=1.0,
     ground_alt_m=150.0,
     curvature=True,
     ghost_margin_s=30.0,

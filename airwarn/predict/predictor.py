@@ -25,7 +25,7 @@ import numpy as np
 
 from airwarn.contracts import CLS_CODE, THREAT_CLASSES, TrackState, ZoneThreats
 from airwarn.decide.policy import Policy
-from airwarn.predict.ballistic import sample_impacts
+from airwarn.predict.ballistic import DescentFit, sample_impacts
 from airwarn.predict.config import PredictConfig
 from airwarn.predict.raster import ZoneRaster
 from airwarn.predict.routes import (
@@ -82,11 +82,13 @@ class _BallisticGhosts:
     t_lost: np.ndarray
     x: np.ndarray
     P: np.ndarray
+    a_mean: np.ndarray
+    a_sigma: np.ndarray
     t_end: np.ndarray
 
     def keep(self, m: np.ndarray) -> None:
         """Keep only ghosts where ``m`` is true."""
-        for f in ("ids", "cls", "t_lost", "x", "P", "t_end"):
+        for f in ("ids", "cls", "t_lost", "x", "P", "a_mean", "a_sigma", "t_end"):
             setattr(self, f, getattr(self, f)[m])
 
 
@@ -114,12 +116,20 @@ class Predictor:
             m: self.noise.for_model(self.cfg.routes[m], self.dt[m]) for m in ROUTE_MODELS
         }
         g = np.random.default_rng(self.cfg.seed + 7)
-        self.ball_noise = g.standard_normal((NOISE_ROWS, k, 9))
+        kb_ = int(self.cfg.ballistic.samples)
+        # stratified uniforms for the fall acceleration: the impact strip is covered evenly
+        strat = (
+            np.argsort(g.random((NOISE_ROWS, kb_)), axis=1) + g.random((NOISE_ROWS, kb_))
+        ) / kb_
+        self.ball_noise = np.concatenate(
+            [g.standard_normal((NOISE_ROWS, kb_, 9)), strat[..., None]], axis=2
+        )
+        self.descent = DescentFit()
         self.rng = np.random.default_rng(self.cfg.seed + 11)
         horizons = [r.horizon_s for r in self.cfg.routes.values()] + [self.cfg.ballistic.horizon_s]
         self._tb = int(math.ceil(max(horizons) + 1)).bit_length()  # eta ticks (s)
         self._tmask = (1 << self._tb) - 1
-        self._kb = max(1, (k - 1).bit_length())
+        self._kb = max(1, (max(k, kb_) - 1).bit_length())
         self._zb = max(1, (len(zones) - 1).bit_length())
         self._sh_zone = self._kb + self._tb
         self._sh_slot = self._zb + self._sh_zone
@@ -132,6 +142,8 @@ class Predictor:
             np.zeros(0),
             np.zeros((0, 6)),
             np.zeros((0, 6, 6)),
+            np.zeros(0),
+            np.zeros(0),
             np.zeros(0),
         )
         self._prev: TrackState | None = None
@@ -196,18 +208,23 @@ class Predictor:
             slots_w.append(np.r_[np.ones(idx.size), self._survival(t - gh.t_lost)])
             n_slot += len(ids)
 
+        kb_ = int(self.cfg.ballistic.samples)
         idx = np.flatnonzero(live & (model == BALLISTIC))
+        self.descent.update(tracks.ids[idx], t, tracks.x[idx, 5])
+        self._ball_fit = self.descent.estimate(tracks.ids[idx])
         bg = self.bghosts
         if idx.size or len(bg.ids):
             x = np.concatenate([tracks.x[idx], bg.x])
             P = np.concatenate([tracks.P[idx], bg.P])
             ids = np.concatenate([tracks.ids[idx], bg.ids])
             lag = np.concatenate([np.zeros(idx.size), t - bg.t_lost])
-            hits.append(self._ballistic_hits(x, P, ids, lag, n_slot))
+            am = np.concatenate([self._ball_fit[0], bg.a_mean])
+            asg = np.concatenate([self._ball_fit[1], bg.a_sigma])
+            hits.append(self._ballistic_hits(x, P, ids, lag, am, asg, n_slot))
             slots_id.append(ids)
             slots_cls.append(np.concatenate([tracks.cls[idx], bg.cls]))
             slots_lost.append(np.r_[np.zeros(idx.size, bool), np.ones(len(bg.ids), bool)])
-            slots_w.append(np.ones(len(ids)))
+            slots_w.append(np.full(len(ids), self.cfg.samples / kb_))
             n_slot += len(ids)
 
         if n_slot == 0:
@@ -329,8 +346,11 @@ class Predictor:
         if sel.size:
             bm = self.cfg.ballistic
             e = self.ball_noise[self._rows(prev.ids[sel])]
-            _, _, ti = sample_impacts(prev.x[sel], prev.P[sel], e, bm)
+            am, asg = self.descent.estimate(prev.ids[sel])
+            _, _, ti = sample_impacts(prev.x[sel], prev.P[sel], e, bm, am, asg)
             bg = self.bghosts
+            bg.a_mean = np.r_[bg.a_mean, am]
+            bg.a_sigma = np.r_[bg.a_sigma, asg]
             bg.ids = np.r_[bg.ids, prev.ids[sel]]
             bg.cls = np.r_[bg.cls, prev.cls[sel]]
             bg.t_lost = np.r_[bg.t_lost, np.full(sel.size, prev.t)]
@@ -389,12 +409,19 @@ class Predictor:
         return _Hits(np.concatenate([reach, strike]), strike)
 
     def _ballistic_hits(
-        self, x: np.ndarray, P: np.ndarray, ids: np.ndarray, lag: np.ndarray, slot0: int
+        self,
+        x: np.ndarray,
+        P: np.ndarray,
+        ids: np.ndarray,
+        lag: np.ndarray,
+        a_mean: np.ndarray,
+        a_sigma: np.ndarray,
+        slot0: int,
     ) -> _Hits:
         """Zones within reach of each impact sample (reach) and containing it (strike)."""
         bm = self.cfg.ballistic
         e = self.ball_noise[self._rows(ids)]
-        ix, iy, ti = sample_impacts(x, P, e, bm)
+        ix, iy, ti = sample_impacts(x, P, e, bm, a_mean, a_sigma)
         eta = ti - lag[:, None]
         ok = np.isfinite(eta) & (eta >= 0) & (eta <= bm.horizon_s)
         n_i, k_i = np.nonzero(ok)

@@ -17,6 +17,13 @@ from .conftest import make_tracks, make_zones
 SPEED = 47.0  # m/s, a Shahed-type drone
 
 
+def pure_ballistic() -> Policy:
+    """A policy whose ballistic threats fall under gravity alone, to flat ground at 0 m."""
+    pol = Policy.load()
+    pol.predict = {"ballistic": {"curvature": False, "ground_alt_m": 0.0, "descent_accel_min": G0}}
+    return pol
+
+
 def rows(zt, zones, track=None):
     """{zone id: (p_reach, p_impact, eta_p10, eta_p50, lost)} for one track (or all)."""
     out = {}
@@ -88,8 +95,7 @@ def test_ballistic_impact_point_closed_form():
 
 def test_ballistic_alerts_only_the_impact_zone(policy):
     # falls from 30 km at -500 m/s vertical, 1000 m/s east: impact ~ 42.6 s, ~42.6 km east
-    pol = Policy.load()
-    pol.predict = {"ballistic": {"curvature": False, "ground_alt_m": 0.0}}
+    pol = pure_ballistic()
     t_imp = (-500.0 + math.sqrt(500.0**2 + 2 * G0 * 30000.0)) / G0
     x_imp = 1000.0 * t_imp
     zones = make_zones(
@@ -107,16 +113,42 @@ def test_ballistic_alerts_only_the_impact_zone(policy):
     assert "aside" not in r
 
 
+def test_quasi_ballistic_fall_is_learned_from_the_track():
+    # a fall slowed by lift and drag: constant 3 m/s^2 down instead of g
+    a, z0, vz0, vx = 3.0, 40000.0, -200.0, 1000.0
+
+    def state(tau):
+        return [vx * tau, 0, z0 + vz0 * tau - a / 2 * tau**2, vx, 0, vz0 - a * tau]
+
+    tau = 20.0
+    zc, vzc = state(tau)[2], state(tau)[5]
+    rest = (vzc + math.sqrt(vzc**2 + 2 * a * zc)) / a
+    naive = (vzc + math.sqrt(vzc**2 + 2 * G0 * zc)) / G0
+    zones = make_zones(
+        [("true", vx * (tau + rest), 0), ("naive", vx * (tau + naive), 0)], half=4000.0
+    )
+    pol = Policy.load()
+    pol.predict = {"ballistic": {"curvature": False, "ground_alt_m": 0.0}}
+    pred = Predictor(zones, pol)
+    for t in np.arange(0.0, tau + 1, 5.0):
+        tr = make_tracks(t, [state(t)], ["ballistic"], ids=[4], sigma_pos=50, sigma_vel=3)
+        zt = pred.update(tr)
+    r = rows(zt, zones)
+    assert r["true"][1] >= 0.8
+    assert abs(r["true"][3] - rest) <= 5.0
+    assert "naive" not in r
+
+
 def test_ballistic_open_ground_alerts_nobody(policy):
     zones = make_zones([("city", 0, -50000)], half=3000.0)
-    pred = Predictor(zones, policy)
+    pred = Predictor(zones, policy)  # default: fall acceleration unknown, a wide prior
     tr = make_tracks(0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], sigma_pos=50)
     assert len(pred.update(tr)) == 0
 
 
-def test_ballistic_ellipse_shrinks_with_tracking(policy):
+def test_ballistic_ellipse_shrinks_with_tracking():
     zones = make_zones([(f"z{i}", 40000 + 6000 * i, 0) for i in range(-4, 5)], half=3000.0)
-    pred = Predictor(zones, policy)
+    pred = Predictor(zones, pure_ballistic())
     spread = []
     for sv in (60.0, 5.0):
         tr = make_tracks(0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], sigma_vel=sv)
@@ -166,9 +198,9 @@ def test_ghost_taken_over_by_new_track(line_zones, policy):
     assert pred.idle()
 
 
-def test_ballistic_ghost_lasts_until_impact(policy):
+def test_ballistic_ghost_lasts_until_impact():
     zones = make_zones([("impact", 42000, 0)], half=4000.0)
-    pred = Predictor(zones, policy)
+    pred = Predictor(zones, pure_ballistic())
     pred.update(make_tracks(0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], ids=[5]))
     zt = pred.update(TrackState.empty(20.0))
     assert len(zt) == 1 and zt.lost[0] and zt.eta_p50[0] < 30.0
