@@ -118,53 +118,62 @@ def _detection_chunks(sc: Scenario, chunk: int = 200_000) -> Iterator[list[str]]
     text ``json.dumps(obj, separators=(",", ":"))`` gives), a chunk at a time."""
     ln = sc.lines
     names = sc.sensor_names
-    cls_txt = [
-        "" if c < 0 else f',"cls":"{THREAT_CLASSES[c]}"' for c in range(-1, len(THREAT_CLASSES))
-    ]
+    ncls = len(THREAT_CLASSES)
+    cls_txt = ["" if c < 0 else f',"cls":"{THREAT_CLASSES[c]}"' for c in range(-1, ncls)]
+    hb_tail = [f',"sensor":"{n}","heartbeat":true}}' for n in names]
     for a in range(0, len(ln), chunk):
         sl = slice(a, a + chunk)
         kind = ln.kind[sl]
-        n = kind.shape[0]
-        rep = kind != HEARTBEAT
-        lat = np.zeros(n)
-        lon = np.zeros(n)
-        if rep.any():
-            lat[rep], lon[rep] = sc.frame.to_geo(ln.x[sl][rep], ln.y[sl][rep])
-        rad = kind == RADAR
-        ve = np.zeros(n)
-        vn = np.zeros(n)
-        if rad.any():
-            ve[rad], vn[rad] = sc.frame.vel_to_geo(
-                ln.x[sl][rad], ln.y[sl][rad], ln.vx[sl][rad], ln.vy[sl][rad]
-            )
-        z, sz, vu = (np.nan_to_num(c[sl]) for c in (ln.z, ln.sigma_z, ln.vz))
-        out = []
-        for k, t, s, la, lo, zz, sg, szz, e, nn, u, c, no in zip(
-            kind.tolist(),
-            _r(ln.t[sl], 3),
-            ln.sensor[sl].tolist(),
+        out = [""] * kind.shape[0]
+        i = np.flatnonzero(kind == HEARTBEAT)
+        for k, t, s in zip(i.tolist(), _r(ln.t[sl][i], 3), ln.sensor[sl][i].tolist(), strict=True):
+            out[k] = f'{{"t":{t}{hb_tail[s]}'
+        i = np.flatnonzero(kind != HEARTBEAT)
+        if not i.size:
+            yield out
+            continue
+        x, y = ln.x[sl][i], ln.y[sl][i]
+        lat, lon = sc.frame.to_geo(x, y)
+        head = zip(
+            i.tolist(),
+            kind[i].tolist(),
+            _r(ln.t[sl][i], 3),
+            ln.sensor[sl][i].tolist(),
             _r(lat, 6),
             _r(lon, 6),
-            _r(z, 1),
-            _r(np.nan_to_num(ln.sigma[sl]), 1),
-            _r(sz, 1),
-            _r(ve, 2),
-            _r(vn, 2),
-            _r(vu, 2),
-            (ln.cls[sl] + 1).tolist(),
-            sc.report_no[sl].tolist(),
+            _r(ln.sigma[sl][i], 1),
+            (ln.cls[sl][i] + 1).tolist(),
+            sc.report_no[sl][i].tolist(),
             strict=True,
-        ):
-            if k == HEARTBEAT:
-                out.append(f'{{"t":{t},"sensor":"{names[s]}","heartbeat":true}}')
-            elif k == RADAR:
-                out.append(
-                    f'{{"t":{t},"sensor":"{names[s]}","lat":{la},"lon":{lo},"alt_m":{zz},'
-                    f'"sigma_m":{sg},"sigma_alt_m":{szz},"vel_e":{e},"vel_n":{nn},"vel_u":{u}'
+        )
+        rad = kind[i] == RADAR
+        ve = np.zeros(i.size)
+        vn = np.zeros(i.size)
+        if rad.any():
+            ve[rad], vn[rad] = sc.frame.vel_to_geo(
+                x[rad], y[rad], ln.vx[sl][i][rad], ln.vy[sl][i][rad]
+            )
+        r = i[rad]
+        radar = iter(
+            zip(
+                _r(ln.z[sl][r], 1),
+                _r(ln.sigma_z[sl][r], 1),
+                _r(ve[rad], 2),
+                _r(vn[rad], 2),
+                _r(ln.vz[sl][r], 2),
+                strict=True,
+            )
+        )
+        for k, kd, t, s, la, lo, sg, c, no in head:
+            if kd == RADAR:
+                z, sz, e, n, u = next(radar)
+                out[k] = (
+                    f'{{"t":{t},"sensor":"{names[s]}","lat":{la},"lon":{lo},"alt_m":{z},'
+                    f'"sigma_m":{sg},"sigma_alt_m":{sz},"vel_e":{e},"vel_n":{n},"vel_u":{u}'
                     f'{cls_txt[c]},"id":"r{no:07d}"}}'
                 )
             else:
-                out.append(
+                out[k] = (
                     f'{{"t":{t},"sensor":"{names[s]}","lat":{la},"lon":{lo},"sigma_m":{sg}'
                     f'{cls_txt[c]},"id":"r{no:07d}"}}'
                 )
