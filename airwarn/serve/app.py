@@ -31,6 +31,11 @@ from airwarn.serve.service import ServeConfig, Service, parse_ndjson
 WEB_DIR = Path(__file__).with_name("web")
 MAX_BODY = 16 * 1024 * 1024
 bearer = HTTPBearer(auto_error=False, description="Per-sensor or operator bearer token")
+AUTH_RESPONSES: dict = {
+    400: {"description": "body is not valid JSON"},
+    401: {"description": "missing or unknown bearer token"},
+    403: {"description": "the token's role may not do this"},
+}
 
 
 def maplibre_dir() -> Path | None:
@@ -136,7 +141,13 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
     def get_zones(active: bool = False) -> dict:
         return {"t": svc.clock(), "zones": svc.zone_states(active_only=active)}
 
-    @app.get("/api/v1/zones.geojson", tags=["map"], summary="Zone polygons with their state")
+    @app.get(
+        "/api/v1/zones.geojson",
+        tags=["map"],
+        summary="Zone polygons (GeoJSON) with id, name, region, shelter_s, population",
+        response_class=Response,
+        responses=_doc("application/geo+json", "object"),
+    )
     def get_zones_geojson() -> Response:
         return Response(svc_zones_geojson(svc), media_type="application/geo+json")
 
@@ -234,7 +245,7 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
         "/api/v1/operator/actions",
         tags=["operator"],
         summary="Manual alert, extend or cancel for zones or whole regions (operators only)",
-        responses={401: {"description": "no token"}, 403: {"description": "not an operator"}},
+        responses=AUTH_RESPONSES,
     )
     async def post_operator(body: dict[str, Any], p: Principal = Depends(operator)) -> dict:
         try:
@@ -242,14 +253,24 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
         except RecordError as err:
             raise HTTPException(422, str(err)) from None
 
-    @app.get("/api/v1/operator/audit", tags=["operator"], summary="The operator audit log")
+    @app.get(
+        "/api/v1/operator/audit",
+        tags=["operator"],
+        summary="The operator audit log",
+        responses=AUTH_RESPONSES,
+    )
     def get_audit(
         limit: int = Query(1000, ge=1, le=100000), p: Principal = Depends(operator)
     ) -> dict:
         return {"actions": svc.audit(limit)}
 
     # ------------------------------------------------------------------ webhooks
-    @app.post("/api/v1/webhooks", tags=["webhooks"], summary="Register a webhook (admins only)")
+    @app.post(
+        "/api/v1/webhooks",
+        tags=["webhooks"],
+        summary="Register a webhook (admins only)",
+        responses=AUTH_RESPONSES,
+    )
     def post_webhook(body: dict[str, Any], p: Principal = Depends(admin)) -> dict:
         url, secret = body.get("url"), body.get("secret")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -259,18 +280,35 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
         svc.webhooks_register(url, secret)
         return {"url": url}
 
-    @app.get("/api/v1/webhooks", tags=["webhooks"], summary="Registered webhooks and deliveries")
+    @app.get(
+        "/api/v1/webhooks/status",
+        tags=["webhooks"],
+        summary="Registered webhooks and deliveries",
+        responses=AUTH_RESPONSES,
+    )
     def get_webhooks(p: Principal = Depends(admin)) -> dict:
         return svc.webhooks_status()
 
     # ------------------------------------------------------------------ CAP
-    @app.get("/cap/feed.atom", tags=["cap"], summary="Atom index of CAP 1.2 messages")
+    @app.get(
+        "/cap/feed.atom",
+        tags=["cap"],
+        summary="Atom index of CAP 1.2 messages",
+        response_class=Response,
+        responses={**_doc("application/atom+xml"), 404: {"description": "CAP output is off"}},
+    )
     def cap_feed() -> Response:
         if svc.cap is None:
             raise HTTPException(404, "CAP output is off")
         return Response(svc.cap.atom(), media_type="application/atom+xml")
 
-    @app.get("/cap/{identifier}.xml", tags=["cap"], summary="One CAP 1.2 message")
+    @app.get(
+        "/cap/{identifier}.xml",
+        tags=["cap"],
+        summary="One CAP 1.2 message",
+        response_class=Response,
+        responses={**_doc("application/cap+xml"), 404: {"description": "no such message"}},
+    )
     def cap_message(identifier: str) -> Response:
         xml = svc.cap.get(identifier) if svc.cap is not None else None
         if xml is None:
@@ -378,6 +416,11 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
         return FileResponse(p)
 
     return app
+
+
+def _doc(media_type: str, kind: str = "string") -> dict:
+    """OpenAPI 200 response documentation for a non-JSON media type."""
+    return {200: {"description": "OK", "content": {media_type: {"schema": {"type": kind}}}}}
 
 
 def decode_batch(text: str, content_type: str) -> list[tuple[int, Any]]:

@@ -137,7 +137,7 @@ async def start_background(svc: Service) -> dict:
 
 
 async def stop_background(svc: Service, handles: dict) -> None:
-    """Stop background tasks and close the log."""
+    """Stop background tasks (the event log stays open: every append is already durable)."""
     for t in handles["tasks"]:
         t.cancel()
     for t in handles["tasks"]:
@@ -147,4 +147,3 @@ async def stop_background(svc: Service, handles: dict) -> None:
             pass
     if handles.get("mqtt") is not None:
         await asyncio.to_thread(handles["mqtt"].stop)
-    svc.close()
