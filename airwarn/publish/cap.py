@@ -162,6 +162,17 @@ def cap_polygons(
     return list(_polygons_cached(shapely.to_wkb(geometry), max_points, max_parts, decimals))
 
 
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: str) -> str:
+    """Text escaped for XML element content; characters XML 1.0 forbids are dropped."""
+    text = str(text)
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _XML_BAD.sub("", text)
+
+
 def _short(text: str, limit: int) -> str:
     """``text`` cut to fewer than ``limit`` characters, with an ellipsis if cut."""
     return text if len(text) < limit else text[: limit - 2].rstrip() + "…"
@@ -252,63 +263,66 @@ def build_cap(
     headline, description, instruction = _texts(change, zone, episode_state)
     sent = cap_time(change.t)
 
-    E = etree.Element
-    root = E(f"{{{CAP_NS}}}alert", nsmap={None: CAP_NS})
+    # assembled as text (5-10x faster than building an lxml tree); every value is
+    # escaped by _x and the result is checked by validate_cap in the tests
+    out = [f'<?xml version="1.0" encoding="UTF-8"?>\n<alert xmlns="{CAP_NS}">\n']
+    put = out.append
 
-    def sub(parent: Any, tag: str, text: str | None = None) -> Any:
-        el = etree.SubElement(parent, f"{{{CAP_NS}}}{tag}")
-        if text is not None:
-            el.text = text
-        return el
+    def el(tag: str, text: str, ind: str = "  ") -> None:
+        put(f"{ind}<{tag}>{_x(text)}</{tag}>\n")
 
-    def pair(parent: Any, tag: str, name: str, value: str) -> None:
-        el = sub(parent, tag)
-        sub(el, "valueName", name)
-        sub(el, "value", value)
+    def pair(tag: str, name: str, value: str, ind: str = "    ") -> None:
+        put(
+            f"{ind}<{tag}>\n{ind}  <valueName>{_x(name)}</valueName>\n"
+            f"{ind}  <value>{_x(value)}</value>\n{ind}</{tag}>\n"
+        )
 
-    sub(root, "identifier", identifier)
-    sub(root, "sender", sender)
-    sub(root, "sent", sent)
-    sub(root, "status", status)
-    sub(root, "msgType", msg_type)
-    sub(root, "scope", "Public")
+    el("identifier", identifier)
+    el("sender", sender)
+    el("sent", sent)
+    el("status", status)
+    el("msgType", msg_type)
+    el("scope", "Public")
     if refs:
-        sub(root, "references", refs)
-        sub(root, "incidents", refs.split()[0].split(",")[1])
-    info = sub(root, "info")
-    sub(info, "language", language)
+        el("references", refs)
+        el("incidents", refs.split()[0].split(",")[1])
+    put("  <info>\n")
+    i2 = "    "
+    el("language", language, i2)
     for c in CATEGORIES:
-        sub(info, "category", c)
-    sub(info, "event", event)
-    sub(info, "responseType", response)
-    sub(info, "urgency", urgency)
-    sub(info, "severity", severity)
-    sub(info, "certainty", certainty)
-    pair(info, "eventCode", "airwarn", change.state)
-    sub(info, "effective", sent)
+        el("category", c, i2)
+    el("event", event, i2)
+    el("responseType", response, i2)
+    el("urgency", urgency, i2)
+    el("severity", severity, i2)
+    el("certainty", certainty, i2)
+    pair("eventCode", "airwarn", change.state)
+    el("effective", sent, i2)
     if change.eta_s is not None and change.state != "clear":
-        sub(info, "onset", cap_time(change.t + max(change.eta_s, 0.0)))
-    sub(info, "expires", cap_time(change.t + ttl_s))
-    sub(info, "senderName", "airwarn civil air threat warning")
-    sub(info, "headline", headline)
-    sub(info, "description", description)
-    sub(info, "instruction", instruction)
-    sub(info, "web", f"{web}{'&' if '?' in web else '?'}zone={quote(zone.id, safe='')}")
-    pair(info, "parameter", "state", change.state)
+        el("onset", cap_time(change.t + max(change.eta_s, 0.0)), i2)
+    el("expires", cap_time(change.t + ttl_s), i2)
+    el("senderName", "airwarn civil air threat warning", i2)
+    el("headline", headline, i2)
+    el("description", description, i2)
+    el("instruction", instruction, i2)
+    el("web", f"{web}{'&' if '?' in web else '?'}zone={quote(zone.id, safe='')}", i2)
+    pair("parameter", "state", change.state)
     if change.cls is not None:
-        pair(info, "parameter", "cls", change.cls)
+        pair("parameter", "cls", change.cls)
     if change.eta_s is not None:
-        pair(info, "parameter", "eta_s", f"{change.eta_s:.0f}")
-    pair(info, "parameter", "shelter_s", f"{zone.shelter_s:.0f}")
+        pair("parameter", "eta_s", f"{change.eta_s:.0f}")
+    pair("parameter", "shelter_s", f"{zone.shelter_s:.0f}")
     if change.tracks:
-        pair(info, "parameter", "tracks", ",".join(change.tracks))
-    area = sub(info, "area")
-    sub(area, "areaDesc", _short(f"{zone.name}, {zone.region}", 50))
+        pair("parameter", "tracks", ",".join(change.tracks))
+    put("    <area>\n")
+    i3 = "      "
+    el("areaDesc", _short(f"{zone.name}, {zone.region}", 50), i3)
     for poly in cap_polygons(zone.geometry) if polygons is None else polygons:
-        sub(area, "polygon", poly)
-    pair(area, "geocode", "airwarn-zone", zone.id)
-    pair(area, "geocode", "airwarn-region", zone.region)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        el("polygon", poly, i3)
+    pair("geocode", "airwarn-zone", zone.id, i3)
+    pair("geocode", "airwarn-region", zone.region, i3)
+    put("    </area>\n  </info>\n</alert>\n")
+    return "".join(out).encode("utf-8")
 
 
 # ---------------------------------------------------------------------------
@@ -538,6 +552,9 @@ class CapWriter:
         self._ids.add(ident)
         if len(refs or []) > MAX_REFERENCES:
             refs = refs[:1] + refs[-(MAX_REFERENCES - 1) :]
+        polys = self._polys.get(change.zone)
+        if polys is None:
+            polys = self._polys[change.zone] = cap_polygons(zone.geometry)
         xml = build_cap(
             change,
             zone,
@@ -548,10 +565,8 @@ class CapWriter:
             status=self.status,
             web=self.web,
             episode_state=self.episode_state.get(change.zone, "alert"),
-            polygons=self._polys.get(change.zone),
+            polygons=polys,
         )
-        if change.zone not in self._polys:
-            self._polys[change.zone] = cap_polygons(zone.geometry)
         if self.validate:
             validate_cap(xml)
         self.seq += 1

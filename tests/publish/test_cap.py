@@ -310,3 +310,13 @@ def test_auto_refresh_keeps_long_alerts_alive(tmp_path, zs):
     # a new writer on the same folder starts clean
     CapWriter(tmp_path / "a", zs).close()
     assert list((tmp_path / "a").glob("*.xml")) == []
+
+
+def test_odd_characters_escaped(zs):
+    z = Zone("odd&<id>", "A & B <x>\x01 \"q\" 'a'", 10, 60.0, "R&D", box(0, 0, 0.01, 0.01))
+    xml = build_cap(AlertChange(T0, z.id, "alert", "unknown", 30.0, ("T<1>",)), z)
+    validate_cap(xml)
+    root = etree.fromstring(xml)
+    assert _text(root, "c:info/c:area/c:areaDesc") == "A & B <x> \"q\" 'a', R&D"
+    assert _text(root, "c:info/c:area/c:geocode/c:value") == "odd&<id>"
+    assert "zone=odd%26%3Cid%3E" in _text(root, "c:info/c:web")
