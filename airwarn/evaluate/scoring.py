@@ -40,7 +40,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -614,6 +614,7 @@ class Scorecard:
             "by_class": self.by_class,
             "targets": self.targets,
             "stage_seconds": {k: round(float(v), 3) for k, v in self.stage_seconds.items()},
+            "params": asdict(self.params),
         }
 
     def zone_hours(self, which: str = "alert") -> np.ndarray:
