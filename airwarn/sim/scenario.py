@@ -102,7 +102,10 @@ def simulate(params: SimParams, theatre: Theatre | None = None) -> Scenario:
     c = time.perf_counter()
     ob, obs_names, _ = observer_reports(params, th, frame, raid, r_obs, t0, t1, len(net))
     hb = heartbeat_lines(net, params, t0, t1)
-    lines, arrival, num, dup = deliver(Lines.concat([hb, ac, ra, ob]), params, r_del)
+    every = Lines.concat([hb, ac, ra, ob])
+    del hb, ac, ra, ob  # keep one copy of the lines in memory at a time
+    lines, arrival, num, dup = deliver(every, params, r_del)
+    del every
     sec["deliver"] = time.perf_counter() - c
     return Scenario(
         params, th, frame, raid, net, lines, arrival, num, dup, net.ids + obs_names, t0, t1, sec
