@@ -85,11 +85,16 @@ def _dist_m(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> np.nd
     return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
-def sections_of_cities(places: Places) -> np.ndarray:
-    """For each place, the index of the big city it is a section of, or -1."""
+def sections_of_cities(places: Places, radius_factor: float = 1.0) -> np.ndarray:
+    """For each place, the index of the big city it is a section of, or -1.
+
+    A section lies within ``radius_factor`` x the city's radius, in the same admin1
+    region, and is smaller. 1.0 suits GeoNames' Ukrainian city districts; where
+    separate towns abut a city (Ramat Gan and Tel Aviv) a smaller factor is safer.
+    """
     n = len(places)
     owner = np.full(n, -1, np.int64)
-    radius = city_radius_m(places.population)
+    radius = city_radius_m(places.population) * radius_factor
     cities = np.flatnonzero(radius > 0)
     # largest cities first, so a district takes the largest city around it
     for c in cities[np.argsort(-places.population[cities], kind="stable")]:

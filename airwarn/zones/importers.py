@@ -29,6 +29,9 @@ HROMADA_MIN_POP = 1000
 """Population floor of a hromada (every hromada has a centre; places < 500 are unlisted)."""
 ISRAEL_MIN_POP = 300
 """Population floor of an Israeli alert area with no listed place (kibbutz/moshav size)."""
+ISRAEL_SECTION_FACTOR = 0.25
+"""Israel's towns abut (Ramat Gan, Tel Aviv): only places within a quarter of a city's
+radius count as its districts (West Jerusalem)."""
 SNAP_M = 1000.0
 """A place outside every polygon goes to the nearest one if it is this close (coasts)."""
 
@@ -88,17 +91,19 @@ def estimate_population(
     places: Places,
     floor: int,
     groups: Sequence[str | None] | None = None,
+    section_factor: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Estimated population of each geometry, and the index of its largest place (-1 none).
 
     Rules: city districts listed as separate places are dropped (their people are
-    in the city's count, :func:`~airwarn.zones.builtin.sections_of_cities`); each
+    in the city's count, :func:`~airwarn.zones.builtin.sections_of_cities` with
+    ``section_factor``); each
     remaining place adds its population to the geometry holding its point (or the
     nearest within 1 km); geometries sharing a ``groups`` key (parts of one city,
     e.g. "Tel Aviv - South") pool their people and share them by area; finally
     every geometry gets at least ``floor`` people.
     """
-    keep = sections_of_cities(places) < 0
+    keep = sections_of_cities(places, section_factor) < 0
     where = assign_places(geoms, places)
     m = keep & (where >= 0)
     pop = np.zeros(len(geoms), float)
@@ -240,7 +245,11 @@ def _israel_finish(
     places = country_places("IL", 500)
     geoms = [r[4] for r in rows]
     pop, _ = estimate_population(
-        geoms, places, ISRAEL_MIN_POP, groups=[_group_key(r[1]) for r in rows]
+        geoms,
+        places,
+        ISRAEL_MIN_POP,
+        groups=[_group_key(r[1]) for r in rows],
+        section_factor=ISRAEL_SECTION_FACTOR,
     )
     zones = [
         Zone(zid, name, int(n), shelter, region, g)
