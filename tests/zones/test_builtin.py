@@ -65,6 +65,7 @@ def test_small_known_answer():
     )
     owner = sections_of_cities(p)
     assert owner.tolist() == [-1, 0, -1, -1]
+    assert sections_of_cities(p, radius_factor=0.25).tolist() == [-1, -1, -1, -1]
     zs = build_zones_from_places(p)
     total = sum(z.population for z in zs)
     assert total == 200_000 + 20_000 + 800  # the district is not counted twice

@@ -117,6 +117,9 @@ def test_israel(shared_data, tmp_path, folder, n_zones, id_example):
     assert 25 <= len({z.region for z in back}) <= 35
     tel_aviv = [z for z in back if z.name.startswith("תל אביב - ")]
     assert len(tel_aviv) == 4 and all(z.population > 50_000 for z in tel_aviv)
+    # Bnei Brak abuts Tel Aviv but is its own town: counted, not taken for a district
+    (bnei_brak,) = [z for z in back if z.name == "בני ברק"]
+    assert bnei_brak.population > 150_000
     assert 5e6 < sum(z.population for z in back) < 11e6
 
 
