@@ -224,7 +224,7 @@ def _drones(
         band = (0.0, 0.1) if r < 0.25 else (0.1, 0.6) if r < 0.7 else (0.6, 1.0)
         zlo, zhi = alo + band[0] * (ahi - alo), alo + band[1] * (ahi - alo)
         wz = rng.uniform(zlo, zhi, len(pts))
-        s_climb = min(v * 180.0, 0.1 * length)
+        s_climb = min(v * 420.0, 0.15 * length)  # ~5 m/s climb to cruise altitude
         s_dive = min(v * 40.0, 0.05 * length)
         sk = np.concatenate([[0.0, s_climb], cum[1:-1], [length - s_dive, length]])
         zk = np.concatenate([[0.0, wz[0]], wz[1:-1], [wz[-1], 0.0 if fate == "impact" else wz[-1]]])
