@@ -55,12 +55,12 @@ async def play_scenario(svc: Service, scenario: Path, batch_max: int = 2000) -> 
             batch.clear()
             await asyncio.to_thread(svc.ingest, items, who, path.name)
 
-    async def tick_to(t: float) -> None:
+    async def tick_to(t: float, final: bool = False) -> None:
         if t > svc.last_tick:
             wait = clock.wall_seconds(t - clock())
             if wait > 0:
                 await asyncio.sleep(wait)
-        await asyncio.to_thread(svc.tick, t)
+        await asyncio.to_thread(svc.tick, t, final=final)
 
     lines = iter_report_lines(path)
     while True:
@@ -102,10 +102,11 @@ async def play_scenario(svc: Service, scenario: Path, batch_max: int = 2000) -> 
     if next_tick is not None:
         end = next_tick + 4 * 3600.0
         while next_tick <= end:
-            await tick_to(next_tick)
+            await tick_to(next_tick, final=True)
             next_tick += tick_s
             if svc._idle():
                 break
+    svc.replay_done = True
     log.info("scenario %s played to the end", scenario)
 
 

@@ -179,6 +179,7 @@ class Service:
         self.last_tracks = None
         self.last_tracks_t = -math.inf
         self._pending = 0  # reports admitted since the last tick
+        self.replay_done = False
         self._published: set[tuple[float, str, str]] = set()
         self.stats: dict[str, Any] = {
             "reports_accepted": 0,
@@ -218,7 +219,7 @@ class Service:
                 self._pending += 1
                 self.stats["reports_accepted"] += 1
             elif ev.kind == "tick":
-                out = self.pipe.tick(float(ev.t))
+                out = self.pipe.tick(float(ev.t), final=bool(ev.body.get("final")))
                 self.last_tick = float(ev.t)
                 self.last_tracks = out.tracks
                 self._pending = 0
@@ -302,15 +303,18 @@ class Service:
         }
 
     # ------------------------------------------------------------------ ticking
-    def tick(self, t: float, *, force: bool = False) -> list[dict]:
-        """Run one decision tick at ``t`` (skipped while idle with nothing new); return events."""
+    def tick(self, t: float, *, force: bool = False, final: bool = False) -> list[dict]:
+        """Run one decision tick at ``t`` (skipped while idle with nothing new); return events.
+
+        ``final`` marks ticks after a played scenario ended (silence is not sensor failure).
+        """
         with self.lock:
             if t <= self.last_tick:
                 return []
             if not force and self._pending == 0 and self._idle():
                 return []
             c0 = time.perf_counter()
-            out = self.pipe.tick(t)
+            out = self.pipe.tick(t, final=final) if final else self.pipe.tick(t)
             dt = time.perf_counter() - c0
             self.last_tick = t
             self.last_tracks = out.tracks
@@ -318,7 +322,7 @@ class Service:
             self.stats["ticks"] += 1
             self.stats["tick_seconds_last"] = dt
             self.stats["tick_seconds_max"] = max(self.stats["tick_seconds_max"], dt)
-            events = self._publish_changes(t, list(out.changes), tick=True)
+            events = self._publish_changes(t, list(out.changes), tick=True, final=final)
             self._snapshot_tracks(t)
         self._broadcast(events, t)
         return events
@@ -332,7 +336,9 @@ class Service:
         except Exception:  # a pipeline without idle(): always tick
             return False
 
-    def _publish_changes(self, t: float, changes: list[AlertChange], *, tick: bool) -> list[dict]:
+    def _publish_changes(
+        self, t: float, changes: list[AlertChange], *, tick: bool, final: bool = False
+    ) -> list[dict]:
         """Log (with the tick) and apply alert changes; return the events to broadcast."""
         fresh = []
         for c in changes:
@@ -342,7 +348,10 @@ class Service:
             fresh.append(c)
         rows: list[tuple[str, float | None, dict]] = []
         if tick:
-            rows.append(("tick", t, {"n_changes": len(fresh)}))
+            body: dict[str, Any] = {"n_changes": len(fresh)}
+            if final:
+                body["final"] = True
+            rows.append(("tick", t, body))
         caps: list[str | None] = []
         for c in fresh:
             caps.append(self.cap.identifier(c) if self.cap is not None else None)
