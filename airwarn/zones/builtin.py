@@ -27,6 +27,7 @@ Rules (see also docs/contracts.md, "Built-in region"):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import lru_cache
 
 import h3
@@ -182,9 +183,15 @@ def _builtin(resolution: int) -> tuple[Zone, ...]:
     return tuple(build_zones_from_places(ukraine_places(500), resolution))
 
 
-def build_builtin_zones(resolution: int = RESOLUTION) -> list[Zone]:
+def build_builtin_zones(
+    resolution: int = RESOLUTION, exclude_oblasts: Iterable[str] = ()
+) -> list[Zone]:
     """The built-in Ukraine region: one zone per populated H3 cell (cached, deterministic).
 
-    The Zone objects are shared between calls: treat them as read-only.
+    ``exclude_oblasts`` drops the zones of these GeoNames oblast codes (e.g. the
+    occupied "11" Crimea, "14" Luhansk, "20" Sevastopol) or names. The Zone objects
+    are shared between calls: treat them as read-only.
     """
-    return list(_builtin(resolution))
+    zones = _builtin(resolution)
+    drop = {OBLASTS.get(c, c) for c in exclude_oblasts}
+    return [z for z in zones if z.region not in drop] if drop else list(zones)

@@ -129,3 +129,12 @@ def test_round_trip_and_zone_set(zones, tmp_path):
     i = int(zs.containing(np.array([x]), np.array([y]))[0])
     assert i >= 0 and zs.names[i] == "Kyiv"
     assert 3_000 < zs.area_m2.mean() / 1e4 < 4_500  # ~36 km² cells, in hectares
+
+
+def test_exclude_oblasts(zones):
+    from airwarn.zones.builtin import build_builtin_zones
+
+    kept = build_builtin_zones(exclude_oblasts=("11", "14", "Sevastopol"))
+    gone = {"Crimea", "Luhansk", "Sevastopol"}
+    assert {z.region for z in kept} == set(OBLASTS.values()) - gone
+    assert len(kept) == sum(z.region not in gone for z in zones)
