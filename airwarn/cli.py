@@ -265,12 +265,15 @@ def zones_cmd(
         None, exists=True, help="Source file or folder (hromadas, israel)."
     ),
     out: Path = typer.Option(Path("zones.geojson"), help="zones.geojson to write."),
+    exclude_oblast: list[str] = typer.Option(
+        [], help="builtin: leave out this oblast (GeoNames code or name, e.g. 11 = Crimea)."
+    ),
 ) -> None:
     """Write a zones.geojson: the built-in region, OCHA hromadas or Israel's HFC alert areas."""
     from airwarn.zones.importers import import_zones, write_geojson
 
     try:
-        res = import_zones(source, src)
+        res = import_zones(source, src, exclude_oblasts=exclude_oblast)
     except ValueError as exc:  # RecordError included
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from exc

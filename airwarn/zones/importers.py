@@ -340,12 +340,15 @@ def write_geojson(path: str | Path, result: ImportResult) -> int:
     return len(feats)
 
 
-def import_zones(kind: str, src: str | Path | None = None) -> ImportResult:
-    """Zones of one kind: ``builtin`` (src unused), ``hromadas`` or ``israel``."""
+def import_zones(
+    kind: str, src: str | Path | None = None, exclude_oblasts: Sequence[str] = ()
+) -> ImportResult:
+    """Zones of one kind: ``builtin`` (src unused; ``exclude_oblasts`` passed on),
+    ``hromadas`` or ``israel``."""
     if kind == "builtin":
         from airwarn.zones.builtin import build_builtin_zones
 
-        return ImportResult(build_builtin_zones())
+        return ImportResult(build_builtin_zones(exclude_oblasts=tuple(exclude_oblasts)))
     if src is None:
         raise ValueError(f"zones from {kind!r} need a source path (--src)")
     if kind == "hromadas":

@@ -175,3 +175,6 @@ def test_cli_zones_builtin(tmp_path):
     r = CliRunner().invoke(app, ["zones", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert len(read_zones(out)) == len(import_zones("builtin").zones)
+    r = CliRunner().invoke(app, ["zones", "--out", str(out), "--exclude-oblast", "11"])
+    assert r.exit_code == 0, r.output
+    assert "Crimea" not in {z.region for z in read_zones(out)}
