@@ -97,6 +97,10 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
 def _mins(v) -> str:
     return "–" if v is None else f"{v:,.0f} s ({v / 60:.1f} min)"
 
@@ -146,7 +150,9 @@ def write_report(
     }
     for k, t in card.targets.items():
         ok = {True: "yes", False: "**no**", None: "n/a"}[t["ok"]]
-        L.append(f"| {names.get(k, k)} | {_fmt(t['value'])} | {t['target']} | {ok} |")
+        v = t["value"]
+        val = f"{100 * v:.2f}%" if k.endswith("_frac") and v is not None else _fmt(v)
+        L.append(f"| {names.get(k, k)} | {val} | {t['target']} | {ok} |")
     L += [
         "",
         "## Warnings",
@@ -193,7 +199,7 @@ def write_report(
         f"**{_fmt(s['ratio_to_region_wide'])}** (oracle / region-wide "
         f"{_fmt(s['oracle_to_region_wide'])}). False alert episodes: "
         f"{s['false_alert_episodes']:,} of {s['alert_episodes']:,} "
-        f"({_fmt(s['false_alert_frac'])}); false pre-alert episodes "
+        f"({_pct(s['false_alert_frac'])}); false pre-alert episodes "
         f"{s['false_prealert_episodes']:,} of {s['prealert_episodes']:,}.",
         "",
         "## Figures",
