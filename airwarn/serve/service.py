@@ -120,6 +120,7 @@ class IngestResult:
     accepted: list[dict] = field(default_factory=list)
     ignored: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
+    seq: int | None = None  # log sequence number of the last accepted record
 
     @property
     def status(self) -> int:
@@ -138,6 +139,7 @@ class IngestResult:
             "n_accepted": len(self.accepted),
             "n_ignored": len(self.ignored),
             "n_rejected": len(self.rejected),
+            "seq": self.seq,
             "accepted": self.accepted,
             "ignored": self.ignored,
             "rejected": self.rejected,
@@ -180,6 +182,7 @@ class Service:
         self.last_tracks_t = -math.inf
         self._pending = 0  # reports admitted since the last tick
         self.replay_done = False
+        self._last_tick_seq = 0
         self._published: set[tuple[float, str, str]] = set()
         self.stats: dict[str, Any] = {
             "reports_accepted": 0,
@@ -286,7 +289,7 @@ class Service:
                 else:
                     admitted.append((idx, rec))
             if admitted:
-                self.log.append(("report", r.t, r.to_json()) for _, r in admitted)
+                res.seq = self.log.append(("report", r.t, r.to_json()) for _, r in admitted)[-1]
                 self._pending += len(admitted)
                 self.stats["reports_accepted"] += len(admitted)
         for idx, rec in admitted:
@@ -360,6 +363,8 @@ class Service:
         if not rows:
             return []
         seqs = self.log.append(rows)
+        if tick:
+            self._last_tick_seq = seqs[0]
         if fresh:
             self._last_change_wall = time.time()
         events = []
@@ -444,7 +449,13 @@ class Service:
                     fn(events)
                 except Exception:  # a listener must never break the tick
                     log.exception("listener failed")
-        tick_ev = {"type": "tick", "t": t, "n_changes": len(events)}
+        tick_ev = {
+            "type": "tick",
+            "t": t,
+            "n_changes": len(events),
+            "log_seq": self._last_tick_seq,  # reports logged before this seq were used
+            "compute_s": round(self.stats["tick_seconds_last"], 4),
+        }
         if self.last_tracks is not None:
             tick_ev["n_tracks"] = len(self.last_tracks)
         self.bus.publish([*events, tick_ev])
