@@ -175,8 +175,13 @@ def calibrate(
     sigma_pos: float = 300.0,
     sigma_vel: float = 3.0,
     seed: int = 0,
+    survivors: bool = True,
 ) -> Calibration:
-    """Run a fresh predictor (no ghosts) at each time and match its rows with the truth."""
+    """Run a fresh predictor (no ghosts) at each time and match its rows with the truth.
+
+    ``survivors``: score only (threat, time) samples whose path lasts the whole horizon or
+    ends in an impact (a threat downed within the horizon cannot be foreseen).
+    """
     pred = Predictor(zones, policy)
     rng = np.random.default_rng(seed)
     reach = pred.cfg.reach_m
@@ -185,7 +190,8 @@ def calibrate(
         ts, idx = tracks_at(paths, float(t), sigma_pos, sigma_vel, rng)
         if len(ts) == 0:
             continue
-        pred._prev = None  # every sample time stands alone: no ghosts
+        pred._prev = None  # every sample time stands alone: no ghosts, no reuse
+        pred.cache = type(pred.cache)()
         zt = pred.update(ts)
         model = pred.models(ts)
         for j, i in enumerate(idx):
@@ -199,6 +205,8 @@ def calibrate(
                     ("drone", "jet_drone", "cruise", "unknown")[model[j]]
                 ].horizon_s
             )
+            if survivors and p.impact is None and p.t[-1] < t + hz:
+                continue
             truth = true_arrivals(p, float(t), hz, zones, reach)
             m = zt.track == ts.ids[j]
             pz = dict(zip(zt.zone[m].tolist(), range(int(m.sum())), strict=True))

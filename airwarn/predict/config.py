@@ -33,6 +33,7 @@ class RouteModel:
     target_kappa: float  # von Mises concentration of the target bearing around the course
     target_tau_s: float  # time constant of steering toward the target
     ghost_max_s: float  # a lost track's ghost is dropped after this long
+    refresh_s: float  # a track's prediction is reused (ETAs shifted) for at most this long
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ DEFAULT_ROUTES: dict[str, dict[str, float]] = {
         target_kappa=4.0,
         target_tau_s=300.0,
         ghost_max_s=2400.0,
+        refresh_s=30.0,
     ),
     "jet_drone": dict(
         horizon_s=1200.0,
@@ -84,6 +86,7 @@ DEFAULT_ROUTES: dict[str, dict[str, float]] = {
         target_kappa=4.0,
         target_tau_s=200.0,
         ghost_max_s=1200.0,
+        refresh_s=15.0,
     ),
     "cruise": dict(
         horizon_s=900.0,
@@ -102,6 +105,7 @@ DEFAULT_ROUTES: dict[str, dict[str, float]] = {
         target_kappa=4.0,
         target_tau_s=120.0,
         ghost_max_s=900.0,
+        refresh_s=10.0,
     ),
 }
 DEFAULT_ROUTES["unknown"] = dict(DEFAULT_ROUTES["drone"])
@@ -128,6 +132,9 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_half_life_s=0.0,
     ballistic_min_alt_m=12000.0,
     ballistic_min_vz=300.0,
+    refresh_turn_deg=10.0,
+    refresh_speed_frac=0.15,
+    refresh_offset_m=1000.0,
 )
 
 
@@ -146,6 +153,9 @@ class PredictConfig:
     ghost_half_life_s: float = 0.0
     ballistic_min_alt_m: float = 12000.0
     ballistic_min_vz: float = 300.0
+    refresh_turn_deg: float = 10.0
+    refresh_speed_frac: float = 0.15
+    refresh_offset_m: float = 1000.0
     routes: dict[str, RouteModel] = field(default_factory=dict)
     ballistic: BallisticModel | None = None
 

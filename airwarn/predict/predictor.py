@@ -64,12 +64,13 @@ class _RouteGhosts:
     cls: np.ndarray
     t_lost: np.ndarray
     t_cloud: np.ndarray
+    t_meas: np.ndarray  # time of the lost track's last measurement
     state: RouteState
 
     def keep(self, m: np.ndarray) -> None:
         """Keep only ghosts where ``m`` is true."""
         self.ids, self.cls = self.ids[m], self.cls[m]
-        self.t_lost, self.t_cloud = self.t_lost[m], self.t_cloud[m]
+        self.t_lost, self.t_cloud, self.t_meas = self.t_lost[m], self.t_cloud[m], self.t_meas[m]
         self.state = self.state.take(np.flatnonzero(m))
 
 
@@ -95,7 +96,95 @@ class _BallisticGhosts:
 def _empty_route_ghosts(k: int) -> _RouteGhosts:
     z = np.zeros((0, k))
     st = RouteState(z, z, z, z, z, np.zeros((0, k), np.int64), z, np.zeros((0, k), bool))
-    return _RouteGhosts(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), st)
+    z0 = np.zeros(0)
+    return _RouteGhosts(np.zeros(0, np.int64), np.zeros(0, np.int64), z0, z0, z0, st)
+
+
+class _RowCache:
+    """Rows of the last full prediction of each track, reused (ETAs shifted) until stale.
+
+    A track is predicted afresh when it is new, changes between live and lost, its
+    prediction is older than its model's ``refresh_s``, or it has turned, changed speed or
+    drifted from its dead-reckoned position by more than the ``refresh_*`` limits.
+    """
+
+    FIELDS = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
+
+    def __init__(self) -> None:
+        self.ids = np.zeros(0, np.int64)  # sorted
+        self.t_pred = np.zeros(0)
+        self.lost = np.zeros(0, bool)
+        self.x = np.zeros((0, 6))
+        self.rows = ZoneThreats.empty(0.0)
+        self.row_t = np.zeros(0)
+
+    def _find(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos = np.minimum(np.searchsorted(self.ids, ids), max(self.ids.size - 1, 0))
+        hit = self.ids[pos] == ids if self.ids.size else np.zeros(ids.size, bool)
+        return pos, hit
+
+    def need(
+        self,
+        ids: np.ndarray,
+        lost: np.ndarray,
+        x: np.ndarray,
+        t: float,
+        refresh_s: float,
+        cfg: PredictConfig,
+    ) -> np.ndarray:
+        """Bool mask of the tracks to predict afresh (``x`` rows of ghosts are ignored)."""
+        pos, hit = self._find(ids)
+        need = ~hit | (self.lost[pos] != lost) if self.ids.size else np.ones(ids.size, bool)
+        if not hit.any():
+            return need
+        age = t - self.t_pred[pos]
+        # each track gets its own refresh period in [refresh_s / 2, refresh_s] (from its id),
+        # so that tracks born together do not all refresh on the same tick
+        spread = 0.5 + 0.5 * ((ids * 0.6180339887498949) % 1.0)
+        need |= age >= refresh_s * spread - 1e-6
+        x0 = self.x[pos]
+        v0, v1 = x0[:, 3:5], x[:, 3:5]
+        s0, s1 = np.hypot(v0[:, 0], v0[:, 1]), np.hypot(v1[:, 0], v1[:, 1])
+        with np.errstate(invalid="ignore"):
+            cosd = (v0 * v1).sum(1) / np.maximum(s0 * s1, 1e-9)
+            turned = cosd < np.cos(np.radians(cfg.refresh_turn_deg))
+            sped = np.abs(s1 - s0) > cfg.refresh_speed_frac * np.maximum(s0, 1.0)
+            off = np.hypot(*(x[:, 0:2] - x0[:, 0:2] - v0 * age[:, None]).T) > cfg.refresh_offset_m
+            bad = ~np.isfinite(cosd) | ~np.isfinite(off)
+        need |= ~lost & (turned | sped | off | (bad & (age > 0)))
+        return need
+
+    def merge(
+        self,
+        t: float,
+        fresh: ZoneThreats,
+        fresh_ids: np.ndarray,
+        fresh_lost: np.ndarray,
+        fresh_x: np.ndarray,
+        held: np.ndarray,
+    ) -> ZoneThreats:
+        """Store the fresh rows, keep cached rows of ``held`` tracks not refreshed; output all."""
+        old = self.rows
+        keep = np.isin(old.track, held) & ~np.isin(old.track, fresh_ids)
+        cols = {f: np.concatenate([getattr(old, f)[keep], getattr(fresh, f)]) for f in self.FIELDS}
+        row_t = np.concatenate([self.row_t[keep], np.full(len(fresh), t)])
+        o = np.lexsort((cols["zone"], cols["track"]))
+        cols = {f: v[o] for f, v in cols.items()}
+        self.row_t = row_t[o]
+        self.rows = ZoneThreats(t=t, **cols)
+        # per-track meta
+        km = np.isin(self.ids, held) & ~np.isin(self.ids, fresh_ids)
+        ids = np.concatenate([self.ids[km], fresh_ids])
+        oo = np.argsort(ids, kind="stable")
+        self.ids = ids[oo]
+        self.t_pred = np.concatenate([self.t_pred[km], np.full(fresh_ids.size, t)])[oo]
+        self.lost = np.concatenate([self.lost[km], fresh_lost])[oo]
+        self.x = np.concatenate([self.x[km], fresh_x])[oo]
+        shift = t - self.row_t
+        out = ZoneThreats(t=t, **{f: self.rows.__getattribute__(f).copy() for f in self.FIELDS})
+        out.eta_p10 = np.maximum(out.eta_p10 - shift, 0.0)
+        out.eta_p50 = np.maximum(out.eta_p50 - shift, 0.0)
+        return out
 
 
 class Predictor:
@@ -146,6 +235,7 @@ class Predictor:
             np.zeros(0),
             np.zeros(0),
         )
+        self.cache = _RowCache()
         self._prev: TrackState | None = None
         self._prev_model = np.zeros(0, np.int64)
         self._conf_ids = np.zeros(0, np.int64)  # sorted ids ever confirmed
@@ -172,6 +262,8 @@ class Predictor:
         slots_cls: list[np.ndarray] = []
         slots_lost: list[np.ndarray] = []
         slots_w: list[np.ndarray] = []
+        slots_x: list[np.ndarray] = []
+        held: list[np.ndarray] = []
         hits: list[_Hits] = []
         n_slot = 0
         for code, name in enumerate(ROUTE_MODELS):
@@ -180,17 +272,25 @@ class Predictor:
             if idx.size == 0 and len(gh.ids) == 0:
                 continue
             rm = self.cfg.routes[name]
+            ids_all = np.concatenate([tracks.ids[idx], gh.ids])
+            lost_all = np.r_[np.zeros(idx.size, bool), np.ones(len(gh.ids), bool)]
+            x_all = np.concatenate([tracks.x[idx], np.full((len(gh.ids), 6), np.nan)])
+            held.append(ids_all)
+            need = self.cache.need(ids_all, lost_all, x_all, t, rm.refresh_s, self.cfg)
+            il, ig = idx[need[: idx.size]], np.flatnonzero(need[idx.size :])
+            if il.size + ig.size == 0:
+                continue
             s_live = initial_state(
-                tracks.x[idx],
-                tracks.P[idx],
-                self._rows(tracks.ids[idx]),
+                tracks.x[il],
+                tracks.P[il],
+                self._rows(tracks.ids[il]),
                 rm,
                 self.noise,
                 self.targets,
             )
-            state = RouteState.concat([s_live, gh.state])
-            ids = np.concatenate([tracks.ids[idx], gh.ids])
-            lag = np.concatenate([np.zeros(idx.size), t - gh.t_cloud])
+            state = RouteState.concat([s_live, gh.state.take(ig)])
+            ids = np.concatenate([tracks.ids[il], gh.ids[ig]])
+            lag = np.concatenate([np.zeros(il.size), t - gh.t_cloud[ig]])
             fc = forecast(
                 state,
                 self._rows(ids),
@@ -203,9 +303,10 @@ class Predictor:
             )
             hits.append(self._route_hits(fc, lag, rm.horizon_s, n_slot))
             slots_id.append(ids)
-            slots_cls.append(np.concatenate([tracks.cls[idx], gh.cls]))
-            slots_lost.append(np.r_[np.zeros(idx.size, bool), np.ones(len(gh.ids), bool)])
-            slots_w.append(np.r_[np.ones(idx.size), self._survival(t - gh.t_lost)])
+            slots_cls.append(np.concatenate([tracks.cls[il], gh.cls[ig]]))
+            slots_lost.append(np.r_[np.zeros(il.size, bool), np.ones(ig.size, bool)])
+            slots_w.append(np.r_[np.ones(il.size), self._survival(t - gh.t_lost[ig])])
+            slots_x.append(np.concatenate([tracks.x[il], np.full((ig.size, 6), np.nan)]))
             n_slot += len(ids)
 
         kb_ = int(self.cfg.ballistic.samples)
@@ -221,22 +322,31 @@ class Predictor:
             am = np.concatenate([self._ball_fit[0], bg.a_mean])
             asg = np.concatenate([self._ball_fit[1], bg.a_sigma])
             hits.append(self._ballistic_hits(x, P, ids, lag, am, asg, n_slot))
+            held.append(ids)
             slots_id.append(ids)
             slots_cls.append(np.concatenate([tracks.cls[idx], bg.cls]))
             slots_lost.append(np.r_[np.zeros(idx.size, bool), np.ones(len(bg.ids), bool)])
             slots_w.append(np.full(len(ids), self.cfg.samples / kb_))
+            slots_x.append(np.concatenate([tracks.x[idx], np.full((len(bg.ids), 6), np.nan)]))
             n_slot += len(ids)
 
+        held_ids = np.concatenate(held) if held else np.zeros(0, np.int64)
         if n_slot == 0:
-            return ZoneThreats.empty(t)
-        return self._reduce(
-            t,
-            hits,
-            np.concatenate(slots_id).astype(np.int64),
-            np.concatenate(slots_cls).astype(np.int64),
-            np.concatenate(slots_lost),
-            np.concatenate(slots_w),
-        )
+            fresh = ZoneThreats.empty(t)
+            f_ids, f_lost, f_x = np.zeros(0, np.int64), np.zeros(0, bool), np.zeros((0, 6))
+        else:
+            f_ids = np.concatenate(slots_id).astype(np.int64)
+            f_lost = np.concatenate(slots_lost)
+            f_x = np.concatenate(slots_x)
+            fresh = self._reduce(
+                t,
+                hits,
+                f_ids,
+                np.concatenate(slots_cls).astype(np.int64),
+                f_lost,
+                np.concatenate(slots_w),
+            )
+        return self.cache.merge(t, fresh, f_ids, f_lost, f_x, held_ids)
 
     def models(self, tracks: TrackState) -> np.ndarray:
         """Motion model code per track (0..3 route models, 4 ballistic, -1 not predicted)."""
@@ -309,7 +419,7 @@ class Predictor:
     def _taken_over(
         self, gh: _RouteGhosts, px: np.ndarray, py: np.ndarray, born: np.ndarray
     ) -> np.ndarray:
-        """Ghosts that a track first confirmed after the loss now sits inside."""
+        """Ghosts that a track confirmed after the lost track's last measurement now sits in."""
         if px.size == 0:
             return np.zeros(len(gh.ids), bool)
         al = gh.state.alive
@@ -320,7 +430,7 @@ class Predictor:
         vy = (np.nan_to_num(gh.state.y - my[:, None]) ** 2 * w).sum(1)
         gate = self.cfg.ghost_gate_m + 2.0 * np.sqrt(vx + vy)
         d = np.hypot(mx[:, None] - px[None, :], my[:, None] - py[None, :])
-        later = born[None, :] >= gh.t_lost[:, None] - 120.0
+        later = born[None, :] >= gh.t_meas[:, None] - 10.0
         return ((d <= gate[:, None]) & later).any(axis=1)
 
     def _add_ghosts(self, prev: TrackState, pmodel: np.ndarray, gone: np.ndarray, t: float) -> None:
@@ -340,6 +450,7 @@ class Predictor:
             gh.ids = np.r_[gh.ids, ids]
             gh.cls = np.r_[gh.cls, prev.cls[sel]]
             gh.t_lost = np.r_[gh.t_lost, np.full(sel.size, prev.t)]
+            gh.t_meas = np.r_[gh.t_meas, np.minimum(prev.last_update[sel], prev.t)]
             gh.t_cloud = np.r_[gh.t_cloud, prev.t + n_adv * self.dt[name]]
             gh.state = RouteState.concat([gh.state, st])
         sel = gone[pmodel[gone] == BALLISTIC]

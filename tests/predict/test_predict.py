@@ -71,6 +71,28 @@ def test_eta_scales_with_distance(policy):
     assert r["z20"][0] >= r["z40"][0]  # uncertainty grows with time
 
 
+def test_prediction_reused_between_refreshes_with_etas_counting_down(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    st = np.array([[0, 0, 300, SPEED, 0, 0]], float)
+    r0 = rows(pred.update(make_tracks(0.0, st, ["drone"])), line_zones)["ahead"]
+    st[0, 0] += 10 * SPEED
+    r1 = rows(pred.update(make_tracks(10.0, st, ["drone"])), line_zones)["ahead"]
+    assert r1[0] == r0[0]  # same prediction, reused
+    assert r1[3] == pytest.approx(r0[3] - 10.0)
+    st[0, 0] += 25 * SPEED  # past refresh_s: predicted afresh from the new position
+    r2 = rows(pred.update(make_tracks(35.0, st, ["drone"])), line_zones)["ahead"]
+    assert abs(r2[3] - (r0[3] - 35.0)) <= 15.0
+
+
+def test_turn_triggers_a_fresh_prediction(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"]))
+    # 10 s later it has turned north: the zone ahead is no longer ahead
+    turned = [[10 * SPEED, 0, 300, 0, SPEED, 0]]
+    r = rows(pred.update(make_tracks(10.0, turned, ["drone"])), line_zones)
+    assert "ahead" not in r or r["ahead"][0] < 0.3
+
+
 def test_tentative_and_aircraft_tracks_trigger_nothing(line_zones, policy):
     pred = Predictor(line_zones, policy)
     tr = make_tracks(
