@@ -188,7 +188,9 @@ def _texts(change: AlertChange, zone: Zone, episode_state: str) -> tuple[str, st
     eta = ""
     if change.eta_s is not None and change.state != "clear":
         at = datetime.fromtimestamp(change.t + max(change.eta_s, 0.0), UTC).strftime("%H:%M")
-        eta = f" in about {max(change.eta_s, 0.0) / 60:.0f} min (around {at} UTC)"
+        e = max(change.eta_s, 0.0)
+        soon = f"{e:.0f} seconds" if e < 120 else f"{e / 60:.0f} min"
+        eta = f" in about {soon} (around {at} UTC)"
     tracks = ""
     if change.tracks:
         shown = ", ".join(change.tracks[:10])
