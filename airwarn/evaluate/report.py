@@ -68,7 +68,7 @@ def write_pairs_csv(card: Scorecard, path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(
             ["zone", "threat", "cls", "kind", "t_arr", "t_leave", "shelter_s", "outcome",
-             "lead_s", "prealert_lead_s"]
+             "lead_s", "prealert_lead_s", "flight_s"]
         )  # fmt: skip
         for i in range(len(pr)):
             w.writerow(
@@ -83,6 +83,7 @@ def write_pairs_csv(card: Scorecard, path: Path) -> None:
                     OUTCOMES[pr.outcome[i]],
                     "" if not np.isfinite(pr.lead_s[i]) else f"{pr.lead_s[i]:.1f}",
                     "" if not np.isfinite(pr.warn_lead_s[i]) else f"{pr.warn_lead_s[i]:.1f}",
+                    f"{pr.flight_s[i]:.1f}",
                 ]
             )
 
@@ -152,6 +153,8 @@ def write_report(
         ok = {True: "yes", False: "**no**", None: "n/a"}[t["ok"]]
         v = t["value"]
         val = f"{100 * v:.2f}%" if k.endswith("_frac") and v is not None else _fmt(v)
+        if "warnable" in t:
+            val += f" ({t['warnable']} warnable)"
         L.append(f"| {names.get(k, k)} | {val} | {t['target']} | {ok} |")
     L += [
         "",
@@ -163,6 +166,13 @@ def write_report(
         f"| overflights | {s['overflight_hit']:,} | {s['overflight_late']:,} | "
         f"{s['overflight_miss']:,} |",
         f"| all | {s['hit']:,} | {s['late']:,} | {s['miss']:,} |",
+        "",
+        f"Warnable pairs (the threat had flown at least shelter_s + "
+        f"{card.params.warn_latency_s:g} s when it arrived): {s['warnable_pairs']:,} of "
+        f"{s['pairs']:,}; among them impacts late/missed {s['impact_late_warnable']}/"
+        f"{s['impact_miss_warnable']}, overflights late/missed "
+        f"{s['overflight_late_warnable']:,}/{s['overflight_miss_warnable']:,} "
+        f"({_pct(s['overflight_miss_frac_warnable'])} missed).",
         "",
         f"Lead time (alert start to arrival) median {_mins(s['lead_median_s'])}, "
         f"10th percentile {_mins(s['lead_p10_s'])}; pre-alert lead median "

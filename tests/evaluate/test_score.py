@@ -302,3 +302,20 @@ def test_empty_truth_and_alerts(one_zone):
     only_alerts = score([], alerts((10.0, "A", "alert"), (3610.0, "A", "clear")), one_zone)
     assert only_alerts.summary["false_alert_episodes"] == 1
     assert only_alerts.summary["person_hours_alert"] == pytest.approx(3600.0)
+
+
+def test_warnable_pairs_exclude_threats_arriving_right_after_launch():
+    zs = zone_set([square("A", 0, 0, shelter_s=90.0), square("B", 40_000, 0, shelter_s=90.0)])
+    # launched 3 km west of A at 1 km/s: reaches A's 2 km ring 1 s after launch, B after 41 s
+    near = straight("B1", -3000, 1000, 200_000, 1000, t0=0.0, speed=1000.0, cls="ballistic")
+    # a drone launched 50 km away arrives after 960 s of flight: warnable
+    far = straight("D1", -50_000, 1000, 1000, 1000, t0=0.0, impact=True)
+    card = score([near, far], [], zs)
+    s = card.summary
+    assert s["pairs"] == 3 and s["impact_pairs"] == 1
+    assert s["warnable_pairs"] == 1
+    assert s["overflight_miss"] == 2 and s["overflight_miss_warnable"] == 0
+    assert s["impact_miss_warnable"] == 1
+    assert card.targets["impact_miss_or_late"]["ok"] is False
+    flight = sorted(card.pairs.flight_s.tolist())
+    assert flight == pytest.approx([1.0, 41.0, 960.0], abs=0.5)
