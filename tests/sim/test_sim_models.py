@@ -234,3 +234,29 @@ def test_israel_theatre_medium_range_ballistic(tmp_path):
     # an explicit value wins over the theatre default
     q = SimParams(**{**p.to_json(), "ballistic_flight_s": (300.0, 400.0)})
     assert simulate(q).params.ballistic_flight_s == (300.0, 400.0)
+
+
+def test_impacts_and_sensors_inside_controlled_ukraine(raid_sc, shared_data):
+    """Against the real oblast polygons (OCHA COD-AB): impacts hit Ukraine outside Crimea,
+    Sevastopol and Luhansk; sensors stand in Ukraine."""
+    import json
+
+    import shapely
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    doc = json.loads(
+        (shared_data / "ukraine_boundaries_ocha_cod_ab" / "Oblasts.geojson").read_text()
+    )
+    obl = {f["properties"]["ADM1_PCODE"]: shape(f["geometry"]) for f in doc["features"]}
+    ukraine = unary_union(list(obl.values())).buffer(0.02)
+    occupied = unary_union([obl[c] for c in ("UA01", "UA85", "UA44")])
+    sc, truth = raid_sc
+    imps = [t.impact for t in truth if t.impact is not None]
+    pts = shapely.points([i["lon"] for i in imps], [i["lat"] for i in imps])
+    assert shapely.contains(ukraine, pts).all()
+    assert not shapely.intersects(occupied, pts).any()
+    net = sc.network
+    inside = shapely.contains(ukraine, shapely.points(net.lon, net.lat))
+    assert inside.mean() >= 0.97
+    assert not shapely.intersects(occupied, shapely.points(net.lon, net.lat)).any()
