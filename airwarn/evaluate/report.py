@@ -68,7 +68,7 @@ def write_pairs_csv(card: Scorecard, path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(
             ["zone", "threat", "cls", "kind", "t_arr", "t_leave", "shelter_s", "outcome",
-             "lead_s", "prealert_lead_s", "flight_s"]
+             "lead_s", "prealert_lead_s", "flight_s", "alert_after_s"]
         )  # fmt: skip
         for i in range(len(pr)):
             w.writerow(
@@ -84,6 +84,7 @@ def write_pairs_csv(card: Scorecard, path: Path) -> None:
                     "" if not np.isfinite(pr.lead_s[i]) else f"{pr.lead_s[i]:.1f}",
                     "" if not np.isfinite(pr.warn_lead_s[i]) else f"{pr.warn_lead_s[i]:.1f}",
                     f"{pr.flight_s[i]:.1f}",
+                    "" if not np.isfinite(pr.alert_after_s[i]) else f"{pr.alert_after_s[i]:.1f}",
                 ]
             )
 
@@ -176,8 +177,10 @@ def write_report(
         "",
         f"Lead time (alert start to arrival) median {_mins(s['lead_median_s'])}, "
         f"10th percentile {_mins(s['lead_p10_s'])}; pre-alert lead median "
-        f"{_mins(s['prealert_lead_median_s'])}. {s['cleared_before_arrival']} pairs were "
-        "under alert at t_arr − shelter_s but cleared before the arrival (counted as misses).",
+        f"{_mins(s['prealert_lead_median_s'])}. Of the misses, {s['cleared_before_arrival']} "
+        "were under alert at t_arr − shelter_s but cleared before the arrival, and "
+        f"{s['miss_alerted_during_passage']} were alerted only after t_arr, while the threat "
+        "was still within 2 km.",
         "",
         "### By class",
         "",

@@ -289,6 +289,17 @@ class Episodes:
     def duration(self) -> np.ndarray:
         return self.end - self.start
 
+    def next_start(self, zone: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Index of the first episode of ``zone`` starting after ``t``, else -1."""
+        zone = np.asarray(zone, np.int64)
+        if len(self) == 0 or zone.size == 0:
+            return np.full(zone.shape, -1, np.int64)
+        q = zone * self._span + (np.asarray(t, float) - self._t0)
+        idx = np.searchsorted(self._key, q, side="right")
+        ii = np.clip(idx, 0, len(self) - 1)
+        ok = (idx < len(self)) & (self.zone[ii] == zone)
+        return np.where(ok, ii, -1)
+
     def containing(self, zone: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Index of the episode of ``zone`` covering time ``t`` (start <= t < end), else -1."""
         zone = np.asarray(zone, np.int64)
@@ -368,6 +379,8 @@ class Pairs:
     cleared_before: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     flight_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """Seconds from the threat's first truth point (launch) to t_arr."""
+    alert_after_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """For misses alerted after t_arr but before the threat left: how long after."""
 
     def __len__(self) -> int:
         return int(self.zone.shape[0])
@@ -472,6 +485,12 @@ def classify(pairs: Pairs, alerts: Episodes, warn: Episodes, zs: ZoneSet) -> Non
     w = warn.containing(pairs.zone, pairs.t_arr)
     wstart = warn.start[np.maximum(w, 0)] if len(warn) else np.zeros(w.shape)
     pairs.warn_lead_s = np.where(w >= 0, pairs.t_arr - wstart, np.nan)
+    # misses alerted only after the arrival, while the threat was still within 2 km
+    nxt = alerts.next_start(pairs.zone, pairs.t_arr)
+    after = (nxt >= 0) & (pairs.outcome == MISS)
+    nstart = alerts.start[np.maximum(nxt, 0)] if len(alerts) else np.zeros(nxt.shape)
+    after &= nstart <= pairs.t_leave
+    pairs.alert_after_s = np.where(after, nstart - pairs.t_arr, np.nan)
 
 
 # ---------------------------------------------------------------------------
@@ -838,6 +857,7 @@ def score(
         "overflight_miss_warnable": wo["miss"],
         "overflight_miss_frac_warnable": _ratio(wo["miss"], n_over_w),
         "cleared_before_arrival": int(pairs.cleared_before.sum()),
+        "miss_alerted_during_passage": int(np.isfinite(pairs.alert_after_s).sum()),
         "lead_median_s": _stat(pairs.lead_s[alerted]),
         "lead_p10_s": _stat(pairs.lead_s[alerted], 10),
         "prealert_lead_median_s": _stat(pairs.warn_lead_s),

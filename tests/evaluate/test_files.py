@@ -90,3 +90,12 @@ def test_evaluate_files_with_no_alerts(scenario, tmp_path):
     assert card.summary["alert_episodes"] == 0
     assert card.summary["miss"] == card.summary["pairs"] > 0
     assert (tmp_path / "r" / "map.png").exists() and (tmp_path / "r" / "timeline.png").exists()
+
+
+def test_builtin_zones_when_the_scenario_has_none(scenario, tmp_path):
+    scen, run = scenario
+    (scen / "zones.geojson").unlink()
+    card = evaluate_files(scen, run / "alerts.jsonl", tmp_path / "r")
+    assert card.summary["zones_source"] == "built-in region"
+    assert card.summary["zones"] > 1000
+    assert card.summary["unknown_zone_lines"] == 7  # the alerts name the scenario's zones

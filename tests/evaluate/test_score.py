@@ -319,3 +319,14 @@ def test_warnable_pairs_exclude_threats_arriving_right_after_launch():
     assert card.targets["impact_miss_or_late"]["ok"] is False
     flight = sorted(card.pairs.flight_s.tolist())
     assert flight == pytest.approx([1.0, 41.0, 960.0], abs=0.5)
+
+
+def test_miss_alerted_during_passage(one_zone, drone):
+    # alerted 50 s after t_arr while the drone is still within 2 km (it leaves at 2080)
+    card = score([drone], alerts((T_ARR + 50, "A", "alert"), (4000.0, "A", "clear")), one_zone)
+    assert card.pairs.outcome[0] == MISS
+    assert card.pairs.alert_after_s[0] == pytest.approx(50.0, abs=1.0)
+    assert card.summary["miss_alerted_during_passage"] == 1
+    # alerted after the drone has gone: not counted
+    card = score([drone], alerts((2500.0, "A", "alert"), (4000.0, "A", "clear")), one_zone)
+    assert card.summary["miss_alerted_during_passage"] == 0
