@@ -27,6 +27,8 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "hold_s": (600.0, 0.0, 7200.0),
     "pre_hold_s": (120.0, 0.0, 7200.0),
     "any_eta": (False, None, None),
+    "lost_p_factor": (1.0, 1.0, 1000.0),
+    "lost_alert_s": (86_400.0, 0.0, 86_400.0),
 }
 GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "latency_s": (20.0, 0.0, 600.0),

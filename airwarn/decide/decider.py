@@ -81,6 +81,8 @@ class Decider:
         self._last_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         self._dead_cache: tuple[bytes, list] | None = None
         self.degraded_tracks = np.zeros(0, np.int64)  # track ids in degraded mode at the last step
+        self._lost_ids = np.zeros(0, np.int64)  # tracks lost now, sorted, and since when
+        self._lost_t0 = np.zeros(0)
 
     # ------------------------------------------------------------------ queries
     def idle(self) -> bool:
@@ -126,12 +128,14 @@ class Decider:
         pi = np.asarray(threats.p_impact, float)
         e10 = np.asarray(threats.eta_p10, float)
         e50 = np.asarray(threats.eta_p50, float)
+        lost = np.asarray(threats.lost, bool)
         if cfg.require_confirmed and len(zone) and len(tracks):
             keep = self._confirmed_or_lost(track, tracks)
-            zone, track, cls, p, pi, e10, e50 = (
-                a[keep] for a in (zone, track, cls, p, pi, e10, e50)
+            zone, track, cls, p, pi, e10, e50, lost = (
+                a[keep] for a in (zone, track, cls, p, pi, e10, e50, lost)
             )
         eta_lo = e10 - cfg.eta_widen * np.maximum(e50 - e10, 0.0)
+        lost_for = self._lost_for(t, track, lost)
         # degraded mode: lower thresholds for tracks near dead sensors, add path zones
         deg_ids, sz, st, sc, se = self._degraded(t, tracks, health)
         deg = np.isin(track, deg_ids) if deg_ids.size else np.zeros(len(zone), bool)
@@ -143,13 +147,18 @@ class Decider:
             pi = np.concatenate([pi, np.zeros(sz.size)])
             eta_lo = np.concatenate([eta_lo, se])
             deg = np.concatenate([deg, np.ones(sz.size, bool)])
+            lost = np.concatenate([lost, np.zeros(sz.size, bool)])
+            lost_for = np.concatenate([lost_for, np.zeros(sz.size)])
         self._last_pairs = (zone, track, cls)
 
         # pair-level support, with hysteresis for zones already in a state
         cur = self.state[zone]
         in_alert = cur == ALERT
         in_any = cur != CLEAR
-        dfac = np.where(deg, cfg.degraded_p_factor, 1.0)
+        # lost tracks: stricter thresholds, and after lost_alert_s pre-alerts only
+        dfac = np.where(deg, cfg.degraded_p_factor, 1.0) * np.where(
+            lost, pc["lost_p_factor"][cls], 1.0
+        )
         keep_r = pc["keep_ratio"][cls]
         fa = np.where(in_alert, keep_r, 1.0) * dfac
         fp = np.where(in_any, keep_r, 1.0) * dfac
@@ -162,8 +171,10 @@ class Decider:
             + np.where(in_alert, pc["keep_margin_s"][cls], 0.0)
         )
         pre_h = cfg.pre_horizon_s + np.where(in_any, pc["keep_margin_s"][cls], 0.0)
-        alert_ok = ((p >= pc["alert_p"][cls] * fa) | (pi >= pc["alert_impact_p"][cls] * fa)) & (
-            (eta_lo <= horizon) | (pc["any_eta"][cls] & (eta_lo <= pre_h))
+        alert_ok = (
+            ((p >= pc["alert_p"][cls] * fa) | (pi >= pc["alert_impact_p"][cls] * fa))
+            & ((eta_lo <= horizon) | (pc["any_eta"][cls] & (eta_lo <= pre_h)))
+            & (lost_for <= pc["lost_alert_s"][cls])
         )
         pre_thr = pc["pre_p"][cls] * fp
         pre_ok = alert_ok | (((p >= pre_thr) | (pi >= pre_thr)) & (eta_lo <= pre_h))
@@ -277,6 +288,21 @@ class Decider:
                     tracks=tuple(track_label(x) for x in st[a:b].tolist()),
                 )
             )
+        return out
+
+    def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:
+        """Seconds each pair's track has been lost (0 for live tracks); remembers loss times."""
+        ids = np.unique(track[lost])
+        t0 = np.full(ids.size, t)
+        if ids.size and self._lost_ids.size:
+            pos = np.minimum(np.searchsorted(self._lost_ids, ids), self._lost_ids.size - 1)
+            known = self._lost_ids[pos] == ids
+            t0[known] = self._lost_t0[pos[known]]
+        self._lost_ids, self._lost_t0 = ids, t0
+        out = np.zeros(len(track))
+        if ids.size:
+            k = np.searchsorted(ids, track[lost])
+            out[lost] = t - t0[k]
         return out
 
     @staticmethod
