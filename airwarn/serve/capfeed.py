@@ -34,6 +34,7 @@ class CapStore:
         self.zones = zones
         self.base_url = base_url.rstrip("/")
         self.sender = sender
+        self._sent: dict[str, str] = {}  # identifier -> sent, for references
 
     def identifier(self, c: AlertChange) -> str:
         """The deterministic message identifier of a change."""
@@ -58,6 +59,33 @@ class CapStore:
         )
         return xml.decode("utf-8")
 
+    def prepare(
+        self,
+        c: AlertChange,
+        seq: int,
+        identifier: str | None,
+        prev_state: str,
+        prev_ids: list[str],
+        episode_state: str = "alert",
+    ) -> tuple[str, tuple]:
+        """Build the message of a change; return its msgType and the row for :meth:`store`."""
+        mt = msg_type_for(prev_state, c.state)
+        refs = self.references(prev_ids) if mt != "Alert" else []
+        ident = identifier or self.identifier(c)
+        xml = self.build(c, ident, mt, refs, episode_state)
+        sent = cap_time(c.t)
+        self._sent[ident] = sent
+        return mt, (ident, seq, c.zone, mt, sent, xml)
+
+    def store(self, rows: list[tuple]) -> None:
+        """Store prepared messages in one transaction."""
+        if rows:
+            self.log.executemany(
+                "INSERT OR REPLACE INTO cap(identifier, seq, zone, msg_type, sent, xml) "
+                "VALUES (?,?,?,?,?,?)",
+                rows,
+            )
+
     def publish(
         self,
         c: AlertChange,
@@ -68,27 +96,20 @@ class CapStore:
         episode_state: str = "alert",
     ) -> str:
         """Build and store the message for a change; return its msgType."""
-        mt = msg_type_for(prev_state, c.state)
-        refs = self.references(prev_ids) if mt != "Alert" else []
-        ident = identifier or self.identifier(c)
-        xml = self.build(c, ident, mt, refs, episode_state)
-        self.log.execute(
-            "INSERT OR REPLACE INTO cap(identifier, seq, zone, msg_type, sent, xml) "
-            "VALUES (?,?,?,?,?,?)",
-            (ident, seq, c.zone, mt, cap_time(c.t), xml),
-        )
+        mt, row = self.prepare(c, seq, identifier, prev_state, prev_ids, episode_state)
+        self.store([row])
         return mt
 
     def references(self, ids: list[str]) -> list[tuple[str, str, str]]:
         """(sender, identifier, sent) of earlier messages."""
-        if not ids:
-            return []
-        rows = self.log.execute(
-            f"SELECT identifier, sent FROM cap WHERE identifier IN ({','.join('?' * len(ids))})",
-            tuple(ids),
-        )
-        sent = dict(rows)
-        return [(self.sender, i, sent[i]) for i in ids if i in sent]
+        missing = [i for i in ids if i not in self._sent]
+        if missing:
+            rows = self.log.execute(
+                f"SELECT identifier, sent FROM cap WHERE identifier IN ({','.join('?' * len(missing))})",
+                tuple(missing),
+            )
+            self._sent.update(dict(rows))
+        return [(self.sender, i, self._sent[i]) for i in ids if i in self._sent]
 
     def repair(self, log: EventLog) -> int:
         """Build messages for logged alert changes whose CAP row is missing (crash window)."""

@@ -327,6 +327,7 @@ class Service:
             self.stats["tick_seconds_max"] = max(self.stats["tick_seconds_max"], dt)
             events = self._publish_changes(t, list(out.changes), tick=True, final=final)
             self._snapshot_tracks(t)
+            self.stats["publish_seconds_last"] = time.perf_counter() - c0 - dt
         self._broadcast(events, t)
         return events
 
@@ -368,6 +369,7 @@ class Service:
         if fresh:
             self._last_change_wall = time.time()
         events = []
+        cap_rows: list[tuple] = []
         for c, seq, cid in zip(fresh, seqs[1:] if tick else seqs, caps, strict=True):
             prev = self.zone_views.get(c.zone)
             prev_caps = list(prev.cap_ids) if prev is not None else []
@@ -380,8 +382,11 @@ class Service:
             self.stats["alert_changes"] += 1
             msg_type = None
             if self.cap is not None and c.zone in self.zones.index:
-                msg_type = self.cap.publish(c, seq, cid, prev_state, prev_caps, top)
+                msg_type, row = self.cap.prepare(c, seq, cid, prev_state, prev_caps, top)
+                cap_rows.append(row)
             events.append(self.alert_event(c, seq, cid, msg_type))
+        if self.cap is not None:
+            self.cap.store(cap_rows)  # one transaction; a crash before it is repaired on start
         return events
 
     def alert_event(
@@ -455,6 +460,7 @@ class Service:
             "n_changes": len(events),
             "log_seq": self._last_tick_seq,  # reports logged before this seq were used
             "compute_s": round(self.stats["tick_seconds_last"], 4),
+            "publish_s": round(self.stats.get("publish_seconds_last", 0.0), 4),
         }
         if self.last_tracks is not None:
             tick_ev["n_tracks"] = len(self.last_tracks)
