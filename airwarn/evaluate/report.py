@@ -89,6 +89,32 @@ def write_pairs_csv(card: Scorecard, path: Path) -> None:
             )
 
 
+def _false_table(card: Scorecard, n: int = 10) -> list[str]:
+    """Markdown lines: the zones with the most person-hours under false alert episodes."""
+    eps, f = card.alert_eps, card.false_alert
+    if not f.any():
+        return []
+    zs = card.zones
+    ph = np.bincount(eps.zone[f], weights=eps.duration[f], minlength=len(zs)) / 3600.0
+    cnt = np.bincount(eps.zone[f], minlength=len(zs))
+    ph *= zs.population
+    top = np.argsort(-ph)[:n]
+    top = top[ph[top] > 0]
+    L = [
+        f"False alerts: {card.summary['person_hours_false_alert']:,.0f} person-hours. "
+        f"Zones with the most:",
+        "",
+        "| zone | name | region | population | false episodes | person-hours |",
+        "|---|---|---|---|---|---|",
+    ]
+    for z in top:
+        L.append(
+            f"| {zs.ids[z]} | {zs.names[z]} | {zs.region_ids[zs.region[z]]} | "
+            f"{int(zs.population[z]):,} | {int(cnt[z])} | {ph[z]:,.0f} |"
+        )
+    return [*L, ""]
+
+
 def _fmt(v) -> str:
     if v is None:
         return "–"
@@ -215,6 +241,7 @@ def write_report(
         f"({_pct(s['false_alert_frac'])}); false pre-alert episodes "
         f"{s['false_prealert_episodes']:,} of {s['prealert_episodes']:,}.",
         "",
+        *_false_table(card),
         "## Figures",
         "",
         "![hours under alert per zone](map.png)",

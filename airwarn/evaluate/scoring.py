@@ -821,6 +821,7 @@ def score(
 
     ph_alert = float((pop[a_eps.zone] * a_eps.duration).sum() / 3600.0)
     ph_pre = float((pop[p_eps.zone] * p_eps.duration).sum() / 3600.0)
+    ph_false = float((pop[a_eps.zone] * a_eps.duration)[false_a].sum() / 3600.0)
     ph_oracle = float((pop[ora_eps.zone] * ora_eps.duration).sum() / 3600.0)
     ph_region = float((reg_pop[reg_eps.zone] * reg_eps.duration).sum() / 3600.0)
 
@@ -873,6 +874,7 @@ def score(
         "zones_threatened": int(np.unique(pairs.zone).size),
         "person_hours_alert": round(ph_alert, 3),
         "person_hours_prealert": round(ph_pre, 3),
+        "person_hours_false_alert": round(ph_false, 3),
         "person_hours_oracle": round(ph_oracle, 3),
         "person_hours_region_wide": round(ph_region, 3),
         "ratio_to_oracle": _ratio(ph_alert, ph_oracle),

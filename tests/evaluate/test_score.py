@@ -162,6 +162,8 @@ def test_false_and_true_alert_episodes(one_zone, drone):
     assert s["alert_episodes"] == 3
     assert s["false_alert_episodes"] == 2
     assert s["false_alert_frac"] == pytest.approx(2 / 3, abs=1e-3)
+    # population 3600: false person-hours = seconds of false episodes (290 + 100)
+    assert s["person_hours_false_alert"] == pytest.approx(390.0, abs=0.01)
     assert s["prealert_episodes"] == 1 and s["false_prealert_episodes"] == 1
     ep = card.alert_eps
     false_starts = sorted(ep.start[card.false_alert].tolist())
