@@ -67,7 +67,7 @@ DEFAULT_ROUTES: dict[str, dict[str, float]] = {
         target_kappa=4.0,
         target_tau_s=300.0,
         ghost_max_s=2400.0,
-        refresh_s=30.0,
+        refresh_s=60.0,
     ),
     "jet_drone": dict(
         horizon_s=1200.0,

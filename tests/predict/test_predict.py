@@ -79,9 +79,9 @@ def test_prediction_reused_between_refreshes_with_etas_counting_down(line_zones,
     r1 = rows(pred.update(make_tracks(10.0, st, ["drone"])), line_zones)["ahead"]
     assert r1[0] == r0[0]  # same prediction, reused
     assert r1[3] == pytest.approx(r0[3] - 10.0)
-    st[0, 0] += 25 * SPEED  # past refresh_s: predicted afresh from the new position
-    r2 = rows(pred.update(make_tracks(35.0, st, ["drone"])), line_zones)["ahead"]
-    assert abs(r2[3] - (r0[3] - 35.0)) <= 15.0
+    st[0, 0] += 60 * SPEED  # past refresh_s: predicted afresh from the new position
+    r2 = rows(pred.update(make_tracks(70.0, st, ["drone"])), line_zones)["ahead"]
+    assert abs(r2[3] - (r0[3] - 70.0)) <= 35.0
 
 
 def test_turn_triggers_a_fresh_prediction(line_zones, policy):
