@@ -35,7 +35,8 @@ class SimParams:
 
     # --- raid: Shahed-type drones -------------------------------------------------
     waves: int = 3
-    """Drone launch waves; each uses a few launch areas and lasts ``wave_spread_s``."""
+    """Drone launch waves; each uses a few launch areas and lasts ``wave_spread_s``
+    (at most 20% of the window)."""
     wave_window: tuple[float, float] = (0.0, 0.45)
     """Wave start times as fractions of the window."""
     wave_spread_s: float = 5400.0
@@ -77,6 +78,10 @@ class SimParams:
     p_ballistic_downed: float = 0.35
     ballistic_intercept_alt_m: tuple[float, float] = (8000.0, 25_000.0)
     """Altitudes where a downed ballistic missile is hit (on its way down)."""
+
+    aircraft: int = 0
+    """Own helicopters and fighters on patrol: radar and acoustic confounders, not threats
+    (off by default: real systems filter them by IFF before warning)."""
 
     # --- truth sampling ---------------------------------------------------------
     truth_dt_s: dict[str, float] = field(

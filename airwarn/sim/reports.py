@@ -21,7 +21,7 @@ from airwarn.sim.threats import Raid
 
 HEARTBEAT, ACOUSTIC, RADAR, OBSERVER = 0, 1, 2, 3
 KIND_NAMES = ("heartbeat", "acoustic", "radar", "observer")
-AUDIBLE = ("drone", "jet_drone", "cruise")
+AUDIBLE = ("drone", "jet_drone", "cruise", "aircraft")
 """Classes that acoustic posts and people on the ground can hear."""
 
 _COLS = ("t", "x", "y", "z", "sigma", "sigma_z", "vx", "vy", "vz")
@@ -89,6 +89,7 @@ ACOUSTIC_HINTS = {
     "drone": {"drone": 0.6, "jet_drone": 0.05, "unknown": 0.35},
     "jet_drone": {"jet_drone": 0.5, "cruise": 0.1, "unknown": 0.4},
     "cruise": {"jet_drone": 0.35, "cruise": 0.25, "unknown": 0.4},
+    "aircraft": {"aircraft": 0.3, "jet_drone": 0.2, "unknown": 0.5},
 }
 OBSERVER_HINTS = {
     "drone": {"drone": 0.7, "unknown": 0.3},

@@ -33,7 +33,7 @@ from airwarn.sim.reports import (
     radar_reports,
 )
 from airwarn.sim.theatre import THEATRES, Theatre
-from airwarn.sim.threats import Raid, build_raid
+from airwarn.sim.threats import Raid, build_aircraft, build_raid
 
 
 @dataclass
@@ -85,7 +85,9 @@ def simulate(params: SimParams, theatre: Theatre | None = None) -> Scenario:
     t0 = float(params.start_t)
     t1 = t0 + float(params.hours) * 3600.0
     ss = np.random.SeedSequence(params.seed)
-    r_raid, r_net, r_ac, r_rad, r_obs, r_del = (np.random.default_rng(s) for s in ss.spawn(6))
+    r_raid, r_net, r_ac, r_rad, r_obs, r_del, r_air = (
+        np.random.default_rng(s) for s in ss.spawn(7)
+    )
     raid = build_raid(params, th, frame, r_raid, t0, t1)
     if len(raid.t):
         t1 = max(t1, float(raid.t.max()) + 60.0)
@@ -99,6 +101,16 @@ def simulate(params: SimParams, theatre: Theatre | None = None) -> Scenario:
     c = time.perf_counter()
     ra = radar_reports(params, net, raid, r_rad, t0, t1)
     sec["radar"] = time.perf_counter() - c
+    air = build_aircraft(params, th, frame, r_air, t0, t1)
+    if len(air):
+        extra = [
+            acoustic_reports(replace(params, acoustic_false_per_h=0.0), net, air, r_air, t0, t1),
+            radar_reports(replace(params, radar_clutter_per_scan=0.0), net, air, r_air, t0, t1),
+        ]
+        for e in extra:
+            e.threat[:] = -1  # not a threat
+        ac = Lines.concat([ac, extra[0]])
+        ra = Lines.concat([ra, extra[1]])
     c = time.perf_counter()
     ob, obs_names, _ = observer_reports(params, th, frame, raid, r_obs, t0, t1, len(net))
     hb = heartbeat_lines(net, params, t0, t1)

@@ -192,7 +192,7 @@ def _drones(
         ws = wave_sites[w]
         si = int(rng.choice(ws, p=sw[ws] / sw[ws].sum()))
         src = sxy[si] + rng.normal(0, 8000, 2)
-        launch = starts[w] + rng.uniform(0, p.wave_spread_s)
+        launch = starts[w] + rng.uniform(0, min(p.wave_spread_s, 0.2 * H))
         v = rng.uniform(*speed_kmh) / 3.6
         ti = _choose_target(src, v, t1 - launch - 600, tx, ty, tw, rng)
         aim = np.array([tx[ti], ty[ti]]) + rng.normal(0, p.impact_scatter_m, 2)
@@ -408,8 +408,51 @@ def build_raid(
     )
     paths += _cruise(p, th, frame, rng, tgt, inside, t0, t1)
     paths += _ballistic(p, th, frame, rng, tgt, t0, t1)
+    return _assemble(paths)
+
+
+def build_aircraft(
+    p: SimParams, th: Theatre, frame: LocalFrame, rng: np.random.Generator, t0: float, t1: float
+) -> Raid:
+    """Own aircraft on patrol (helicopters and fighters hunting drones): not threats, so not
+    in truth.jsonl, but radars plot them and acoustic posts hear them."""
+    if p.aircraft <= 0:
+        return Raid()
+    inside = th.defended(frame)
+    px, py = frame.to_local(th.places_lat, th.places_lon)
+    paths = []
+    for _ in range(p.aircraft):
+        heli = rng.random() < 0.6
+        v = rng.uniform(50.0, 70.0) if heli else rng.uniform(180.0, 250.0)
+        zlo, zhi = (100.0, 600.0) if heli else (2000.0, 8000.0)
+        k = int(rng.integers(len(px)))
+        c = np.array([px[k], py[k]])
+        span = 40_000.0 if heli else 150_000.0
+        pts = [c]
+        for _ in range(int(rng.integers(3, 7))):
+            q = c + rng.uniform(-span, span, 2)
+            if inside(q[:1], q[1:])[0]:
+                pts.append(q)
+        pts.append(c)
+        pts = np.array(pts)
+        if len(pts) < 3:
+            pts = np.vstack([c, c + [span / 4, 0.0], c])
+        seg = np.hypot(*np.diff(pts, axis=0).T)
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        zk = np.concatenate([[0.0], rng.uniform(zlo, zhi, len(pts) - 2), [0.0]])
+        start = t0 + rng.random() * max(60.0, (t1 - t0) - cum[-1] / v)
+        t, x, y, z, *_ = _sample_polyline(pts, v, start, p.sample_dt_s["cruise"], cum, zk)
+        paths.append(
+            _Path(t, x, y, z, "aircraft", "left", None, "patrol", "patrol",
+                  p.sample_dt_s["cruise"], p.truth_dt_s["cruise"])
+        )  # fmt: skip
+    return _assemble(paths)
+
+
+def _assemble(paths: list[_Path]) -> Raid:
+    """Concatenate paths into a Raid (ids per class, velocities by finite differences)."""
     raid = Raid()
-    prefix = {"drone": "D", "jet_drone": "J", "cruise": "CM", "ballistic": "BM"}
+    prefix = {"drone": "D", "jet_drone": "J", "cruise": "CM", "ballistic": "BM", "aircraft": "AC"}
     counters: dict[str, int] = {}
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("tid", "t", "x", "y", "z", "dt")}
     vel: dict[str, list[np.ndarray]] = {"vx": [], "vy": [], "vz": []}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from airwarn.contracts import CLS_CODE
 from airwarn.geo import haversine_m
 from airwarn.sim import SimParams, simulate, synthetic_theatre, truth_threats, write_scenario
 from airwarn.sim.reports import ACOUSTIC, OBSERVER, RADAR, radar_horizon_m
@@ -260,3 +261,27 @@ def test_impacts_and_sensors_inside_controlled_ukraine(raid_sc, shared_data):
     inside = shapely.contains(ukraine, shapely.points(net.lon, net.lat))
     assert inside.mean() >= 0.97
     assert not shapely.intersects(occupied, shapely.points(net.lon, net.lat)).any()
+
+
+def test_ukraine_theatre_excludes_occupied_places():
+    from airwarn.sim import ukraine_theatre
+
+    names = set(ukraine_theatre().places_name)
+    for n in ("Kyiv", "Kharkiv", "Kherson", "Zaporizhzhya", "Kramatorsk", "Beryslav", "Sumy"):
+        assert n in names, n
+    for n in ("Mariupol", "Melitopol", "Enerhodar", "Oleshky", "Nova Kakhovka", "Donetsk"):
+        assert n not in names, n
+    for n in ("Sevastopol", "Simferopol", "Luhansk"):
+        assert n not in names, n
+
+
+def test_own_aircraft_are_confounders_not_threats():
+    base = SimParams(seed=2, hours=2.0, drones=5, cruise=0, ballistic=0, acoustic=100, radars=6)
+    with_air = SimParams(**{**base.to_json(), "aircraft": 4})
+    a, b = simulate(base), simulate(with_air)
+    assert len(b.raid) == len(a.raid) == 5  # not in the truth
+    assert truth_threats(a)[0].to_json() == truth_threats(b)[0].to_json()
+    fa = ((a.lines.kind == RADAR) & (a.lines.threat < 0)).sum()
+    fb = ((b.lines.kind == RADAR) & (b.lines.threat < 0)).sum()
+    assert fb > fa + 50
+    assert (b.lines.cls == CLS_CODE["aircraft"]).any()
