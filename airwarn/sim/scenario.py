@@ -282,15 +282,18 @@ def summary(sc: Scenario) -> dict:
 
 
 def write_scenario(
-    params: SimParams, out_dir: str | Path, zones: Sequence[Zone] | None = None
+    params: SimParams,
+    out_dir: str | Path,
+    zones: Sequence[Zone] | None = None,
+    theatre: Theatre | None = None,
 ) -> dict:
     """Simulate and write a scenario directory in the public formats; return a summary.
 
-    ``zones`` overrides the theatre's zones (zones.geojson); the built-in Ukraine region
-    is used by default.
+    ``theatre`` replaces the one named by ``params.region`` (any region built as a
+    :class:`Theatre`); ``zones`` overrides the theatre's zones (zones.geojson).
     """
     c = time.perf_counter()
-    sc = simulate(params)
+    sc = simulate(params, theatre)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     info = summary(sc)

@@ -285,3 +285,30 @@ def test_own_aircraft_are_confounders_not_threats():
     fb = ((b.lines.kind == RADAR) & (b.lines.threat < 0)).sum()
     assert fb > fa + 50
     assert (b.lines.cls == CLS_CODE["aircraft"]).any()
+
+
+def test_custom_theatre_object(tmp_path):
+    """Any region built as a Theatre: three towns, one launch area, hand-made zones."""
+    from airwarn.sim import Site, Theatre
+
+    th = Theatre(
+        name="tiny",
+        center=(50.0, 20.0),
+        places_name=np.array(["A", "B", "C"], dtype=object),
+        places_lat=np.array([50.0, 50.3, 49.8]),
+        places_lon=np.array([20.0, 20.4, 19.7]),
+        places_pop=np.array([300_000, 50_000, 30_000]),
+        target_min_pop=20_000,
+        drone_sites=[Site("East", 50.0, 22.5)],
+        cruise_sites=[Site("Far", 50.0, 27.0)],
+        ballistic_sites=[Site("Near", 50.0, 23.0)],
+        exits=[Site("West", 50.0, 18.5)],
+        defended_radius_m=60_000.0,
+    )
+    th.zones = th.place_zones
+    p = SimParams(seed=1, hours=3.0, drones=10, cruise=1, ballistic=2, acoustic=40, radars=2)
+    info = write_scenario(p, tmp_path, theatre=th)
+    assert info["region"] == "tiny" and info["threats"] == 13 and info["zones"] == 3
+    sc = simulate(p, th)
+    assert set(sc.raid.target) <= {"A", "B", "C"}
+    assert {t.fate for t in truth_threats(sc)} <= {"impact", "downed", "left"}
