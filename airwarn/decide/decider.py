@@ -53,6 +53,18 @@ def _keys(zone: np.ndarray, track: np.ndarray) -> np.ndarray:
     return zone.astype(np.int64) * _KEY + (track.astype(np.int64) % _KEY)
 
 
+def _member(a: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``np.isin(a, s)`` for non-negative integer ids, by table lookup when ids are small."""
+    if s.size == 0 or a.size == 0:
+        return np.zeros(a.shape, bool)
+    hi = int(max(a.max(), s.max()))
+    if a.min() < 0 or hi > 50_000_000:
+        return np.isin(a, s)
+    table = np.zeros(hi + 1, bool)
+    table[s] = True
+    return table[a]
+
+
 class Decider:
     """Per-zone alert states driven by predicted threats, sensor health and operators."""
 
@@ -138,7 +150,7 @@ class Decider:
         lost_for = self._lost_for(t, track, lost)
         # degraded mode: lower thresholds for tracks near dead sensors, add path zones
         deg_ids, sz, st, sc, se = self._degraded(t, tracks, health)
-        deg = np.isin(track, deg_ids) if deg_ids.size else np.zeros(len(zone), bool)
+        deg = _member(track, deg_ids)
         if sz.size:
             zone = np.concatenate([zone, sz])
             track = np.concatenate([track, st])
@@ -261,12 +273,8 @@ class Decider:
             return []
         dz = desired[zone]
         sel = emit[zone] & (((dz == ALERT) & alert_ok) | ((dz == PRE) & pre_ok))
-        sz, st = zone[sel], track[sel]
-        order = np.lexsort((st, sz))
-        sz, st = sz[order], st[order]
-        if sz.size:
-            first = np.r_[True, (sz[1:] != sz[:-1]) | (st[1:] != st[:-1])]
-            sz, st = sz[first], st[first]
+        key = np.unique(_keys(zone[sel], track[sel]))  # sorted by zone, then track
+        sz, st = key // _KEY, key % _KEY
         starts = np.searchsorted(sz, idx, "left")
         ends = np.searchsorted(sz, idx, "right")
         out: list[AlertChange] = []

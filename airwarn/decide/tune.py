@@ -39,6 +39,8 @@ from airwarn.decide.policy import Policy
 from airwarn.zones.zoneset import ZoneSet
 
 THRESHOLD_KEYS = ("alert_p", "alert_impact_p", "pre_p")
+TRACK_COLS = ("ids", "x", "cls", "confirmed", "last_update", "n_updates")
+"""TrackState columns a capture keeps (decide reads no others)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class _Recorder:
             np.asarray(tracks.x, float)[:, :6],
             np.asarray(tracks.cls, np.int64),
             np.asarray(tracks.confirmed, bool),
+            np.asarray(tracks.last_update, float),
+            np.asarray(tracks.n_updates, np.int64),
         )
         dead = np.flatnonzero(~np.asarray(health.alive, bool))
         never = ~np.isfinite(np.asarray(health.last_seen, float)[dead])
@@ -140,7 +144,7 @@ class Capture:
         for i, k in enumerate(names):
             cols[f"thr_{k}"] = np.concatenate([r[1][i] for r in self.rows]) if self.rows else []
         cols["thr_n"] = np.array([len(r[1][0]) for r in self.rows], np.int64)
-        for i, k in enumerate(("ids", "x", "cls", "confirmed")):
+        for i, k in enumerate(TRACK_COLS):
             parts = [r[2][i] for r in self.rows]
             cols[f"trk_{k}"] = np.concatenate(parts) if parts else []
         cols["trk_n"] = np.array([len(r[2][0]) for r in self.rows], np.int64)
@@ -164,7 +168,7 @@ class Capture:
 
         names = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
         thr = split("thr", names, d["thr_n"])
-        trk = split("trk", ("ids", "x", "cls", "confirmed"), d["trk_n"])
+        trk = split("trk", TRACK_COLS, d["trk_n"])
         cuts = np.cumsum(d["dead_n"])[:-1]
         dead = np.split(d["dead"], cuts) if len(d["dead_n"]) else []
         never = np.split(d["never"], cuts) if len(d["dead_n"]) else []
@@ -265,8 +269,8 @@ def decide_from_capture(
             cls=trk[2],
             cls_prob=np.zeros((n, len(THREAT_CLASSES))),
             confirmed=trk[3],
-            last_update=np.full(n, t),
-            n_updates=np.ones(n, np.int64),
+            last_update=trk[4],
+            n_updates=trk[5],
         )
         alive = np.ones(n_s, bool)
         alive[dead] = False
