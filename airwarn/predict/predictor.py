@@ -398,7 +398,7 @@ class Predictor:
             gh.t_cloud = gh.t_cloud + n_adv * self.dt[name]
             keep = ~np.isin(gh.ids, ids) & (t - gh.t_lost <= rm.ghost_max_s)
             keep &= gh.state.alive.any(axis=1)
-            keep &= ~self._taken_over(gh, px, py, born)
+            keep &= ~self._taken_over(gh, px, py, tracks.x[live, 3:5], born)
             gh.keep(keep)
         bg = self.bghosts
         if len(bg.ids):
@@ -417,9 +417,16 @@ class Predictor:
         self._prev_model = model[live]
 
     def _taken_over(
-        self, gh: _RouteGhosts, px: np.ndarray, py: np.ndarray, born: np.ndarray
+        self,
+        gh: _RouteGhosts,
+        px: np.ndarray,
+        py: np.ndarray,
+        pv: np.ndarray,
+        born: np.ndarray,
     ) -> np.ndarray:
-        """Ghosts that a track confirmed after the lost track's last measurement now sits in."""
+        """Ghosts whose threat is tracked again: a track confirmed after the lost track's last
+        measurement sits in the ghost's cloud, or any live track flies with it (a duplicate).
+        """
         if px.size == 0:
             return np.zeros(len(gh.ids), bool)
         al = gh.state.alive
@@ -431,7 +438,15 @@ class Predictor:
         gate = self.cfg.ghost_gate_m + 2.0 * np.sqrt(vx + vy)
         d = np.hypot(mx[:, None] - px[None, :], my[:, None] - py[None, :])
         later = born[None, :] >= gh.t_meas[:, None] - 10.0
-        return ((d <= gate[:, None]) & later).any(axis=1)
+        found = ((d <= gate[:, None]) & later).any(axis=1)
+        # a live track flying with the ghost's centre at its speed and course: the same threat
+        mov = gh.state.speed * (gh.state.loiter <= 0)
+        gvx = (mov * np.cos(gh.state.psi) * w).sum(1)
+        gvy = (mov * np.sin(gh.state.psi) * w).sum(1)
+        dv = np.hypot(gvx[:, None] - pv[None, :, 0], gvy[:, None] - pv[None, :, 1])
+        tol = 0.3 * np.hypot(gvx, gvy)[:, None] + 5.0
+        same = (d <= self.cfg.ghost_gate_m) & (np.nan_to_num(dv, nan=np.inf) <= tol)
+        return found | same.any(axis=1)
 
     def _add_ghosts(self, prev: TrackState, pmodel: np.ndarray, gone: np.ndarray, t: float) -> None:
         """Start ghosts from the last confirmed estimates of deleted tracks."""

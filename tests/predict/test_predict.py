@@ -220,6 +220,25 @@ def test_ghost_taken_over_by_new_track(line_zones, policy):
     assert pred.idle()
 
 
+def test_ghost_of_a_duplicate_track_ends(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    two = [[0, 0, 300, SPEED, 0, 0], [400, 200, 300, SPEED, 0, 0]]
+    pred.update(make_tracks(0.0, two, ["drone", "drone"], ids=[1, 2]))
+    # fusion drops track 2; track 1 still flies where track 2's threat is
+    pred.update(make_tracks(5.0, [[5 * SPEED, 0, 300, SPEED, 0, 0]], ["drone"], ids=[1]))
+    assert pred.idle()
+
+
+def test_ghost_survives_a_neighbour_on_another_course(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    before = [[-60 * SPEED, 0, 300, SPEED, 0, 0], [400, 200 - 60 * SPEED, 300, 0, SPEED, 0]]
+    pred.update(make_tracks(-60.0, before, ["drone", "drone"], ids=[1, 2]))
+    two = [[0, 0, 300, SPEED, 0, 0], [400, 200, 300, 0, SPEED, 0]]
+    pred.update(make_tracks(0.0, two, ["drone", "drone"], ids=[1, 2]))
+    pred.update(make_tracks(5.0, [[5 * SPEED, 0, 300, SPEED, 0, 0]], ["drone"], ids=[1]))
+    assert not pred.idle()
+
+
 def test_ballistic_ghost_lasts_until_impact():
     zones = make_zones([("impact", 42000, 0)], half=4000.0)
     pred = Predictor(zones, pure_ballistic())
