@@ -180,6 +180,10 @@ class Service:
         self.last_tick: float = -math.inf
         self.last_tracks = None
         self.last_tracks_t = -math.inf
+        self.ingest_lock = threading.Lock()  # arrival side: front admission, log, queue
+        self._queue: list[Detection | Heartbeat] = []  # logged, not yet handed to the pipeline
+        self._front_clock = -math.inf
+        self._front_seen: set[str] = set()
         self._pending = 0  # reports admitted since the last tick
         self.replay_done = False
         self._last_tick_seq = 0
@@ -193,6 +197,8 @@ class Service:
             "recovery_mismatches": 0,
             "tick_seconds_last": 0.0,
             "tick_seconds_max": 0.0,
+            "duplicate": 0,
+            "too_late": 0,
         }
         self.cap = None
         if config.cap:
@@ -208,17 +214,23 @@ class Service:
 
     # ------------------------------------------------------------------ recovery
     def recover(self) -> None:
-        """Replay the event log into the fresh pipeline; rebuild the published zone states."""
+        """Replay the event log into the fresh pipeline; rebuild the published zone states.
+
+        Alert changes re-derived from the last tick or operator action that are not in
+        the log (a crash between deciding and logging) are published now.
+        """
         ing = self.pipe.ingestor
         n = 0
-        derived: list[tuple[float, str, str]] = []
-        logged: list[tuple[float, str, str]] = []
+        derived: set[tuple[float, str, str]] = set()
+        logged: set[tuple[float, str, str]] = set()
+        last_group: list[AlertChange] = []
+        last_t = None
         for ev in self.log.events():
             n += 1
             if ev.kind == "report":
                 rec = parse_report(ev.body, "event log", ev.seq)
-                if ing.check(ev.body, ev.seq, "event log") is not None:
-                    ing.admit(rec)
+                self._front_admit(rec)
+                ing.admit(rec)
                 self._pending += 1
                 self.stats["reports_accepted"] += 1
             elif ev.kind == "tick":
@@ -226,27 +238,50 @@ class Service:
                 self.last_tick = float(ev.t)
                 self.last_tracks = out.tracks
                 self._pending = 0
-                derived += [(round(c.t, 3), c.zone, c.state) for c in out.changes]
+                self._last_tick_seq = ev.seq
+                last_group, last_t = list(out.changes), float(ev.t)
+                derived |= {(round(c.t, 3), c.zone, c.state) for c in last_group}
                 self.stats["ticks"] += 1
             elif ev.kind == "operator":
-                self._apply_operator(ev.body, replaying=True)
+                last_group = self._apply_operator(ev.body)
+                last_t = float(ev.t) if ev.t is not None else last_t
+                derived |= {(round(c.t, 3), c.zone, c.state) for c in last_group}
             elif ev.kind == "alert":
                 c = AlertChange.parse(ev.body["change"], "event log", ev.seq)
                 self._apply_change(c, ev.seq, ev.body.get("cap_id"))
                 key = (round(c.t, 3), c.zone, c.state)
-                logged.append(key)
+                logged.add(key)
                 self._published.add(key)
                 self.stats["alert_changes"] += 1
                 self._last_change_wall = ev.wall
-        if n:
-            mism = len(set(logged) ^ set(derived))
-            self.stats["recovered_events"] = n
-            self.stats["recovery_mismatches"] = mism
-            if mism:
-                log.warning("recovery: %d alert changes differ between log and re-derivation", mism)
-            if self.cap is not None:
-                self.cap.repair(self.log)
-            log.info("recovered %d events; last tick %s", n, self.last_tick)
+        if not n:
+            return
+        missing = [c for c in last_group if (round(c.t, 3), c.zone, c.state) not in logged]
+        self.stats["recovered_events"] = n
+        self.stats["recovery_mismatches"] = len(logged ^ derived) - len(missing)
+        self.stats["recovered_unpublished"] = len(missing)
+        if self.stats["recovery_mismatches"]:
+            log.warning(
+                "recovery: %d alert changes differ from re-derivation", len(logged ^ derived)
+            )
+        if self.cap is not None:
+            self.cap.repair(self.log)
+        if missing:
+            with self.lock:
+                events = self._publish_changes(last_t, missing, tick=False)
+            self._broadcast(events, last_t)
+        log.info("recovered %d events; last tick %s", n, self.last_tick)
+
+    def _front_admit(self, rec: Detection | Heartbeat) -> str | None:
+        """The ingestor's admission rule, applied on arrival: None, "too_late" or "duplicate"."""
+        if rec.t < self._front_clock - self.pipe.ingestor.max_lateness_s:
+            return "too_late"
+        if isinstance(rec, Detection):
+            if rec.id in self._front_seen:
+                return "duplicate"
+            self._front_seen.add(rec.id)
+        self._front_clock = max(self._front_clock, rec.t)
+        return None
 
     # ------------------------------------------------------------------ ingest
     def ingest(
@@ -254,7 +289,6 @@ class Service:
     ) -> IngestResult:
         """Validate, authorise, de-duplicate and durably log a batch of decoded records."""
         res = IngestResult()
-        ing = self.pipe.ingestor
         good: list[tuple[int, Detection | Heartbeat]] = []
         for idx, obj in items:
             if isinstance(obj, RecordError):
@@ -278,18 +312,18 @@ class Service:
         self.stats["reports_rejected"] += len(res.rejected)
         if not good:
             return res
-        with self.lock:
+        with self.ingest_lock:
             admitted: list[tuple[int, Detection | Heartbeat]] = []
             for idx, rec in good:
-                ing.stats.lines += 1
-                late0 = ing.stats.too_late
-                if ing.admit(rec) is None:
-                    why = "too_late" if ing.stats.too_late > late0 else "duplicate"
+                why = self._front_admit(rec)
+                if why is not None:
+                    self.stats[why] += 1
                     res.ignored.append({"line": idx, "id": getattr(rec, "id", None), "reason": why})
                 else:
                     admitted.append((idx, rec))
             if admitted:
                 res.seq = self.log.append(("report", r.t, r.to_json()) for _, r in admitted)[-1]
+                self._queue.extend(r for _, r in admitted)
                 self._pending += len(admitted)
                 self.stats["reports_accepted"] += len(admitted)
         for idx, rec in admitted:
@@ -312,20 +346,29 @@ class Service:
         ``final`` marks ticks after a played scenario ended (silence is not sensor failure).
         """
         with self.lock:
-            if t <= self.last_tick:
-                return []
-            if not force and self._pending == 0 and self._idle():
-                return []
+            with self.ingest_lock:
+                if t <= self.last_tick:
+                    return []
+                if not force and self._pending == 0 and self._idle():
+                    return []
+                queue, self._queue = self._queue, []
+                self._pending = 0
+                ing = self.pipe.ingestor
+                for rec in queue:  # same order and rule as on arrival: all are admitted
+                    ing.admit(rec)
+                # the tick marker: every report logged before it is used by this tick
+                self._last_tick_seq = self.log.append(
+                    [("tick", t, {"final": True} if final else {})]
+                )[0]
+                self.last_tick = t
             c0 = time.perf_counter()
             out = self.pipe.tick(t, final=final) if final else self.pipe.tick(t)
             dt = time.perf_counter() - c0
-            self.last_tick = t
             self.last_tracks = out.tracks
-            self._pending = 0
             self.stats["ticks"] += 1
             self.stats["tick_seconds_last"] = dt
             self.stats["tick_seconds_max"] = max(self.stats["tick_seconds_max"], dt)
-            events = self._publish_changes(t, list(out.changes), tick=True, final=final)
+            events = self._publish_changes(t, list(out.changes), tick=False)
             self._snapshot_tracks(t)
             self.stats["publish_seconds_last"] = time.perf_counter() - c0 - dt
         self._broadcast(events, t)
@@ -475,7 +518,7 @@ class Service:
         make_operator_action(entry)  # the decide stage's own validation, before logging
         with self.lock:
             seq = self.log.append([("operator", t, entry)])[0]
-            changes = self._apply_operator(entry, replaying=False)
+            changes = self._apply_operator(entry)
             events = []
             if changes:
                 events = self._publish_changes(t, changes, tick=False)
@@ -483,16 +526,13 @@ class Service:
         self._broadcast([op_ev, *events], t)
         return {"seq": seq, **entry, "changes": [e for e in events if e["type"] == "alert"]}
 
-    def _apply_operator(self, entry: dict, *, replaying: bool) -> list[AlertChange]:
-        """Hand an operator action to the decide stage; return any immediate changes."""
+    def _apply_operator(self, entry: dict) -> list[AlertChange]:
+        """Hand an operator action to the decide stage; return its immediate changes."""
         dec = getattr(self.pipe, "decider", None)
         if dec is None or not hasattr(dec, "operator"):
             return []
-        action = make_operator_action(entry)
-        out = dec.operator(action)
-        if replaying or not out:
-            return []
-        return [c for c in out if isinstance(c, AlertChange)]
+        out = dec.operator(make_operator_action(entry))
+        return [c for c in out or [] if isinstance(c, AlertChange)]
 
     def audit(self, limit: int = 1000) -> list[dict]:
         """Operator actions from the log, newest last."""
@@ -583,6 +623,7 @@ class Service:
             "subscribers": len(self.bus),
             "subscribers_peak": self.bus.peak,
             "ingest": ing.stats.to_json(),
+            "queued": len(self._queue),
             "log_seq": self.log.last_seq(),
             **self.stats,
         }

@@ -186,3 +186,27 @@ def test_compat_endpoints(client):
     )
     svc.tick(T0 + 100)
     assert client.get("/Alerts.json").content == b""
+
+
+def test_changes_decided_but_not_logged_before_a_crash_are_published_on_restart(make_config):
+    from airwarn.serve.auth import Principal
+
+    svc = Service(make_config())
+    svc.ingest([(1, report(1, T0 + 1))], Principal("t", "sensor", None))
+
+    def crash(*a, **k):
+        raise SystemExit("killed between deciding and logging")
+
+    svc._publish_changes = crash
+    with pytest.raises(SystemExit):
+        svc.tick(T0 + 5)  # the tick marker is logged, its alert change is not
+    assert svc.log.count("tick") == 1 and svc.log.count("alert") == 0
+    svc.close()
+    svc2 = Service(make_config())
+    assert svc2.stats["recovered_unpublished"] == 1
+    assert [z["zone"] for z in svc2.zone_states()] == ["Z0"]
+    assert svc2.log.count("alert") == 1 and svc2.cap.recent()[0][3] == "Alert"
+    svc2.close()
+    svc3 = Service(make_config())  # and it is not published a second time
+    assert svc3.log.count("alert") == 1 and svc3.stats["recovery_mismatches"] == 0
+    svc3.close()
