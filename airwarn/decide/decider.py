@@ -402,6 +402,8 @@ class Decider:
         ok = sm["v"] <= r + zs.radius[zi]
         si = cov[sm["i"][ok]]
         zi = zi[ok]
+        if zi.size == 0:
+            return (self.degraded_tracks, e, e, e, np.zeros(0))
         d = sm["v"][ok]
         row = ti[si]
         eta = np.maximum(tau[si] - d / np.maximum(speed[row], 1.0), 0.0)

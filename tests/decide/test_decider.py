@@ -218,6 +218,21 @@ def test_degraded_mode_widens_never_silences(zones, policy, mk) -> None:
     # with no predicted pair at all for E, the dead coverage on the path still alerts it
     _, a_dead2 = run(dead, rows[1:])
     assert "E" in a_dead2
+    # dead coverage on the path but no zone near it: degraded, nothing added, no crash
+    dec = Decider(zones, policy)
+    far = [(1, 28_000.0, 90_000.0, 50.0, 0.0, "drone", True)]
+    for k in range(60):
+        t = mk.T0 + k * TICK
+        assert (
+            dec.step(
+                t,
+                mk.threats(t, []),
+                mk.tracks(t, far),
+                mk.health(t, [(40_000.0, 90_000.0, 8000.0, False)]),
+            )
+            == []
+        )
+    assert list(dec.degraded_tracks) == [1]
     # a dead sensor away from the path changes nothing
     _, a_far = run([(0.0, 0.0, 5000.0, True), (0.0, 50_000.0, 8000.0, False)], rows)
     assert a_far == a_ok
