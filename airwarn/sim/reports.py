@@ -1,7 +1,7 @@
 """Sensor reports: what acoustic posts, radars and human observers send, when it arrives.
 
 Every generator works on all fine threat samples at once (numpy, KD-trees) and returns
-columns. :func:`build_lines` then adds heartbeats, duplicates and delivery latency and
+columns. :func:`heartbeat_lines` adds heartbeats; :func:`deliver` adds latency, duplicates and
 puts every line in arrival order, with no line more than ``max_lag_s`` older than its
 arrival (so never more than 60 s older than what arrived before it).
 """
@@ -213,8 +213,9 @@ def radar_reports(
         smp = np.concatenate(sel_s)
         rs = np.concatenate(sel_r)
         n = smp.size
-        f = d_frac = np.hypot(raid.x[smp] - net.x[rs], raid.y[smp] - net.y[rs]) / net.range_m[rs]
-        sig = p.radar_sigma_m[0] + (p.radar_sigma_m[1] - p.radar_sigma_m[0]) * d_frac
+        # errors grow with range (fraction of the radar's range)
+        f = np.hypot(raid.x[smp] - net.x[rs], raid.y[smp] - net.y[rs]) / net.range_m[rs]
+        sig = p.radar_sigma_m[0] + (p.radar_sigma_m[1] - p.radar_sigma_m[0]) * f
         sz = p.radar_sigma_alt_m[0] + (p.radar_sigma_alt_m[1] - p.radar_sigma_alt_m[0]) * f
         sv = p.radar_sigma_vel_ms[0] + (p.radar_sigma_vel_ms[1] - p.radar_sigma_vel_ms[0]) * f
         tr = raid.tid[smp]
