@@ -72,7 +72,12 @@ def candidate_pairs(
     larger gates (coasting, just started) ask a :class:`scipy.spatial.cKDTree`.
     """
     nt, nm = tpos.shape[0], mpos.shape[0]
-    cell = float(max(np.quantile(r, 0.95), 1.0))
+    if nt * nm <= 4096:  # small scans: every pair, no index
+        d = np.hypot(tpos[:, None, 0] - mpos[None, :, 0], tpos[:, None, 1] - mpos[None, :, 1])
+        ti, mj = np.nonzero(d <= r[:, None])
+        return ti, mj
+    k95 = min(nt - 1, int(0.95 * nt))
+    cell = float(max(np.partition(r, k95)[k95], 1.0))
     small = r <= cell
     ti_parts, mj_parts = [], []
     si = np.flatnonzero(small)
@@ -104,7 +109,6 @@ def candidate_pairs(
         mj_parts.append(np.fromiter((j for v in lists for j in v), np.int64, count=lens.sum()))
     if not ti_parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    _ = nt, nm
     return np.concatenate(ti_parts), np.concatenate(mj_parts)
 
 

@@ -53,7 +53,7 @@ NO_SENSOR = -2
 class TrackerConfig:
     """Tuning of the tracker (defaults suit drones/missiles seen by acoustic posts and radars)."""
 
-    bin_s: float = 0.5
+    bin_s: float = 2.0
     """Reports within one bin of this length (absolute time grid) form one scan."""
     gate_d2: float = 11.8
     """Mahalanobis gate on horizontal position (chi-square, 2 dof, ~99.7%)."""
@@ -86,8 +86,10 @@ class TrackerConfig:
     """A confirmed track coasting longer than this is deleted."""
     max_sigma_m: float = 8000.0
     """A track whose horizontal position sigma grows beyond this is deleted."""
-    snapshot_every_s: float = 5.0
+    snapshot_every_s: float = 2.0
     """Spacing of the rollback snapshots kept for out-of-sequence reports."""
+    rollback_s: float = 15.0
+    """Reports up to this late are handled exactly by rollback and reprocessing."""
     max_lateness_s: float = MAX_LATENESS_S
 
 
@@ -181,8 +183,18 @@ class Tracker:
         self.t_done = -math.inf  # every report with t <= t_done has been processed
         self._pending = _empty_reports()
         self._store: list[dict] = []  # chunks of processed reports kept for reprocessing
-        self._snaps: list[tuple[float, _Tracks, int]] = []
-        self.stats = {"measurements": 0, "rollbacks": 0, "reprocessed": 0, "dropped_late": 0}
+        # rollback snapshots: (time, tracks, next id, late reports already applied)
+        self._snaps: list[tuple[float, _Tracks, int, int]] = []
+        self._late: list[dict] = []  # reports applied by direct late update, in order
+        self._late_base = 0  # late reports dropped from the head of ``_late``
+        self._late_in_state = 0  # how many late reports the current state includes
+        self._ticks: list[float] = []  # recent advance times (bin cuts for replays)
+        self.stats = {
+            "measurements": 0,
+            "rollbacks": 0,
+            "reprocessed": 0,
+            "late_direct": 0,
+        }
 
     # ------------------------------------------------------------------ API
     def add(self, batch: DetectionBatch) -> None:
@@ -192,7 +204,14 @@ class Tracker:
         self._pending = _cat(self._pending, _reports_from_batch(batch))
 
     def advance(self, t: float) -> TrackState:
-        """Process every queued report with time <= t; return all live tracks predicted to t."""
+        """Process every queued report with time <= t; return all live tracks predicted to t.
+
+        Reports older than reports already processed are handled in one of two ways:
+        up to ``rollback_s`` late, the state is rolled back to a snapshot before them
+        and everything since is reprocessed in time order (exact); later than that,
+        each track is retrodicted to the report's time and updated there (direct
+        out-of-sequence update, approximate: its effect is then predicted forward).
+        """
         t = float(t)
         p = self._pending
         due = p["t"] <= t
@@ -200,12 +219,29 @@ class Tracker:
             now = _take(p, due)
             self._pending = _take(p, ~due)
             self.stats["measurements"] += int(due.sum())
+            lateness = self.t_done - now["t"]
+            very = lateness > self.cfg.rollback_s
+            direct = _take(now, very)
+            now = _take(now, ~very)
+            redo: list[dict] = []
             late = now["t"] <= self.t_done
             if late.any():
-                now = self._rollback(now, float(now["t"][late].min()))
+                now, redo, too_old = self._rollback(now, float(now["t"][late].min()))
+                direct = _cat(direct, too_old)
             order = np.lexsort((now["arr"], now["t"]))
             self._process(_take(now, order))
+            for d in redo:
+                self._direct(d)
+            if direct["t"].size:
+                order = np.lexsort((direct["arr"], direct["t"]))
+                d = _take(direct, order)
+                self._late.append(d)
+                self._direct(d)
+                self.stats["late_direct"] += int(d["t"].size)
+        if t > self.t_done:
+            self._ticks.append(t)
         self.t_done = max(self.t_done, t)
+        self._prune()
         return self.state(t)
 
     def state(self, t: float) -> TrackState:
@@ -228,63 +264,102 @@ class Tracker:
         )
 
     # ------------------------------------------------------ out of sequence
-    def _rollback(self, now: dict, t_late: float) -> dict:
-        """Restore the last snapshot before ``t_late``; return reports to (re)process."""
+    def _rollback(self, now: dict, t_late: float) -> tuple[dict, list[dict], dict]:
+        """Restore the last snapshot before ``t_late``.
+
+        Returns (reports to process in time order, late-report groups to re-apply
+        directly afterwards, reports too old for any snapshot).
+        """
         snaps = [s for s in self._snaps if s[0] <= t_late]
         if not snaps:
-            # older than anything we can replay: drop what is too old
-            keep = now["t"] > self.t_done
-            if self._snaps:
-                keep |= now["t"] >= self._snaps[0][0]
-            self.stats["dropped_late"] += int((~keep).sum())
-            now = _take(now, keep)
-            if not (now["t"] <= self.t_done).any():
-                return now
-            t_late = float(now["t"][now["t"] <= self.t_done].min())
+            first = self._snaps[0][0] if self._snaps else math.inf
+            old = (now["t"] <= self.t_done) & (now["t"] < first)
+            too_old = _take(now, old)
+            now = _take(now, ~old)
+            late = now["t"] <= self.t_done
+            if not late.any():
+                return now, [], too_old
+            t_late = float(now["t"][late].min())
             snaps = [s for s in self._snaps if s[0] <= t_late]
-        t_snap, tr, nid = snaps[-1]
+        else:
+            too_old = _empty_reports()
+        t_snap, tr, nid, k = snaps[-1]
         self.tracks = copy.deepcopy(tr)
         self.next_id = nid
-        self._snaps = [s for s in self._snaps if s[0] <= t_snap]
-        self._snaps.pop()  # it will be taken again when the replay passes t_snap
+        self._snaps = [s for s in self._snaps if s[0] < t_snap]
+        self._late_in_state = k
+        redo = self._late[k - self._late_base :]
         store = _empty_reports()
         for c in self._store:
             store = _cat(store, c)
-        redo = store["t"] >= t_snap
+        again = store["t"] >= t_snap
         self.stats["rollbacks"] += 1
-        self.stats["reprocessed"] += int(redo.sum())
-        self._store = [_take(store, ~redo)]
-        return _cat(_take(store, redo), now)
+        self.stats["reprocessed"] += int(again.sum())
+        self._store = [_take(store, ~again)]
+        return _cat(_take(store, again), now), redo, too_old
+
+    def _direct(self, r: dict) -> None:
+        """Direct late update: bins of late reports against tracks retrodicted to them."""
+        self._bins(r)
+        self._late_in_state += 1
 
     # ------------------------------------------------------------ processing
-    def _process(self, r: dict) -> None:
-        """Process time-sorted reports bin by bin, taking snapshots and keeping the store."""
+    def _bins(self, r: dict, snapshots: bool = False) -> None:
+        """Run time-sorted reports bin by bin (optionally taking rollback snapshots)."""
         n = r["t"].shape[0]
         if n == 0:
             return
         cfg = self.cfg
-        b = np.floor(r["t"] / cfg.bin_s)
-        cuts = np.flatnonzero(np.diff(b)) + 1
+        cuts = self._cuts(r)
         starts = np.concatenate(([0], cuts)).tolist()
         ends = np.concatenate((cuts, [n])).tolist()
         for s, e in zip(starts, ends, strict=True):
-            t0 = float(r["t"][s])
-            last = self._snaps[-1][0] if self._snaps else -math.inf
-            if t0 >= last + cfg.snapshot_every_s:
-                self._snaps.append((t0, copy.deepcopy(self.tracks), self.next_id))
+            if snapshots:
+                t0 = float(r["t"][s])
+                last = self._snaps[-1][0] if self._snaps else -math.inf
+                if t0 >= last + cfg.snapshot_every_s:
+                    snap = (t0, copy.deepcopy(self.tracks), self.next_id, self._late_in_state)
+                    self._snaps.append(snap)
             self._bin(_take(r, slice(s, e)))
+
+    def _cuts(self, r: dict) -> np.ndarray:
+        """Bin boundaries of time-sorted reports: the absolute ``bin_s`` grid and every
+        ``advance`` time, so a replay after a rollback cuts exactly where the first
+        pass did (and a sensor's successive scans between two ticks stay apart)."""
+        t = r["t"]
+        cuts = np.flatnonzero(np.diff(np.floor(t / self.cfg.bin_s))) + 1
+        if self._ticks:
+            tk = np.asarray(self._ticks)
+            tk = tk[(tk >= t[0]) & (tk < t[-1])]
+            if tk.size:
+                cuts = np.union1d(cuts, np.searchsorted(t, tk, "right"))
+                cuts = cuts[(cuts > 0) & (cuts < t.size)]
+        return cuts
+
+    def _process(self, r: dict) -> None:
+        """Process time-sorted in-order reports, with snapshots, keeping them for replay."""
+        if r["t"].shape[0] == 0:
+            return
+        self._bins(r, snapshots=True)
         self._store.append(r)
-        # forget what can no longer be needed for a rollback
-        horizon = float(r["t"][-1]) - cfg.max_lateness_s
+
+    def _prune(self) -> None:
+        """Forget snapshots, stored reports and late groups no rollback can need."""
+        horizon = self.t_done - self.cfg.rollback_s
         keep_from = 0
-        for i, (ts, _, _) in enumerate(self._snaps):
-            if ts <= horizon:
+        for i, s in enumerate(self._snaps):
+            if s[0] <= horizon:
                 keep_from = i
         self._snaps = self._snaps[keep_from:]
         if self._snaps:
-            # chunks are time-sorted within; drop those wholly older than the first snapshot
             t0 = self._snaps[0][0]
             self._store = [c for c in self._store if c["t"].size and c["t"].max() >= t0]
+            while self._ticks and self._ticks[0] < t0:
+                self._ticks.pop(0)
+            k0 = self._snaps[0][3]
+            if k0 > self._late_base:
+                del self._late[: k0 - self._late_base]
+                self._late_base = k0
 
     def _predict(self, tr: _Tracks, t_to: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictor: each track from its own time to ``t_to`` (NCV, gravity if ballistic)."""
