@@ -129,7 +129,7 @@ DEFAULTS: dict[str, Any] = dict(
     seed=1,
     target_zones=300,
     ghost_gate_m=5000.0,
-    ghost_half_life_s=0.0,
+    ghost_half_life_s=150.0,
     ballistic_min_alt_m=12000.0,
     ballistic_min_vz=300.0,
     refresh_turn_deg=10.0,
@@ -150,7 +150,7 @@ class PredictConfig:
     seed: int = 1
     target_zones: int = 300
     ghost_gate_m: float = 5000.0
-    ghost_half_life_s: float = 0.0
+    ghost_half_life_s: float = 150.0
     ballistic_min_alt_m: float = 12000.0
     ballistic_min_vz: float = 300.0
     refresh_turn_deg: float = 10.0

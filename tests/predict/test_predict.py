@@ -179,8 +179,15 @@ def test_ballistic_ellipse_shrinks_with_tracking():
     assert spread[0] > spread[1] >= 1
 
 
-def test_ghost_of_deleted_track_keeps_growing(line_zones, policy):
-    pred = Predictor(line_zones, policy)
+def undamped() -> Policy:
+    """A policy whose ghosts keep their full probability until they end."""
+    pol = Policy.load()
+    pol.predict = {"ghost_half_life_s": 0.0}
+    return pol
+
+
+def test_ghost_of_deleted_track_keeps_growing(line_zones):
+    pred = Predictor(line_zones, undamped())
     tid = 7
     zt = pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[tid]))
     assert pred.idle() and not zt.lost.any()
@@ -197,6 +204,19 @@ def test_ghost_of_deleted_track_keeps_growing(line_zones, policy):
     assert spreads[0] < spreads[1] < spreads[2]
     pred.update(TrackState.empty(pred.cfg.routes["drone"].ghost_max_s + 10.0))
     assert pred.idle()
+
+
+def test_ghost_probability_decays_with_half_life(line_zones):
+    pol = Policy.load()
+    pol.predict = {"ghost_half_life_s": 100.0}
+    damped, full = Predictor(line_zones, pol), Predictor(line_zones, undamped())
+    for p in (damped, full):
+        p.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[7]))
+    a = rows(damped.update(TrackState.empty(100.0)), line_zones)["ahead"]
+    b = rows(full.update(TrackState.empty(100.0)), line_zones)["ahead"]
+    assert a[4] and b[4]  # lost rows
+    assert a[0] == pytest.approx(0.5 * b[0])
+    assert a[2] == b[2]  # the timing is not damped
 
 
 def test_ghost_ends_when_track_returns(line_zones, policy):
