@@ -96,6 +96,12 @@ def simulate(
     radars: int = typer.Option(30, help="Radars in the sensor network."),
     observers: float = typer.Option(1.0, help="Relative rate of human observer reports."),
     region: str = typer.Option("ukraine", help="Theatre: ukraine (built-in), israel or synthetic."),
+    night: str | None = typer.Option(
+        None, help="Simulate a reported night (YYYY-MM-DD, with --attacks): counts, sites, times."
+    ),
+    attacks: Path | None = typer.Option(
+        None, exists=True, help="missile_attacks_daily.csv (Air Force reports) for --night."
+    ),
 ) -> None:
     """Simulate a raid and its sensor reports; write sensors, detections, truth and zones."""
     from airwarn.sim import SimParams, write_scenario
@@ -111,6 +117,13 @@ def simulate(
         observer_rate=observers,
         region=region,
     )
+    if night:  # counts, launch areas and times of a reported night
+        from airwarn.sim.reported import params_from_report
+
+        if attacks is None:
+            raise typer.BadParameter("--night needs --attacks (missile_attacks_daily.csv)")
+        kw = dict(seed=seed, acoustic=acoustic, radars=radars, observer_rate=observers)
+        params = params_from_report(attacks, night, region=region, **kw)
     with console.status("simulating raid"):
         info = write_scenario(params, out)
     console.print(json.dumps(info, indent=1))

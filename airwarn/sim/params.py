@@ -34,6 +34,8 @@ class SimParams:
     ``israel`` (an example with medium-range ballistic missiles) or ``synthetic``."""
 
     # --- raid: Shahed-type drones -------------------------------------------------
+    drone_sites: tuple[str, ...] = ()
+    """Names of the theatre's drone launch areas to use (empty: all of them)."""
     waves: int = 3
     """Drone launch waves; each uses a few launch areas and lasts ``wave_spread_s``
     (at most 20% of the window)."""

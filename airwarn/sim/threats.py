@@ -171,7 +171,10 @@ def _drones(
     if n <= 0:
         return []
     tx, ty, tw, tnames = tgt
-    sites = th.drone_sites
+    sites = [s for s in th.drone_sites if not p.drone_sites or s.name in p.drone_sites]
+    if not sites:
+        known = [s.name for s in th.drone_sites]
+        raise ValueError(f"SimParams.drone_sites: none of {p.drone_sites} in {known}")
     sxy = _xy(frame, sites)
     sw = np.array([s.weight for s in sites], float)
     exy = _xy(frame, th.exits)
