@@ -242,9 +242,9 @@ def _drones(
         if fate in ("downed", "lost"):
             frac = p.downed_at if fate == "downed" else (0.3, 0.95)
             j = _pick_cut(s, length, x, y, inside, frac, rng)
-            if j is None:
+            if j is None:  # never over the defended area: it strikes, diving over 40 s
                 fate = "impact"
-                z[-1] = 0.0
+                z = z * np.clip((t[-1] - t) / 40.0, 0.0, 1.0)
             else:
                 t, x, y, z = _cut((t, x, y, z), j)
                 if fate == "lost":  # glides down off-target over the last 30 s
