@@ -164,7 +164,7 @@ SIGNATURE_LIST: list[np.ndarray] = list(SIGNATURES.values())
 
 def kalman_update(
     x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray, comp: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Batched linear Kalman update with ``H`` selecting state components ``comp``.
 
     ::
@@ -175,7 +175,7 @@ def kalman_update(
         x' = x + K y
         P' = P - K H P = (I - K H) P              (symmetrised)
 
-    Returns (x', P', d2) with d2 = y^T S^-1 y the squared Mahalanobis distance.
+    Returns (x', P', d2, ln|S|) with d2 = y^T S^-1 y the squared Mahalanobis distance.
     """
     if comp.size == 2 and comp[0] == 0 and comp[1] == 1:
         return kalman_update_pos2(x, P, z, R)
@@ -189,12 +189,12 @@ def kalman_update(
     Pn = P - K @ np.swapaxes(PHt, 1, 2)  # P - K H P
     Pn = 0.5 * (Pn + np.swapaxes(Pn, 1, 2))
     d2 = np.einsum("ni,nij,nj->n", y, Si, y)
-    return xn, Pn, d2
+    return xn, Pn, d2, np.linalg.slogdet(S)[1]
 
 
 def kalman_update_pos2(
     x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`kalman_update` for a horizontal position report (H = [I2 0]), in closed form.
 
     With ``S = P[:2, :2] + R`` inverted as a 2x2 matrix, ``K = P[:, :2] S^-1``,
@@ -215,7 +215,7 @@ def kalman_update_pos2(
     Pn = P - K0[:, :, None] * P[:, None, 0, :] - K1[:, :, None] * P[:, None, 1, :]
     Pn = 0.5 * (Pn + np.swapaxes(Pn, 1, 2))
     d2 = i00 * y[:, 0] ** 2 + 2 * i01 * y[:, 0] * y[:, 1] + i11 * y[:, 1] ** 2
-    return xn, Pn, d2
+    return xn, Pn, d2, np.log(det)
 
 
 def measurement_arrays(
@@ -238,3 +238,50 @@ def measurement_arrays(
     R = np.zeros((n, m, m))
     R[:, np.arange(m), np.arange(m)] = var[:, comp]
     return zz, R
+
+
+# ---------------------------------------------------------------------------
+# interacting multiple model (IMM): NCV + coordinated turns left and right
+# ---------------------------------------------------------------------------
+def imm_transition(dt: np.ndarray, sojourn_s: np.ndarray) -> np.ndarray:
+    """Mode transition matrices (N, M, M) for steps ``dt``: p_ii = exp(-|dt| / sojourn_i),
+    the rest spread evenly over the other modes."""
+    m = sojourn_s.shape[0]
+    stay = np.exp(-np.abs(dt)[:, None] / sojourn_s[None, :])  # (N, M)
+    T = np.repeat(((1.0 - stay) / (m - 1))[:, :, None], m, axis=2)
+    idx = np.arange(m)
+    T[:, idx, idx] = stay
+    return T
+
+
+def imm_mix(
+    xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IMM interaction (mixing) step, batched over N tracks and M modes::
+
+        c_j     = sum_i p_ij mu_i                      (predicted mode probability)
+        w_ij    = p_ij mu_i / c_j                      (mixing weights)
+        x0_j    = sum_i w_ij x_i
+        P0_j    = sum_i w_ij (P_i + (x_i - x0_j)(x_i - x0_j)^T)
+
+    Returns (x0 (N, M, 6), P0 (N, M, 6, 6), c (N, M)).
+    """
+    c = np.einsum("nij,ni->nj", T, mu)
+    w = T * mu[:, :, None] / np.maximum(c[:, None, :], 1e-300)
+    x0 = np.einsum("nij,nid->njd", w, xm)
+    d = xm[:, :, None, :] - x0[:, None, :, :]  # (N, i, j, 6)
+    P0 = np.einsum("nij,nide->njde", w, Pm) + np.einsum(
+        "nij,nijd,nije->njde", w, d, d, optimize=True
+    )
+    return x0, P0, c
+
+
+def imm_combine(xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Moment-matched combination of the mode estimates::
+
+    x = sum_j mu_j x_j,   P = sum_j mu_j (P_j + (x_j - x)(x_j - x)^T)
+    """
+    x = np.einsum("nj,njd->nd", mu, xm)
+    d = xm - x[:, None, :]
+    P = np.einsum("nj,njde->nde", mu, Pm) + np.einsum("nj,njd,nje->nde", mu, d, d)
+    return x, P

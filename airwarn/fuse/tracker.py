@@ -35,11 +35,18 @@ from airwarn.fuse.associate import cluster_points, gate_pairs, gnn_assign
 from airwarn.fuse.classify import class_probabilities, hint_loglik
 from airwarn.fuse.models import (
     SIGNATURE_LIST,
+    G,
+    ct_transition,
+    imm_combine,
+    imm_mix,
+    imm_transition,
     kalman_update,
+    linear_predict,
     measurement_arrays,
     ncv_predict,
     ncv_predict_pos,
     signature_codes,
+    white_accel_Q,
 )
 
 NCLS = len(THREAT_CLASSES)
@@ -47,12 +54,22 @@ ACOUSTIC = SENSOR_KIND_CODE["acoustic"]
 RADAR = SENSOR_KIND_CODE["radar"]
 OBSERVER = SENSOR_KIND_CODE["observer"]
 NO_SENSOR = -2
+IMM_PRIOR = np.array([0.8, 0.1, 0.1])
+"""Initial IMM mode probabilities: NCV, turn left, turn right."""
 
 
 @dataclass
 class TrackerConfig:
     """Tuning of the tracker (defaults suit drones/missiles seen by acoustic posts and radars)."""
 
+    imm: bool = True
+    """IMM of NCV and coordinated turns (left/right); False: a single NCV filter."""
+    imm_min_dt_s: float = 2.0
+    """Steps shorter than this use one NCV step (the modes differ by ~1 m there)."""
+    imm_turn_deg_s: float = 3.0
+    """Turn rate of the coordinated-turn modes, deg/s (a standard-rate turn)."""
+    imm_sojourn_s: tuple[float, float, float] = (60.0, 15.0, 15.0)
+    """Mean time spent in each mode (NCV, left, right) before switching, s."""
     bin_s: float = 2.0
     """Reports within one bin of this length (absolute time grid) form one scan."""
     gate_d2: float = 11.8
@@ -147,6 +164,9 @@ class _Tracks:
     confirmed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ballistic: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     hint: np.ndarray = field(default_factory=lambda: np.zeros((0, NCLS)))
+    xm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 6)))  # IMM mode states
+    Pm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 6, 6)))
+    mu: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # mode probabilities
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -369,6 +389,27 @@ class Tracker:
         q_v = np.where(tr.ballistic, cfg.q_ballistic, cfg.q_v)
         return ncv_predict(tr.x, tr.P, dt, q_h, q_v, gravity=tr.ballistic)
 
+    def _imm_predict(self, xm, Pm, mu, dt, q_h, q_v, grav):
+        """IMM predictor: mix, then predict each mode (NCV, CT left, CT right) to ``dt``.
+
+        Returns (mode states (n, 3, 6), covariances (n, 3, 6, 6), predicted mode
+        probabilities c (n, 3)). Gravity is added in every mode of ballistic tracks.
+        """
+        cfg = self.cfg
+        T = imm_transition(dt, np.asarray(cfg.imm_sojourn_s, float))
+        x0, P0, c = imm_mix(xm, Pm, mu, T)
+        xo = np.empty_like(x0)
+        Po = np.empty_like(P0)
+        xo[:, 0], Po[:, 0] = ncv_predict(x0[:, 0], P0[:, 0], dt, q_h, q_v, gravity=grav)
+        w = np.deg2rad(cfg.imm_turn_deg_s)
+        Q = white_accel_Q(dt, cfg.q_h, cfg.q_v)
+        for j, om in ((1, w), (2, -w)):
+            xo[:, j], Po[:, j] = linear_predict(x0[:, j], P0[:, j], ct_transition(dt, om), Q)
+            if grav.any():
+                xo[grav, j, 2] -= 0.5 * G * dt[grav] ** 2
+                xo[grav, j, 5] -= G * dt[grav]
+        return xo, Po, c
+
     def _merge_acoustic(self, r: dict) -> tuple[dict, np.ndarray, np.ndarray]:
         """Merge co-temporal nearby acoustic reports into one (centroid, shrunk sigma).
 
@@ -450,14 +491,10 @@ class Tracker:
         cfg = self.cfg
         tr = self.tracks
         tm = r["t"][am]
-        x, P = ncv_predict(
-            tr.x[at],
-            tr.P[at],
-            tm - tr.t[at],
-            np.where(tr.ballistic[at], cfg.q_ballistic, cfg.q_h),
-            np.where(tr.ballistic[at], cfg.q_ballistic, cfg.q_v),
-            gravity=tr.ballistic[at],
-        )
+        dt = tm - tr.t[at]
+        grav = tr.ballistic[at]
+        q_h = np.where(grav, cfg.q_ballistic, cfg.q_h)
+        q_v = np.where(grav, cfg.q_ballistic, cfg.q_v)
         has_z = np.isfinite(r["z"][am])
         has_v = np.isfinite(r["vx"][am]) & np.isfinite(r["vy"][am])
         has_vz = np.isfinite(r["vz"][am])
@@ -465,22 +502,58 @@ class Tracker:
         sig = r["sigma"][am]
         sz = np.where(np.isfinite(r["sigma_z"][am]), r["sigma_z"][am], sig)
         sv = np.full(at.size, cfg.sigma_v)
-        for c in np.unique(code).tolist():
-            g = code == c
-            comp = SIGNATURE_LIST[c]
-            z, R = measurement_arrays(
-                comp,
-                r["x"][am][g],
-                r["y"][am][g],
-                r["z"][am][g],
-                r["vx"][am][g],
-                r["vy"][am][g],
-                r["vz"][am][g],
-                sig[g],
-                sz[g],
-                sv[g],
+        meas = (r["x"][am], r["y"][am], r["z"][am], r["vx"][am], r["vy"][am], r["vz"][am])
+        # IMM where the step is long enough for the modes to differ (a 3 deg/s turn moves
+        # a drone ~1 m off the NCV prediction in 1 s); a single NCV step elsewhere
+        use = cfg.imm & (np.abs(dt) >= cfg.imm_min_dt_s)
+        x = np.empty((at.size, 6))
+        P = np.empty((at.size, 6, 6))
+        if (~use).any():
+            k = ~use
+            xk, Pk = ncv_predict(tr.x[at[k]], tr.P[at[k]], dt[k], q_h[k], q_v[k], gravity=grav[k])
+            for code_c in np.unique(code[k]).tolist():
+                g = code[k] == code_c
+                comp = SIGNATURE_LIST[code_c]
+                z, R = measurement_arrays(
+                    comp, *(m[k][g] for m in meas), sig[k][g], sz[k][g], sv[k][g]
+                )
+                xk[g], Pk[g], _, _ = kalman_update(xk[g], Pk[g], z, R, comp)
+            x[k], P[k] = xk, Pk
+            tr.xm[at[k]] = xk[:, None]
+            tr.Pm[at[k]] = Pk[:, None]
+        if use.any():
+            ai = at[use]
+            xm, Pm, c = self._imm_predict(
+                tr.xm[ai], tr.Pm[ai], tr.mu[ai], dt[use], q_h[use], q_v[use], grav[use]
             )
-            x[g], P[g], _ = kalman_update(x[g], P[g], z, R, comp)
+            M = xm.shape[1]
+            ll = np.zeros((ai.size, M))
+            for code_c in np.unique(code[use]).tolist():
+                g = code[use] == code_c
+                comp = SIGNATURE_LIST[code_c]
+                z, R = measurement_arrays(
+                    comp, *(m[use][g] for m in meas), sig[use][g], sz[use][g], sv[use][g]
+                )
+                ng = int(g.sum())
+                xf, Pf, d2, lds = kalman_update(
+                    xm[g].reshape(ng * M, 6),
+                    Pm[g].reshape(ng * M, 6, 6),
+                    np.repeat(z, M, axis=0),
+                    np.repeat(R, M, axis=0),
+                    comp,
+                )
+                xm[g] = xf.reshape(ng, M, 6)
+                Pm[g] = Pf.reshape(ng, M, 6, 6)
+                ll[g] = (-0.5 * (d2 + lds)).reshape(ng, M)
+            lw = np.log(np.maximum(c, 1e-300)) + ll
+            lw -= lw.max(axis=1, keepdims=True)
+            mu = np.exp(lw)
+            mu = np.maximum(mu / mu.sum(axis=1, keepdims=True), 1e-4)
+            mu /= mu.sum(axis=1, keepdims=True)
+            x[use], P[use] = imm_combine(xm, Pm, mu)
+            tr.xm[ai] = xm
+            tr.Pm[ai] = Pm
+            tr.mu[ai] = mu
         tr.x[at] = x
         tr.P[at] = P
         tr.t[at] = tm
@@ -601,6 +674,9 @@ class Tracker:
             confirmed=np.zeros(n, bool),
             ballistic=np.zeros(n, bool),
             hint=hll.copy(),
+            xm=np.repeat(x[:, None], 3, axis=1),
+            Pm=np.repeat(P[:, None], 3, axis=1),
+            mu=np.broadcast_to(IMM_PRIOR, (n, 3)).copy(),
         )
         self.tracks.extend(new)
 

@@ -95,7 +95,7 @@ def test_kalman_update_matches_filterpy():
         z = rng.normal(size=(n, m)) * 50
         R = np.zeros((n, m, m))
         R[:, np.arange(m), np.arange(m)] = rng.uniform(10, 1000, (n, m))
-        xn, Pn, d2 = kalman_update(x, P, z, R, comp)
+        xn, Pn, d2, lds = kalman_update(x, P, z, R, comp)
         for i in range(n):
             kf = KalmanFilter(dim_x=6, dim_z=m)
             kf.x = x[i].copy()
@@ -110,3 +110,4 @@ def test_kalman_update_matches_filterpy():
             y = z[i] - H @ x[i]
             S = H @ P[i] @ H.T + R[i]
             assert np.isclose(d2[i], y @ np.linalg.solve(S, y))
+            assert np.isclose(lds[i], np.log(np.linalg.det(S)))
