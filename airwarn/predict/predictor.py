@@ -193,7 +193,11 @@ class Predictor:
     def __init__(self, zones: ZoneSet, policy: Policy):
         self.cfg = PredictConfig.from_policy(policy.predict if policy is not None else {})
         self.zones = zones
-        self.raster = ZoneRaster(zones, self.cfg.reach_m, self.cfg.grid_m)
+        # route points are step_m apart: a pass at reach_m between two of them comes within
+        # hypot(reach_m, step_m / 2) of one
+        self.raster = ZoneRaster(
+            zones, math.hypot(self.cfg.reach_m, 0.5 * self.cfg.step_m), self.cfg.grid_m
+        )
         self.targets = TargetSet(zones.cx, zones.cy, zones.population, self.cfg.target_zones)
         k = self.cfg.samples
         self.dt = {m: self.cfg.step_m / self.cfg.routes[m].speed_nominal for m in ROUTE_MODELS}
