@@ -1,0 +1,132 @@
+"""IMM, ballistic and class inference: known answers and small scenarios."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from airwarn.contracts import CLS_CODE
+from airwarn.fuse import Tracker, TrackerConfig
+from airwarn.fuse.classify import class_probabilities, hint_loglik
+from airwarn.fuse.models import G, imm_combine, imm_mix, imm_transition
+from tests.fuse.conftest import batch
+
+
+def test_imm_transition_rows_sum_to_one():
+    T = imm_transition(np.array([0.0, 5.0, 1e6]), np.array([60.0, 15.0, 15.0]))
+    np.testing.assert_allclose(T.sum(axis=2), 1.0)
+    np.testing.assert_allclose(T[0], np.eye(3))
+    np.testing.assert_allclose(T[1, 0, 0], np.exp(-5 / 60))
+    np.testing.assert_allclose(T[2], np.full((3, 3), 0.5) - 0.5 * np.eye(3), atol=1e-12)
+
+
+def test_imm_mix_and_combine_known_answer():
+    rng = np.random.default_rng(0)
+    xm = rng.normal(size=(1, 3, 6))
+    A = rng.normal(size=(1, 3, 6, 6))
+    Pm = A @ np.swapaxes(A, 2, 3) + np.eye(6)
+    mu = np.array([[0.5, 0.3, 0.2]])
+    # identity transition: mixing leaves each mode as it is
+    x0, P0, c = imm_mix(xm, Pm, mu, np.eye(3)[None])
+    np.testing.assert_allclose(x0, xm)
+    np.testing.assert_allclose(P0, Pm, atol=1e-12)
+    np.testing.assert_allclose(c, mu)
+    # combine = mixture moments, written out
+    x, P = imm_combine(xm, Pm, mu)
+    ex = sum(mu[0, j] * xm[0, j] for j in range(3))
+    eP = sum(mu[0, j] * (Pm[0, j] + np.outer(xm[0, j] - ex, xm[0, j] - ex)) for j in range(3))
+    np.testing.assert_allclose(x[0], ex)
+    np.testing.assert_allclose(P[0], eP)
+    # uniform transition: every mode gets the full mixture
+    x0, P0, _ = imm_mix(xm, Pm, mu, np.full((1, 3, 3), 1 / 3))
+    for j in range(3):
+        np.testing.assert_allclose(x0[0, j], ex)
+        np.testing.assert_allclose(P0[0, j], eP, atol=1e-12)
+
+
+def _turning_rows(rng, dt=10.0, n=40, w_deg=3.0, v=50.0, sigma=150.0):
+    """A drone flying straight, then a 3 deg/s turn, then straight; radar every dt."""
+    t = np.arange(n) * dt
+    heading = np.where(t < 100, 0.0, np.where(t < 160, np.deg2rad(w_deg) * (t - 100), 0.0))
+    heading[t >= 160] = np.deg2rad(w_deg) * 60
+    ve, vn = v * np.cos(heading), v * np.sin(heading)
+    x = np.concatenate(([0.0], np.cumsum(ve[:-1] * dt)))
+    y = np.concatenate(([0.0], np.cumsum(vn[:-1] * dt)))
+    rows = [
+        {
+            "t": float(t[k]),
+            "sensor": 0,
+            "x": x[k] + rng.normal(0, sigma),
+            "y": y[k] + rng.normal(0, sigma),
+            "sigma": sigma,
+            "vx": ve[k] + rng.normal(0, 5),
+            "vy": vn[k] + rng.normal(0, 5),
+            "z": 500.0,
+        }
+        for k in range(n)
+    ]
+    return t, np.stack([x, y], 1), rows
+
+
+def test_imm_follows_a_turn_better_than_ncv(radar_reg):
+    errs = {}
+    for imm in (True, False):
+        e = []
+        for seed in range(4):
+            rng = np.random.default_rng(seed)
+            t, pos, rows = _turning_rows(rng)
+            trk = Tracker(radar_reg, TrackerConfig(imm=imm))
+            for k, r in enumerate(rows):
+                trk.add(batch([r], radar_reg, k))
+                st = trk.advance(r["t"] + 9.9)  # predicted almost to the next report
+                if 110 <= r["t"] <= 170 and len(st):
+                    i = int(np.argmax(st.n_updates))
+                    truth = pos[k] + 9.9 * (pos[min(k + 1, len(pos) - 1)] - pos[k]) / 10.0
+                    e.append(np.hypot(*(st.x[i, :2] - truth)))
+            assert len(trk.tracks) == 1
+        errs[imm] = float(np.mean(e))
+    assert errs[True] < errs[False]
+
+
+def test_ballistic_is_classified_and_falls_with_gravity(radar_reg):
+    # a missile in its ballistic phase: 30 km up, 1.2 km/s horizontal, climbing 600 m/s
+    t = np.arange(0.0, 60.0, 5.0)
+    x = 1200.0 * t
+    z = 30000 + 600 * t - 0.5 * G * t**2
+    vz = 600 - G * t
+    rng = np.random.default_rng(1)
+    rows = [
+        {"t": float(t[k]), "sensor": 0, "x": x[k] + rng.normal(0, 300), "y": rng.normal(0, 300),
+         "sigma": 300.0, "z": z[k] + rng.normal(0, 300), "sigma_z": 300.0,
+         "vx": 1200.0 + rng.normal(0, 10), "vy": 0.0, "vz": vz[k] + rng.normal(0, 10)}
+        for k in range(t.size)
+    ]  # fmt: skip
+    trk = Tracker(radar_reg)
+    trk.add(batch(rows, radar_reg))
+    st = trk.advance(55.0)
+    assert len(st) == 1 and st.confirmed[0]
+    assert st.cls[0] == CLS_CODE["ballistic"]
+    assert st.cls_prob[0, CLS_CODE["ballistic"]] > 0.9
+    # 30 s ahead: the prediction follows the arc (gravity), not a straight line
+    ahead = trk.state(85.0)
+    z_true = 30000 + 600 * 85 - 0.5 * G * 85**2
+    z_line = z[-1] + vz[-1] * 30
+    assert abs(ahead.x[0, 2] - z_true) < 0.25 * abs(z_line - z_true)
+
+
+def test_class_from_speed_altitude_and_hints():
+    x = np.zeros((3, 6))
+    x[0, 3] = 48.0  # drone speed, low
+    x[0, 2] = 800.0
+    x[1, 3] = 240.0  # cruise: fast and low
+    x[1, 2] = 80.0
+    x[2, 3] = 48.0  # drone-like kinematics but many "jet_drone" hints
+    P = np.tile(np.diag([1e4, 1e4, 1e4, 25.0, 25.0, 25.0]), (3, 1, 1))
+    hints = np.zeros((3, 6))
+    hints[2] = 6 * hint_loglik(np.array([CLS_CODE["jet_drone"]]))[0]
+    p, c = class_probabilities(x, P, hints)
+    assert c[0] == CLS_CODE["drone"]
+    assert c[1] == CLS_CODE["cruise"]
+    assert c[2] == CLS_CODE["jet_drone"]
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    # "unknown" hints carry no information
+    np.testing.assert_array_equal(hint_loglik(np.array([CLS_CODE["unknown"]])), 0.0)
