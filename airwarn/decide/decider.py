@@ -46,6 +46,8 @@ from airwarn.zones.zoneset import ZoneSet
 
 CLEAR, PRE, ALERT = 0, 1, 2
 STATE_NAMES: tuple[str, ...] = ("clear", "pre_alert", "alert")
+RETRACT_QUIET_S = 30.0
+"""A supporting track counts as still measured when updated within this many seconds."""
 _KEY = np.int64(1) << np.int64(40)  # (zone, track) key = zone * 2**40 + track
 
 
@@ -93,6 +95,8 @@ class Decider:
         self._last_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         self._dead_cache: tuple[bytes, list] | None = None
         self.degraded_tracks = np.zeros(0, np.int64)  # track ids in degraded mode at the last step
+        self._prev_sup = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # last tick's alert pairs
+        self._last_support = np.full(z, ninf)  # last tick a zone's alert was supported
         self._lost_ids = np.zeros(0, np.int64)  # tracks lost now, sorted, and since when
         self._lost_t0 = np.zeros(0)
 
@@ -141,13 +145,19 @@ class Decider:
         e10 = np.asarray(threats.eta_p10, float)
         e50 = np.asarray(threats.eta_p50, float)
         lost = np.asarray(threats.lost, bool)
-        if cfg.require_confirmed and len(zone) and len(tracks):
-            keep = self._confirmed_or_lost(track, tracks)
-            zone, track, cls, p, pi, e10, e50, lost = (
-                a[keep] for a in (zone, track, cls, p, pi, e10, e50, lost)
+        found, conf, last_up = self._track_info(track, tracks)
+        if cfg.require_confirmed and len(zone):
+            keep = ~found | conf
+            zone, track, cls, p, pi, e10, e50, lost, found, last_up = (
+                a[keep] for a in (zone, track, cls, p, pi, e10, e50, lost, found, last_up)
             )
         eta_lo = e10 - cfg.eta_widen * np.maximum(e50 - e10, 0.0)
         lost_for = self._lost_for(t, track, lost)
+        # a live track coasting (no measurement) for longer than stale_s counts as lost
+        quiet = np.where(found & ~lost, t - last_up, 0.0)
+        stale = quiet > pc["stale_s"][cls]
+        lost = lost | stale
+        lost_for = np.where(stale, quiet, lost_for)
         # degraded mode: lower thresholds for tracks near dead sensors, add path zones
         deg_ids, sz, st, sc, se = self._degraded(t, tracks, health)
         deg = _member(track, deg_ids)
@@ -222,7 +232,9 @@ class Decider:
         code_a = self._inv_rank[np.maximum(rank_a, 0)]
         code_p = self._inv_rank[np.maximum(rank_p, 0)]
         self.alert_until[za] = np.maximum(self.alert_until[za], t + pc["hold_s"][code_a[za]])
+        self._retract(t, za, zone[alert_ok], track[alert_ok], tracks)
         self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
+        self._last_support[za] = t
         manual = self.manual_until > t
         want_alert = za | (self.alert_until > t) | manual
         want_pre = zp | (self.pre_until > t)
@@ -298,6 +310,31 @@ class Decider:
             )
         return out
 
+    def _retract(
+        self, t: float, za: np.ndarray, sup_z: np.ndarray, sup_tr: np.ndarray, tracks: TrackState
+    ) -> None:
+        """Shorten the hold of zones whose alert support ended while every supporting track
+        is still measured now (prediction moved away, nothing arrived): retract_hold_s."""
+        pz, ptr = self._prev_sup
+        self._prev_sup = (sup_z, sup_tr)
+        ended = (self.state == ALERT) & ~za
+        if pz.size == 0 or not ended.any():
+            return
+        m = ended[pz]
+        if not m.any():
+            return
+        pz, ptr = pz[m], ptr[m]
+        found, _, last_up = self._track_info(ptr, tracks)
+        live = found & (last_up >= t - RETRACT_QUIET_S)
+        dead_z = np.zeros(len(self.zones), bool)
+        dead_z[pz[~live]] = True
+        z = np.unique(pz)
+        z = z[~dead_z[z]]
+        if z.size:
+            code = self._inv_rank[np.maximum(self.a_rank[z], 0)]
+            short = self._last_support[z] + self.cfg.per_class["retract_hold_s"][code]
+            self.alert_until[z] = np.minimum(self.alert_until[z], short)
+
     def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:
         """Seconds each pair's track has been lost (0 for live tracks); remembers loss times."""
         ids = np.unique(track[lost])
@@ -314,15 +351,19 @@ class Decider:
         return out
 
     @staticmethod
-    def _confirmed_or_lost(track: np.ndarray, tracks: TrackState) -> np.ndarray:
-        """Pairs whose track is confirmed, or no longer held by fusion (lost, kept)."""
+    def _track_info(track: np.ndarray, tracks: TrackState) -> tuple[np.ndarray, ...]:
+        """Per pair: track held by fusion now, confirmed, time of its last measurement."""
+        if len(tracks) == 0 or track.size == 0:
+            z = np.zeros(track.shape, bool)
+            return z, z.copy(), np.full(track.shape, -np.inf)
         ids = np.asarray(tracks.ids, np.int64)
         order = np.argsort(ids, kind="stable")
         sids = ids[order]
         pos = np.clip(np.searchsorted(sids, track), 0, len(sids) - 1)
         found = sids[pos] == track
         conf = np.asarray(tracks.confirmed, bool)[order][pos]
-        return ~found | conf
+        last = np.asarray(tracks.last_update, float)[order][pos]
+        return found, conf & found, np.where(found, last, -np.inf)
 
     # ------------------------------------------------------------------ degraded mode
     def _dead_groups(self, dead: np.ndarray, health: SensorHealth) -> list:

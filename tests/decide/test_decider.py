@@ -47,18 +47,20 @@ def states(changes, zone):
 def test_clear_pre_alert_alert_clear(zones, policy, mk) -> None:
     dec = Decider(zones, policy)
     assert dec.idle()
-    seq = approach(mk, 0, 2000.0, after=400.0)
+    seq = approach(mk, 0, 2000.0, after=700.0)
     ch = drive(dec, mk, seq)
     s = states(ch, "A")
-    assert [x[1] for x in s] == ["pre_alert", "alert", "clear"]
-    t_pre, t_alert, t_clear = (x[0] for x in s)
+    assert [x[1] for x in s] == ["pre_alert", "alert", "pre_alert", "clear"]
+    t_pre, t_alert, t_step_down, t_clear = (x[0] for x in s)
     # pre-alert as soon as the p10 ETA is within the 1800 s pre-alert horizon
     assert t_pre == mk.T0 + 200.0  # eta 1800
     # alert when eta_p10 <= shelter 60 + tick 5 + latency 20 + margin 60 = 145 s
     assert t_alert == mk.T0 + (2000.0 - 145.0)
-    # support ends when the pairs vanish (after eta 0); drone hold is 300 s
+    # support ends when the pairs vanish (after eta 0); the drone alert holds 300 s, then the
+    # pre-alert hold (600 s) runs out
     last_support = mk.T0 + 2000.0
-    assert t_clear == last_support + 300.0
+    assert t_step_down == last_support + 300.0
+    assert t_clear == last_support + 600.0
     assert dec.idle()
     pre = next(c for c in ch if c.state == "pre_alert")
     alert = next(c for c in ch if c.state == "alert")
@@ -280,3 +282,67 @@ def test_vectorised_many_pairs_deterministic(zones, policy, mk) -> None:
     assert outs[0] == outs[1] and len(outs[0]) == len(zones)
     assert all(o["state"] == "alert" for o in outs[0])
     assert all(o["tracks"] == sorted(o["tracks"]) for o in outs[0])
+
+
+def _override(policy, **kw):
+    import copy
+
+    from airwarn.decide.policy import Policy
+
+    d = copy.deepcopy(policy.decide)
+    d.update(kw)
+    return Policy(policy.tick_s, policy.track_every_s, policy.predict, d, policy.source)
+
+
+def test_lost_track_alerts_only_for_lost_alert_s(zones, policy, mk) -> None:
+    """A track fusion lost at T0 keeps alerting (ghost pairs) for lost_alert_s, then pre-alerts."""
+    dec = Decider(zones, _override(policy, lost_alert_s=60.0))
+    ch = []
+    for k in range(30):
+        t = mk.T0 + k * TICK
+        rows = [(0, 9, "drone", 0.4, 0.0, 100.0, 150.0, True)]
+        ch += dec.step(t, mk.threats(t, rows), mk.tracks(t, []), mk.health(t))
+    # alert from T0; support ends after 60 s lost (t > T0 + 60); drone hold 300 s, then pre
+    assert states(ch, "A") == [(mk.T0, "alert")]
+    ch = drive(
+        dec,
+        mk,
+        [
+            (mk.T0 + k * TICK, [(0, 9, "drone", 0.4, 0.0, 100.0, 150.0, True)], [], None)
+            for k in range(30, 80)
+        ],
+    )
+    assert states(ch, "A") == [(mk.T0 + 60.0 + 300.0, "pre_alert")]
+
+
+def test_stale_track_counts_as_lost(zones, policy, mk) -> None:
+    dec = Decider(zones, _override(policy, stale_s=30.0, lost_alert_s=0.0))
+    t = mk.T0
+    trk = mk.tracks(t, [(1, 0, 0, 50, 0, "drone", True)])
+    trk.last_update[:] = t - 40.0  # coasting 40 s > stale_s
+    rows = [(0, 1, "drone", 0.4, 0.0, 100.0, 150.0)]
+    assert [c.state for c in dec.step(t, mk.threats(t, rows), trk, mk.health(t))] == ["pre_alert"]
+    trk.last_update[:] = t  # measured again
+    t2 = t + TICK
+    trk.t = t2
+    assert [c.state for c in dec.step(t2, mk.threats(t2, rows), trk, mk.health(t2))] == ["alert"]
+
+
+def test_retract_hold_when_prediction_moves_away(zones, policy, mk) -> None:
+    """Support ends while the track is still measured: retract_hold_s; track gone: hold_s."""
+    pol = _override(policy, retract_hold_s=60.0)
+    trk = [(1, 0, 0, 50, 0, "drone", True)]
+    last = mk.T0 + 3 * TICK
+    expect = {
+        False: [(mk.T0, "alert"), (last + 60.0, "pre_alert"), (last + 600.0, "clear")],
+        True: [(mk.T0, "alert"), (last + 300.0, "pre_alert"), (last + 600.0, "clear")],
+    }
+    for gone in (False, True):
+        dec = Decider(zones, pol)
+        seq = [
+            (mk.T0 + k * TICK, [(0, 1, "drone", 0.4, 0.0, 100.0, 150.0)], trk, None)
+            for k in range(4)
+        ]
+        seq += [(mk.T0 + k * TICK, [], [] if gone else trk, None) for k in range(4, 200)]
+        ch = drive(dec, mk, seq)
+        assert states(ch, "A") == expect[gone]
