@@ -133,7 +133,14 @@ async def start_background(svc: Service) -> dict:
         from airwarn.serve.mqtt import MqttIngest
 
         mqtt = MqttIngest(svc, cfg.mqtt)
-        await asyncio.to_thread(mqtt.start)
+        try:
+            await asyncio.to_thread(mqtt.start)
+        except Exception:  # HTTP ingest keeps working without the broker
+            log.exception(
+                "MQTT ingest could not start (port %s); continuing without it", cfg.mqtt.port
+            )
+            await asyncio.to_thread(mqtt.stop)
+            mqtt = None
     return {"tasks": tasks, "mqtt": mqtt}
 
 
