@@ -98,6 +98,9 @@ class Decider:
         self._prev_sup = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # last tick's alert pairs
         self._last_support = np.full(z, ninf)  # last tick a zone's alert was supported
         self._lost_ids = np.zeros(0, np.int64)  # tracks lost now, sorted, and since when
+        pred = getattr(policy, "predict", {}) or {}
+        self._bal_alt = float(pred.get("ballistic_min_alt_m", 12_000.0))
+        self._bal_vz = float(pred.get("ballistic_min_vz", 300.0))
         self._lost_t0 = np.zeros(0)
 
     # ------------------------------------------------------------------ queries
@@ -146,6 +149,9 @@ class Decider:
         e50 = np.asarray(threats.eta_p50, float)
         lost = np.asarray(threats.lost, bool)
         found, conf, last_up = self._track_info(track, tracks)
+        # an 'unknown' track flying like a ballistic missile is decided on as one (as predict does)
+        if len(tracks) and (cls == UNKNOWN_CLS).any():
+            cls = self._ballistic_like(track, cls, tracks)
         if cfg.require_confirmed and len(zone):
             keep = ~found | conf
             zone, track, cls, p, pi, e10, e50, lost, found, last_up = (
@@ -349,6 +355,14 @@ class Decider:
             k = np.searchsorted(ids, track[lost])
             out[lost] = t - t0[k]
         return out
+
+    def _ballistic_like(self, track: np.ndarray, cls: np.ndarray, tracks: TrackState) -> np.ndarray:
+        """Pair classes with 'unknown' tracks above the ballistic altitude/climb set to ballistic."""
+        x = np.asarray(tracks.x, float)
+        ids = np.asarray(tracks.ids, np.int64)
+        fast = (x[:, 2] >= self._bal_alt) | (np.abs(x[:, 5]) >= self._bal_vz)
+        hit = _member(track, ids[fast & (np.asarray(tracks.cls) == UNKNOWN_CLS)])
+        return np.where(hit & (cls == UNKNOWN_CLS), CLS_CODE["ballistic"], cls)
 
     @staticmethod
     def _track_info(track: np.ndarray, tracks: TrackState) -> tuple[np.ndarray, ...]:

@@ -346,3 +346,19 @@ def test_retract_hold_when_prediction_moves_away(zones, policy, mk) -> None:
         seq += [(mk.T0 + k * TICK, [], [] if gone else trk, None) for k in range(4, 200)]
         ch = drive(dec, mk, seq)
         assert states(ch, "A") == expect[gone]
+
+
+def test_unknown_track_flying_ballistic_is_decided_as_ballistic(zones, policy, mk) -> None:
+    dec = Decider(zones, policy)
+    t = mk.T0
+    trk = mk.tracks(t, [(7, 0, 0, 900, 0, "unknown", True)])
+    trk.x[0, 2] = 40_000.0  # 40 km up
+    rows = [(1, 7, "unknown", 0.3, 0.2, 280.0, 300.0)]  # ETA beyond B's horizon
+    ch = dec.step(t, mk.threats(t, rows), trk, mk.health(t))
+    assert [(c.zone, c.state, c.cls) for c in ch] == [("B", "alert", "ballistic")]
+    # the same track low and slow stays an unknown air-breather: pre-alert only
+    dec = Decider(zones, policy)
+    trk.x[0, 2] = 500.0
+    trk.x[0, 3] = 50.0
+    ch = dec.step(t, mk.threats(t, rows), trk, mk.health(t))
+    assert [(c.zone, c.state, c.cls) for c in ch] == [("B", "pre_alert", "unknown")]
