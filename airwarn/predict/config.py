@@ -42,6 +42,7 @@ class BallisticModel:
 
     horizon_s: float
     samples: float  # impact samples per ballistic track (few tracks: many samples are cheap)
+    p_min: float  # rows for ballistic tracks down to this p_reach (a long impact strip)
     accel_sigma: float  # unmodelled horizontal acceleration per sample, m/s^2
     descent_accel_min: float  # smallest effective downward acceleration of the fall, m/s^2
     ground_alt_m: float  # mean ground altitude above the ellipsoid
@@ -113,6 +114,7 @@ DEFAULT_ROUTES["unknown"] = dict(DEFAULT_ROUTES["drone"])
 DEFAULT_BALLISTIC: dict[str, Any] = dict(
     horizon_s=900.0,
     samples=256.0,
+    p_min=0.008,
     accel_sigma=0.05,
     descent_accel_min=1.0,
     ground_alt_m=150.0,

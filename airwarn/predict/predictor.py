@@ -267,6 +267,7 @@ class Predictor:
         slots_lost: list[np.ndarray] = []
         slots_w: list[np.ndarray] = []
         slots_x: list[np.ndarray] = []
+        slots_pmin: list[np.ndarray] = []
         held: list[np.ndarray] = []
         hits: list[_Hits] = []
         n_slot = 0
@@ -311,6 +312,7 @@ class Predictor:
             slots_lost.append(np.r_[np.zeros(il.size, bool), np.ones(ig.size, bool)])
             slots_w.append(np.r_[np.ones(il.size), self._survival(t - gh.t_lost[ig])])
             slots_x.append(np.concatenate([tracks.x[il], np.full((ig.size, 6), np.nan)]))
+            slots_pmin.append(np.full(len(ids), self.cfg.p_min))
             n_slot += len(ids)
 
         kb_ = int(self.cfg.ballistic.samples)
@@ -332,6 +334,7 @@ class Predictor:
             slots_lost.append(np.r_[np.zeros(idx.size, bool), np.ones(len(bg.ids), bool)])
             slots_w.append(np.full(len(ids), self.cfg.samples / kb_))
             slots_x.append(np.concatenate([tracks.x[idx], np.full((len(bg.ids), 6), np.nan)]))
+            slots_pmin.append(np.full(len(ids), self.cfg.ballistic.p_min))
             n_slot += len(ids)
 
         held_ids = np.concatenate(held) if held else np.zeros(0, np.int64)
@@ -349,6 +352,7 @@ class Predictor:
                 np.concatenate(slots_cls).astype(np.int64),
                 f_lost,
                 np.concatenate(slots_w),
+                np.concatenate(slots_pmin),
             )
         return self.cache.merge(t, fresh, f_ids, f_lost, f_x, held_ids)
 
@@ -573,6 +577,7 @@ class Predictor:
         cls: np.ndarray,
         lost: np.ndarray,
         weight: np.ndarray,
+        p_min: np.ndarray,
     ) -> ZoneThreats:
         """Per (track, zone): share of samples arriving, striking, and arrival quantiles."""
         key = np.concatenate([h.reach for h in hits])
@@ -606,7 +611,7 @@ class Predictor:
         p_imp = np.zeros(upair.size)
         p_imp[np.searchsorted(upair, spair)] = scnt / K
         p_imp = np.minimum(p_imp * w, p_reach)
-        keep = p_reach >= self.cfg.p_min
+        keep = p_reach >= p_min[uslot] - 1e-12
         us = uslot[keep]
         return ZoneThreats(
             t=t,

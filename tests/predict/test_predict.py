@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from airwarn.contracts import TrackState
+from airwarn.contracts import CLS_CODE, TrackState
 from airwarn.decide.policy import Policy
 from airwarn.predict import PredictConfig, Predictor
 from airwarn.predict.ballistic import G0, impact_point
@@ -295,7 +295,9 @@ def test_probabilities_valid_and_output_sparse(policy):
     for a in (zt.p_reach, zt.p_impact):
         assert np.all((a >= 0) & (a <= 1))
     assert np.all(zt.p_impact <= zt.p_reach + 1e-12)
-    assert np.all(zt.p_reach >= pred.cfg.p_min)
+    bal = zt.cls == CLS_CODE["ballistic"]
+    assert np.all(zt.p_reach[~bal] >= pred.cfg.p_min)
+    assert np.all(zt.p_reach[bal] >= pred.cfg.ballistic.p_min)
     assert np.all((zt.eta_p10 >= 0) & (zt.eta_p10 <= zt.eta_p50))
     assert len(np.unique(zt.track * len(zones) + zt.zone)) == len(zt)  # one row per pair
 
