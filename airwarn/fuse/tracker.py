@@ -462,9 +462,19 @@ class Tracker:
         xp, Pp = ncv_predict_pos(tr.x, tr.P, t_ref - tr.t, q_h)
         mpos = np.stack((r["x"], r["y"]), axis=1)
         ti, mj, cost = gate_pairs(xp, Pp, mpos, r["sigma"] ** 2, cfg.gate_d2)
-        at, am = gnn_assign(ti, mj, cost, nt, nm)
+        # confirmed tracks choose first; tentative tracks share what is left (as the
+        # initiator's holding tracks do in Stone Soup), so a fresh track never steals
+        # a report from an established one
+        conf = tr.confirmed[ti]
+        at, am = gnn_assign(ti[conf], mj[conf], cost[conf], nt, nm)
         used = np.zeros(nm, bool)
         used[am] = True
+        free = ~conf & ~used[mj]
+        if free.any():
+            bt, bm = gnn_assign(ti[free], mj[free], cost[free], nt, nm)
+            at = np.concatenate((at, bt))
+            am = np.concatenate((am, bm))
+            used[bm] = True
         updated = np.zeros(nt, bool)
         updated[at] = True
         self._update(at, am, r, nsrc, hll)
