@@ -100,6 +100,14 @@ def _empty_route_ghosts(k: int) -> _RouteGhosts:
     return _RouteGhosts(np.zeros(0, np.int64), np.zeros(0, np.int64), z0, z0, z0, st)
 
 
+def _member(a: np.ndarray, sorted_b: np.ndarray) -> np.ndarray:
+    """Bool mask: which values of ``a`` occur in the sorted array ``sorted_b``."""
+    if sorted_b.size == 0:
+        return np.zeros(a.shape, bool)
+    pos = np.minimum(np.searchsorted(sorted_b, a), sorted_b.size - 1)
+    return sorted_b[pos] == a
+
+
 class _RowCache:
     """Rows of the last full prediction of each track, reused (ETAs shifted) until stale.
 
@@ -165,15 +173,19 @@ class _RowCache:
     ) -> ZoneThreats:
         """Store the fresh rows, keep cached rows of ``held`` tracks not refreshed; output all."""
         old = self.rows
-        keep = np.isin(old.track, held) & ~np.isin(old.track, fresh_ids)
-        cols = {f: np.concatenate([getattr(old, f)[keep], getattr(fresh, f)]) for f in self.FIELDS}
-        row_t = np.concatenate([self.row_t[keep], np.full(len(fresh), t)])
-        o = np.lexsort((cols["zone"], cols["track"]))
-        cols = {f: v[o] for f, v in cols.items()}
-        self.row_t = row_t[o]
-        self.rows = ZoneThreats(t=t, **cols)
+        held_s, fresh_s = np.sort(held), np.sort(fresh_ids)
+        keep = _member(old.track, held_s) & ~_member(old.track, fresh_s)
+        if len(fresh) or not keep.all():
+            cols = {
+                f: np.concatenate([getattr(old, f)[keep], getattr(fresh, f)]) for f in self.FIELDS
+            }
+            row_t = np.concatenate([self.row_t[keep], np.full(len(fresh), t)])
+            o = np.lexsort((cols["zone"], cols["track"]))
+            cols = {f: v[o] for f, v in cols.items()}
+            self.row_t = row_t[o]
+            self.rows = ZoneThreats(t=t, **cols)
         # per-track meta
-        km = np.isin(self.ids, held) & ~np.isin(self.ids, fresh_ids)
+        km = _member(self.ids, held_s) & ~_member(self.ids, fresh_s)
         ids = np.concatenate([self.ids[km], fresh_ids])
         oo = np.argsort(ids, kind="stable")
         self.ids = ids[oo]
