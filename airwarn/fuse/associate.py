@@ -26,6 +26,8 @@ def gate_pairs(
     mvar: np.ndarray,
     gate_d2: float,
     extra_var: np.ndarray | None = None,
+    tvel: np.ndarray | None = None,
+    mdt: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hypothesiser: gated (track, report) pairs with their GNN cost.
 
@@ -33,7 +35,9 @@ def gate_pairs(
     ``mpos`` (M, 2) report positions with isotropic variance ``mvar`` (M,). For each pair
     ``S = Pt + var_m I``, ``d2 = r^T S^-1 r``; pairs with ``d2 <= gate_d2`` are kept with
     cost ``d2 + ln|S|`` (the negative log-likelihood up to a constant).
-    Returns (track index, report index, cost) arrays sorted by (track, report).
+    With ``tvel`` (N, 2) track velocities and ``mdt`` (M,) report times relative to
+    the prediction time, each track is moved to each report's own time first.
+    Returns (track index, report index, cost) arrays.
     """
     nt, nm = tpos.shape[0], mpos.shape[0]
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
@@ -43,10 +47,15 @@ def gate_pairs(
     a, b, c = tcov[:, 0, 0], tcov[:, 0, 1], tcov[:, 1, 1]
     lam = 0.5 * (a + c) + np.sqrt(0.25 * (a - c) ** 2 + b * b)
     r = np.sqrt(gate_d2 * (lam + mvar.max()))
+    shift = tvel is not None and mdt is not None and bool(np.any(mdt != 0))
+    if shift:
+        r = r + np.hypot(tvel[:, 0], tvel[:, 1]) * float(np.abs(mdt).max())
     ti, mj = candidate_pairs(tpos, r, mpos)
     if ti.size == 0:
         return empty
     d = mpos[mj] - tpos[ti]
+    if shift:
+        d -= tvel[ti] * mdt[mj, None]
     sa = a[ti] + mvar[mj]
     sb = b[ti]
     sc = c[ti] + mvar[mj]

@@ -270,9 +270,8 @@ def imm_mix(
     w = T * mu[:, :, None] / np.maximum(c[:, None, :], 1e-300)
     x0 = np.einsum("nij,nid->njd", w, xm)
     d = xm[:, :, None, :] - x0[:, None, :, :]  # (N, i, j, 6)
-    P0 = np.einsum("nij,nide->njde", w, Pm) + np.einsum(
-        "nij,nijd,nije->njde", w, d, d, optimize=True
-    )
+    wd = w[..., None] * d
+    P0 = np.einsum("nij,nide->njde", w, Pm) + np.einsum("nijd,nije->njde", wd, d)
     return x0, P0, c
 
 

@@ -18,7 +18,6 @@ order, and only reports that have been added are ever used (causal).
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field
 
@@ -70,7 +69,7 @@ class TrackerConfig:
     """Turn rate of the coordinated-turn modes, deg/s (a standard-rate turn)."""
     imm_sojourn_s: tuple[float, float, float] = (60.0, 15.0, 15.0)
     """Mean time spent in each mode (NCV, left, right) before switching, s."""
-    bin_s: float = 2.0
+    bin_s: float = 5.0
     """Reports within one bin of this length (absolute time grid) form one scan."""
     gate_d2: float = 11.8
     """Mahalanobis gate on horizontal position (chi-square, 2 dof, ~99.7%)."""
@@ -170,6 +169,9 @@ class _Tracks:
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
+
+    def copy(self) -> _Tracks:
+        return _Tracks(**{k: v.copy() for k, v in self.__dict__.items()})
 
     def keep(self, mask: np.ndarray) -> None:
         for k, v in self.__dict__.items():
@@ -304,7 +306,7 @@ class Tracker:
         else:
             too_old = _empty_reports()
         t_snap, tr, nid, k = snaps[-1]
-        self.tracks = copy.deepcopy(tr)
+        self.tracks = tr.copy()
         self.next_id = nid
         self._snaps = [s for s in self._snaps if s[0] < t_snap]
         self._late_in_state = k
@@ -338,7 +340,7 @@ class Tracker:
                 t0 = float(r["t"][s])
                 last = self._snaps[-1][0] if self._snaps else -math.inf
                 if t0 >= last + cfg.snapshot_every_s:
-                    snap = (t0, copy.deepcopy(self.tracks), self.next_id, self._late_in_state)
+                    snap = (t0, self.tracks.copy(), self.next_id, self._late_in_state)
                     self._snaps.append(snap)
             self._bin(_take(r, slice(s, e)))
 
@@ -461,7 +463,9 @@ class Tracker:
         q_h = np.where(tr.ballistic, cfg.q_ballistic, cfg.q_h)
         xp, Pp = ncv_predict_pos(tr.x, tr.P, t_ref - tr.t, q_h)
         mpos = np.stack((r["x"], r["y"]), axis=1)
-        ti, mj, cost = gate_pairs(xp, Pp, mpos, r["sigma"] ** 2, cfg.gate_d2)
+        ti, mj, cost = gate_pairs(
+            xp, Pp, mpos, r["sigma"] ** 2, cfg.gate_d2, tvel=tr.x[:, 3:5], mdt=r["t"] - t_ref
+        )
         # confirmed tracks choose first; tentative tracks share what is left (as the
         # initiator's holding tracks do in Stone Soup), so a fresh track never steals
         # a report from an established one
@@ -582,10 +586,13 @@ class Tracker:
         tr.sensor0[at] = np.where(s0 == NO_SENSOR, s, s0)
         tr.last_sensor[at] = s
         tr.misses[at] = 0
-        prob, _ = class_probabilities(x, P, tr.hint[at])
-        tr.ballistic[at] = (prob[:, THREAT_CLASSES.index("ballistic")] > 0.5) & (
-            P[:, 2, 2] < 1000.0**2
-        )
+        # gravity only for tracks with a measured altitude that look ballistic
+        has_alt = P[:, 2, 2] < 1000.0**2
+        bal = np.zeros(at.size, bool)
+        if has_alt.any():
+            prob, _ = class_probabilities(x[has_alt], P[has_alt], tr.hint[at[has_alt]])
+            bal[has_alt] = prob[:, THREAT_CLASSES.index("ballistic")] > 0.5
+        tr.ballistic[at] = bal
 
     def _misses(self, r: dict, updated: np.ndarray, xp: np.ndarray) -> None:
         """Count radar scans in which the track's radar reported but not on this track."""
