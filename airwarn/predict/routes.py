@@ -301,16 +301,19 @@ def forecast(
     X[0], Y[0] = s.x, s.y
     strike_step = np.full((n, k), -1, np.int64)
     steer = _steer(s, model, dt, zone_cx, zone_cy)
-    n_tab = noise.turn_inc.shape[0]
+    # gather every step's random inputs at once: (S, N, K)
+    jj = (np.arange(n_steps) % noise.turn_inc.shape[0])[:, None]
+    rr = np.asarray(rows)[None, :]
+    turn_inc, jump = noise.turn_inc[jj, rr], noise.jump[jj, rr]
+    loiter = None if noise.loiter is None else noise.loiter[jj, rr]
     for i in range(n_steps):
-        j = i % n_tab
         struck = step(
             s,
             model,
             dt,
-            noise.turn_inc[j][rows],
-            noise.jump[j][rows],
-            None if noise.loiter is None else noise.loiter[j][rows],
+            turn_inc[i],
+            jump[i],
+            None if loiter is None else loiter[i],
             steer,
         )
         X[i + 1], Y[i + 1] = s.x, s.y
