@@ -209,7 +209,9 @@ def to_batch(
     lon = np.array([d.lon for d in reports], float)
     sensor = np.array([registry.index.get(d.sensor, -1) for d in reports], np.int64)
     kind = np.where(
-        sensor >= 0, registry.kind[np.maximum(sensor, 0)] if n else 0, SENSOR_KIND_CODE["observer"]
+        sensor >= 0,
+        registry.kind[np.maximum(sensor, 0)] if n and len(registry) else 0,
+        SENSOR_KIND_CODE["observer"],
     )
     kind = np.asarray(kind, np.int64).reshape(n)
     if n:
