@@ -394,14 +394,19 @@ def plot_tradeoff(agg: list[dict], path: Path, default_label: str | None = None)
         front = pareto(pts)
         ax.plot(x[front], y[front], "-", color="tab:red", lw=1.2, label="Pareto front", zorder=2)
         for r, xi, yi in zip(rows, x, y, strict=True):
-            ax.annotate(r["label"], (xi, yi), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            imp = r["impact_miss"] + r["impact_late"]
+            text = f"{r['label']} ·imp {imp}" if imp else r["label"]
+            ax.annotate(text, (xi, yi), fontsize=6, xytext=(3, 3), textcoords="offset points")
             if r["label"] == default_label:
                 ax.scatter([xi], [yi], marker="*", s=220, facecolor="none", edgecolor="k", zorder=4)
         ax.axvline(1.5, color="gray", ls="--", lw=0.8, label="target: 1.5× oracle")
         ax.axvline(1.0, color="gray", ls=":", lw=0.8, label="oracle (floor)")
     ax.set_xlabel("person-hours under alert / oracle person-hours")
     ax.set_ylabel("missed or late (zone, threat) pairs, % of threatened")
-    ax.set_title("airwarn tune: misses against person-hours under alert (★ = policy as given)")
+    ax.set_title(
+        "airwarn tune: misses vs person-hours under alert (★ policy as given; ·imp N = impact pairs missed or late)",
+        fontsize=9,
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
