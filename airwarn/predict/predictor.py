@@ -350,6 +350,8 @@ class Predictor:
             n_slot += len(ids)
 
         held_ids = np.concatenate(held) if held else np.zeros(0, np.int64)
+        if n_slot >= 1 << (63 - self._sh_slot):
+            raise ValueError(f"predict: {n_slot} tracks and ghosts at once exceed the key space")
         if n_slot == 0:
             fresh = ZoneThreats.empty(t)
             f_ids, f_lost, f_x = np.zeros(0, np.int64), np.zeros(0, bool), np.zeros((0, 6))
