@@ -421,10 +421,13 @@ class Predictor:
             keep = ~np.isin(gh.ids, ids) & (t - gh.t_lost <= rm.ghost_max_s)
             keep &= gh.state.alive.any(axis=1)
             keep &= ~self._taken_over(gh, px, py, tracks.x[live, 3:5], born)
-            gh.keep(keep)
+            if not keep.all():
+                gh.keep(keep)
         bg = self.bghosts
         if len(bg.ids):
-            bg.keep(~np.isin(bg.ids, ids) & (t <= bg.t_end))
+            keep = ~np.isin(bg.ids, ids) & (t <= bg.t_end)
+            if not keep.all():
+                bg.keep(keep)
         self._prev = TrackState(
             t=t,
             ids=ids[live],
