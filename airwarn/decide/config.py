@@ -22,7 +22,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "alert_impact_p": (0.02, 0.0, 1.0),
     "pre_p": (0.05, 0.0, 1.0),
     "keep_ratio": (0.5, 0.0, 1.0),
-    "margin_s": (60.0, 0.0, 3600.0),
+    "margin_s": (120.0, 0.0, 3600.0),
     "keep_margin_s": (60.0, 0.0, 3600.0),
     "hold_s": (600.0, 0.0, 7200.0),
     "pre_hold_s": (600.0, 0.0, 7200.0),
@@ -30,6 +30,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "lost_p_factor": (1.0, 1.0, 1000.0),
     "lost_alert_s": (86_400.0, 0.0, 86_400.0),
     "stale_s": (86_400.0, 0.0, 86_400.0),
+    "stale_alert_s": (300.0, 0.0, 86_400.0),
     "retract_hold_s": (600.0, 0.0, 7200.0),
 }
 GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {

@@ -177,6 +177,7 @@ class Decider:
             deg = np.concatenate([deg, np.ones(sz.size, bool)])
             lost = np.concatenate([lost, np.zeros(sz.size, bool)])
             lost_for = np.concatenate([lost_for, np.zeros(sz.size)])
+            quiet = np.concatenate([quiet, np.zeros(sz.size)])
         self._last_pairs = (zone, track, cls)
 
         # pair-level support, with hysteresis for zones already in a state
@@ -203,6 +204,7 @@ class Decider:
             ((p >= pc["alert_p"][cls] * fa) | (pi >= pc["alert_impact_p"][cls] * fa))
             & ((eta_lo <= horizon) | (pc["any_eta"][cls] & (eta_lo <= pre_h)))
             & (lost_for <= pc["lost_alert_s"][cls])
+            & (quiet <= pc["stale_alert_s"][cls])
         )
         pre_thr = pc["pre_p"][cls] * fp
         pre_ok = alert_ok | (((p >= pre_thr) | (pi >= pre_thr)) & (eta_lo <= pre_h))

@@ -54,8 +54,8 @@ def test_clear_pre_alert_alert_clear(zones, policy, mk) -> None:
     t_pre, t_alert, t_step_down, t_clear = (x[0] for x in s)
     # pre-alert as soon as the p10 ETA is within the 1800 s pre-alert horizon
     assert t_pre == mk.T0 + 200.0  # eta 1800
-    # alert when eta_p10 <= shelter 60 + tick 5 + latency 20 + margin 60 = 145 s
-    assert t_alert == mk.T0 + (2000.0 - 145.0)
+    # alert when eta_p10 <= shelter 60 + tick 5 + latency 20 + margin 120 = 205 s
+    assert t_alert == mk.T0 + (2000.0 - 205.0)
     # support ends when the pairs vanish (after eta 0); the drone alert holds 300 s, then the
     # pre-alert hold (600 s) runs out
     last_support = mk.T0 + 2000.0
@@ -65,7 +65,7 @@ def test_clear_pre_alert_alert_clear(zones, policy, mk) -> None:
     pre = next(c for c in ch if c.state == "pre_alert")
     alert = next(c for c in ch if c.state == "alert")
     assert pre.cls == alert.cls == "drone" and alert.tracks == ("T000001",)
-    assert alert.eta_s == 145.0
+    assert alert.eta_s == 205.0
 
 
 def test_alert_starts_at_least_shelter_before_eta(zones, policy, mk) -> None:
@@ -97,7 +97,7 @@ def test_ballistic_hold_is_longer_and_alerts_at_first_confirmed_track(zones, pol
     ch = dec.step(
         t, mk.threats(t, rows), mk.tracks(t, [(7, 0, 0, 900, 0, "ballistic", True)]), mk.health(t)
     )
-    # ETA 280 s is far beyond the 175 s horizon of zone B, but ballistic alerts at once
+    # ETA 280 s is beyond the 235 s horizon of zone B, but ballistic alerts at once
     assert [(c.zone, c.state, c.cls) for c in ch] == [("B", "alert", "ballistic")]
     t_last = t
     seq = [(t + k * TICK, [], [], None) for k in range(1, 130)]
@@ -127,12 +127,12 @@ def test_hysteresis_no_flicker(zones, policy, mk) -> None:
         )
     ch = drive(dec, mk, seq)
     assert "alert" not in {c.state for c in ch}
-    # ETA oscillating around the horizon edge (145 s) does not flicker either
+    # ETA oscillating around the horizon edge (205 s) does not flicker either
     dec = Decider(zones, policy)
     seq = []
     for k in range(200):
         t = mk.T0 + k * TICK
-        eta = 140.0 if k % 2 == 0 else 190.0  # inside, then within keep_margin_s of the edge
+        eta = 200.0 if k % 2 == 0 else 250.0  # inside, then within keep_margin_s of the edge
         seq.append(
             (t, [(0, 1, "drone", 0.3, 0.0, eta, eta + 50)], [(1, 0, 0, 50, 0, "drone", True)], None)
         )
@@ -198,9 +198,9 @@ def test_lost_track_still_alerts_and_unconfirmed_does_not(zones, policy, mk) -> 
 
 
 def test_degraded_mode_widens_never_silences(zones, policy, mk) -> None:
-    """A drone 12 km short of zone E at 50 m/s (ETA 240 s, beyond E's 145 s horizon)."""
+    """A drone 12 km short of zone E at 50 m/s (p10 ETA 230 s, beyond E's 205 s horizon)."""
     trk = [(1, 28_000.0, 0.0, 50.0, 0.0, "drone", True)]
-    rows = [(4, 1, "drone", 0.03, 0.0, 200.0, 240.0), (1, 1, "drone", 0.5, 0.0, 10.0, 20.0)]
+    rows = [(4, 1, "drone", 0.03, 0.0, 230.0, 240.0), (1, 1, "drone", 0.5, 0.0, 10.0, 20.0)]
     healthy = [(0.0, 0.0, 5000.0, True), (40_000.0, 0.0, 8000.0, True)]
     dead = [(0.0, 0.0, 5000.0, True), (40_000.0, 0.0, 8000.0, False)]
 

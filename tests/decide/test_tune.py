@@ -105,7 +105,7 @@ def test_tune_writes_table_and_plot(tmp_path) -> None:
     scen = [tmp_path / "s1", tmp_path / "s2"]
     for i, s in enumerate(scen):
         write_scenario(s, seed=i)
-    pts = [GridPoint(1.0, 60.0, 1.0), GridPoint(20.0, 0.0, 1.0)]
+    pts = [GridPoint(1.0, 120.0, 1.0), GridPoint(20.0, 0.0, 1.0)]
     table = tune(scen, tmp_path / "out", points=pts, log=None)
     out = tmp_path / "out"
     assert (out / "tradeoff.png").stat().st_size > 5000
