@@ -250,10 +250,12 @@ class Tracker:
             if late.any():
                 now, redo, too_old = self._rollback(now, float(now["t"][late].min()))
                 direct = _cat(direct, too_old)
+                # late reports applied since the snapshot go back in first (they are
+                # older than it), so the snapshots taken during the replay include them
+                for d in redo:
+                    self._direct(d)
             order = np.lexsort((now["arr"], now["t"]))
             self._process(_take(now, order))
-            for d in redo:
-                self._direct(d)
             if direct["t"].size:
                 order = np.lexsort((direct["arr"], direct["t"]))
                 d = _take(direct, order)
