@@ -51,7 +51,7 @@ GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
 LIST_KEYS: dict[str, list] = {
     "danger_order": ["ballistic", "cruise", "jet_drone", "drone", "unknown", "aircraft"],
     "tune_p_scale": [0.25, 0.5, 1.0, 2.0, 4.0],
-    "tune_margin_s": [0.0, 60.0, 180.0],
+    "tune_margin_s": [60.0, 120.0, 240.0],
     "tune_hold_scale": [1.0],
 }
 
