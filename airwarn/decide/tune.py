@@ -415,6 +415,20 @@ def plot_tradeoff(agg: list[dict], path: Path, default_label: str | None = None)
     return path
 
 
+def _code_version() -> str:
+    """A digest of the ingest, fuse and predict sources: a cached capture is stale when they change."""
+    import airwarn
+
+    root = Path(airwarn.__file__).parent
+    h = hashlib.sha1()
+    for pkg in ("ingest", "fuse", "predict"):
+        for f in sorted((root / pkg).glob("*.py")):
+            h.update(f.read_bytes())
+    for f in ("pipeline.py", "contracts.py"):
+        h.update((root / f).read_bytes())
+    return h.hexdigest()
+
+
 def tune(
     scenarios: Sequence[str | Path],
     out: str | Path,
@@ -427,7 +441,8 @@ def tune(
     """Sweep the grid over the scenarios; write tune.csv, tune.json, tradeoff.png; return rows.
 
     Each scenario is ingested, fused and predicted once; its decide inputs are cached in
-    ``out/cache`` (keyed by the detections file and the [predict] policy) for later runs.
+    ``out/cache`` (keyed by the detections file, the [predict] policy and the ingest, fuse
+    and predict sources) for later runs.
     """
     from airwarn.contracts import read_sensors, read_truth
     from airwarn.evaluate import score
@@ -452,7 +467,7 @@ def tune(
         zfile = scen / "zones.geojson"
         zs = zone_set(load_zones(zfile) if zfile.exists() else builtin_zones())
         key = f"{scen.resolve()}|{(scen / 'detections.jsonl').stat().st_mtime_ns}|{base.tick_s}|"
-        key += json.dumps(base.predict, sort_keys=True)
+        key += json.dumps(base.predict, sort_keys=True) + _code_version()
         cfile = out / "cache" / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
         if cache and cfile.exists():
             cap = Capture.load(cfile)
