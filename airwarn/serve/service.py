@@ -222,6 +222,7 @@ class Service:
         ing = self.pipe.ingestor
         n = 0
         derived: set[tuple[float, str, str]] = set()
+        derived_last: dict[str, AlertChange] = {}  # the re-derived state of each zone
         logged: set[tuple[float, str, str]] = set()
         last_group: list[AlertChange] = []
         last_t = None
@@ -241,11 +242,13 @@ class Service:
                 self._last_tick_seq = ev.seq
                 last_group, last_t = list(out.changes), float(ev.t)
                 derived |= {(round(c.t, 3), c.zone, c.state) for c in last_group}
+                derived_last.update((c.zone, c) for c in last_group)
                 self.stats["ticks"] += 1
             elif ev.kind == "operator":
                 last_group = self._apply_operator(ev.body)
                 last_t = float(ev.t) if ev.t is not None else last_t
                 derived |= {(round(c.t, 3), c.zone, c.state) for c in last_group}
+                derived_last.update((c.zone, c) for c in last_group)
             elif ev.kind == "alert":
                 c = AlertChange.parse(ev.body["change"], "event log", ev.seq)
                 self._apply_change(c, ev.seq, ev.body.get("cap_id"))
@@ -259,18 +262,45 @@ class Service:
         missing = [c for c in last_group if (round(c.t, 3), c.zone, c.state) not in logged]
         self.stats["recovered_events"] = n
         self.stats["recovery_mismatches"] = len(logged ^ derived) - len(missing)
-        self.stats["recovered_unpublished"] = len(missing)
         if self.stats["recovery_mismatches"]:
+            # e.g. the pipeline's code or policy changed since these alerts were published
             log.warning(
                 "recovery: %d alert changes differ from re-derivation", len(logged ^ derived)
             )
         if self.cap is not None:
             self.cap.repair(self.log)
-        if missing:
-            with self.lock:
-                events = self._publish_changes(last_t, missing, tick=False)
-            self._broadcast(events, last_t)
+        self._reconcile(derived_last, missing, last_t if last_t is not None else self.last_tick)
         log.info("recovered %d events; last tick %s", n, self.last_tick)
+
+    def _reconcile(
+        self, derived_last: dict[str, AlertChange], missing: list[AlertChange], t_fix: float
+    ) -> None:
+        """Publish what the re-derived pipeline decided but the log lacks.
+
+        A crash between deciding and logging, or a pipeline whose code or policy changed,
+        leaves published states that differ from the pipeline's; converging them means no
+        zone stays alerted without an all-clear and no decided alert goes unpublished.
+        """
+        active = {z for z, v in self.zone_views.items() if v.state != "clear"}
+        fix: list[AlertChange] = []
+        for z in sorted(set(derived_last) | active):
+            want = derived_last.get(z)
+            want_state = want.state if want is not None else "clear"
+            have = self.zone_views.get(z)
+            if (have.state if have is not None else "clear") == want_state:
+                continue
+            if want is not None and want in missing:
+                fix.append(want)
+            elif want is None or want.state == "clear":
+                fix.append(AlertChange(t_fix, z, "clear"))
+            else:
+                eta = None if want.eta_s is None else max(0.0, want.eta_s - (t_fix - want.t))
+                fix.append(AlertChange(t_fix, z, want.state, want.cls, eta, want.tracks))
+        self.stats["recovered_unpublished"] = len(fix)
+        if fix:
+            with self.lock:
+                events = self._publish_changes(t_fix, fix, tick=False)
+            self._broadcast(events, t_fix)
 
     def _front_admit(self, rec: Detection | Heartbeat) -> str | None:
         """The ingestor's admission rule, applied on arrival: None, "too_late" or "duplicate"."""

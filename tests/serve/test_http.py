@@ -210,3 +210,30 @@ def test_changes_decided_but_not_logged_before_a_crash_are_published_on_restart(
     svc3 = Service(make_config())  # and it is not published a second time
     assert svc3.log.count("alert") == 1 and svc3.stats["recovery_mismatches"] == 0
     svc3.close()
+
+
+def test_restart_with_a_changed_pipeline_converges_published_states(make_config):
+    """If re-derivation differs (new code or policy), the published states follow the pipeline."""
+    from airwarn.serve.auth import Principal
+
+    from .fakes import FakePipeline
+
+    class Deaf(FakePipeline):  # a "new version" that alerts nothing
+        def tick(self, t, *, final=False):
+            self.ingestor.drain()
+            return super().tick(t, final=final)
+
+    svc = Service(make_config())
+    svc.ingest([(1, report(1, T0 + 1))], Principal("t", "sensor", None))
+    svc.tick(T0 + 5)
+    svc.close()
+    svc2 = Service(make_config(pipeline_factory=Deaf))
+    assert svc2.stats["recovery_mismatches"] == 1 and svc2.stats["recovered_unpublished"] == 1
+    assert svc2.zone_states() == []  # the alert got its all-clear instead of being forgotten
+    ev = list(svc2.log.events(kinds=["alert"]))
+    assert [(e.body["change"]["zone"], e.body["change"]["state"]) for e in ev] == [
+        ("Z0", "alert"),
+        ("Z0", "clear"),
+    ]
+    assert svc2.cap.recent()[0][3] == "Cancel"
+    svc2.close()
