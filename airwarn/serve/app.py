@@ -158,7 +158,9 @@ def create_app(config: ServeConfig, service: Service | None = None) -> FastAPI:
     @app.get(
         "/api/v1/events", tags=["alerts"], summary="Published alert changes and operator actions"
     )
-    def get_events(after: int = Query(0, ge=0), limit: int = Query(1000, ge=1, le=10000)) -> dict:
+    def get_events(
+        after: int = Query(0, ge=0, le=2**62), limit: int = Query(1000, ge=1, le=10000)
+    ) -> dict:
         evs = [
             e.to_json()
             for e in svc.log.events(after=after, kinds=["alert", "operator"], limit=limit)

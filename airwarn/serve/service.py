@@ -94,6 +94,7 @@ class ServeConfig:
     tracks_every_s: float | None = None
     webhook_retries: int = 6
     webhook_backoff_s: float = 1.0
+    snapshot_every_s: float = 600.0  # pipeline snapshot period (service time); 0: never
 
 
 @dataclass
@@ -209,6 +210,8 @@ class Service:
         from airwarn.serve.webhooks import Webhooks
 
         self.webhooks = Webhooks(self.log, config.webhook_retries, config.webhook_backoff_s)
+        self._snap_t = -math.inf
+        self._fp = self._fingerprint() if config.snapshot_every_s else ""
         self.listeners: list[Callable[[list[dict]], None]] = []
         self.recover()
 
@@ -219,6 +222,7 @@ class Service:
         Alert changes re-derived from the last tick or operator action that are not in
         the log (a crash between deciding and logging) are published now.
         """
+        start = self._restore_snapshot()
         ing = self.pipe.ingestor
         n = 0
         derived: set[tuple[float, str, str]] = set()
@@ -226,7 +230,7 @@ class Service:
         logged: set[tuple[float, str, str]] = set()
         last_group: list[AlertChange] = []
         last_t = None
-        for ev in self.log.events():
+        for ev in self.log.events(after=max(0, start - 1)):
             n += 1
             if ev.kind == "report":
                 rec = parse_report(ev.body, "event log", ev.seq)
@@ -257,6 +261,8 @@ class Service:
                 self._published.add(key)
                 self.stats["alert_changes"] += 1
                 self._last_change_wall = ev.wall
+        self.stats["reports_accepted"] = self.log.count("report")
+        self.stats["alert_changes"] = self.log.count("alert")
         if not n:
             return
         missing = [c for c in last_group if (round(c.t, 3), c.zone, c.state) not in logged]
@@ -271,6 +277,94 @@ class Service:
             self.cap.repair(self.log)
         self._reconcile(derived_last, missing, last_t if last_t is not None else self.last_tick)
         log.info("recovered %d events; last tick %s", n, self.last_tick)
+
+    # ------------------------------------------------------------------ snapshots
+    def _fingerprint(self) -> str:
+        """What a snapshot is valid for: the pipeline's code, the policy, zones and sensors."""
+        import hashlib
+
+        import airwarn
+
+        h = hashlib.sha256()
+        root = Path(airwarn.__file__).parent
+        files = ["pipeline.py", "contracts.py", "geo.py", "zones/zoneset.py"]
+        for pkg in ("ingest", "fuse", "predict", "decide"):
+            files += sorted(str(f.relative_to(root)) for f in (root / pkg).glob("*.py"))
+        for f in files:
+            if (root / f).is_file():
+                h.update(f.encode() + (root / f).read_bytes())
+        pol = self.policy
+        h.update(
+            json.dumps([pol.tick_s, pol.predict, pol.decide], sort_keys=True, default=str).encode()
+        )
+        h.update("\n".join(self.zones.ids).encode())
+        h.update("\n".join(s.id for s in self.config.sensors).encode())
+        h.update(f"{type(self.pipe).__module__}.{type(self.pipe).__qualname__}".encode())
+        return h.hexdigest()
+
+    @property
+    def _snapshot_path(self) -> Path:
+        return self.data_dir / "pipeline.snapshot"
+
+    def _snapshot_due(self, t: float) -> bool:
+        every = float(self.config.snapshot_every_s or 0)
+        return every > 0 and t >= self._snap_t + every
+
+    def _write_snapshot(self, t: float, seq: int) -> None:
+        """Save the pipeline as it is at tick marker ``seq`` (before that tick runs)."""
+        import os
+        import pickle
+
+        try:
+            blob = pickle.dumps(
+                {"fingerprint": self._fp, "seq": seq, "t": t, "pipe": self.pipe},
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        except Exception:  # a pipeline that cannot be pickled: restarts replay the whole log
+            log.exception("pipeline snapshot failed; restarts will replay the whole log")
+            self.config.snapshot_every_s = 0
+            return
+        tmp = self._snapshot_path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._snapshot_path)
+        self._snap_t = t
+        self.stats["snapshot_seq"] = seq
+        self.stats["snapshot_bytes"] = len(blob)
+
+    def _restore_snapshot(self) -> int:
+        """Load a valid snapshot; return the seq of the tick marker to resume at (0: none)."""
+        import pickle
+
+        p = self._snapshot_path
+        if not self.config.snapshot_every_s or not p.is_file():
+            return 0
+        try:
+            snap = pickle.loads(p.read_bytes())
+            ok = snap.get("fingerprint") == self._fp and snap["seq"] <= self.log.last_seq()
+        except Exception:
+            log.exception("unreadable snapshot %s; replaying the whole log", p)
+            return 0
+        if not ok:
+            log.warning("snapshot %s is for other code, policy or zones; replaying the log", p)
+            return 0
+        seq = int(snap["seq"])
+        self.pipe = snap["pipe"]
+        ing = self.pipe.ingestor
+        self._front_seen = set(ing._seen)  # the report ids the ingestor admitted so far
+        self._front_clock = float(ing.clock)
+        self._snap_t = float(snap["t"])
+        # published states up to the snapshot come from the log alone
+        for ev in self.log.events(kinds=["alert"], until=seq - 1):
+            c = AlertChange.parse(ev.body["change"], "event log", ev.seq)
+            self._apply_change(c, ev.seq, ev.body.get("cap_id"))
+            self._published.add((round(c.t, 3), c.zone, c.state))
+            self._last_change_wall = ev.wall
+        self.stats["restored_snapshot_seq"] = seq
+        log.info("restored the pipeline snapshot at log seq %d", seq)
+        return seq
 
     def _reconcile(
         self, derived_last: dict[str, AlertChange], missing: list[AlertChange], t_fix: float
@@ -391,6 +485,8 @@ class Service:
                     [("tick", t, {"final": True} if final else {})]
                 )[0]
                 self.last_tick = t
+            if self._snapshot_due(t):
+                self._write_snapshot(t, self._last_tick_seq)
             c0 = time.perf_counter()
             out = self.pipe.tick(t, final=final) if final else self.pipe.tick(t)
             dt = time.perf_counter() - c0

@@ -129,23 +129,40 @@ class EventLog:
 
     # -- reads --------------------------------------------------------------
     def events(
-        self, after: int = 0, kinds: Iterable[str] | None = None, limit: int | None = None
+        self,
+        after: int = 0,
+        kinds: Iterable[str] | None = None,
+        limit: int | None = None,
+        until: int | None = None,
     ) -> Iterator[Event]:
-        """Events with ``seq > after`` in log order, optionally only some kinds."""
-        sql = "SELECT seq, kind, t, wall, body FROM events WHERE seq > ?"
-        params: list = [after]
-        if kinds is not None:
-            ks = list(kinds)
-            sql += f" AND kind IN ({','.join('?' * len(ks))})"
-            params += ks
-        sql += " ORDER BY seq"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        with self._lock:
-            rows = self.db.execute(sql, params).fetchall()
-        for seq, kind, t, wall, body in rows:
-            yield Event(int(seq), kind, t, float(wall), json.loads(body))
+        """Events with ``after < seq`` (``<= until``) in log order, optionally only some kinds.
+
+        Rows are read in pages, so replaying a long log does not hold it all in memory.
+        """
+        left = limit
+        page = 20_000
+        while left is None or left > 0:
+            sql = "SELECT seq, kind, t, wall, body FROM events WHERE seq > ?"
+            params: list = [after]
+            if until is not None:
+                sql += " AND seq <= ?"
+                params.append(int(until))
+            if kinds is not None:
+                ks = list(kinds)
+                sql += f" AND kind IN ({','.join('?' * len(ks))})"
+                params += ks
+            n = page if left is None else min(page, left)
+            sql += " ORDER BY seq LIMIT ?"
+            params.append(n)
+            with self._lock:
+                rows = self.db.execute(sql, params).fetchall()
+            for seq, kind, t, wall, body in rows:
+                yield Event(int(seq), kind, t, float(wall), json.loads(body))
+            if len(rows) < n:
+                return
+            after = int(rows[-1][0])
+            if left is not None:
+                left -= len(rows)
 
     def last_seq(self) -> int:
         """The newest sequence number (0 for an empty log)."""

@@ -124,6 +124,8 @@ def test_restart_replays_log_without_repeating_alerts(make_config, tmp_path):
     # a fresh service on the same data dir: same published state, pending report kept
     svc2 = Service(make_config())
     assert svc2.stats["recovery_mismatches"] == 0
+    # resumed from the pipeline snapshot taken at the tick, replaying only what followed
+    assert svc2.stats["restored_snapshot_seq"] == 2 and svc2.stats["recovered_events"] == 3
     assert [z["zone"] for z in svc2.zone_states()] == ["Z0"]
     assert svc2.pipe.ingestor.stats.reports == 2
     assert svc2.pipe.ticks == [T0 + 5]

@@ -110,6 +110,7 @@ def test_kill9_restart_loses_nothing_and_repeats_nothing(files):
     try:
         st = srv.get("/api/v1/status")
         assert st["ingest"]["reports"] == 100 and st["recovery_mismatches"] == 0
+        assert st["reports_accepted"] == 100 and st.get("restored_snapshot_seq", 0) > 0
         # re-posting is idempotent: every report is already known
         again = post(srv, rows).json()
         assert again["n_accepted"] == 0 and again["n_ignored"] == 100
