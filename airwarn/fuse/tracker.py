@@ -265,8 +265,21 @@ class Tracker:
         if t > self.t_done:
             self._ticks.append(t)
         self.t_done = max(self.t_done, t)
+        self._expire(t)
         self._prune()
         return self.state(t)
+
+    def _expire(self, t: float) -> None:
+        """Deleter on the clock: drop tracks silent too long even when no report arrives."""
+        tr = self.tracks
+        if len(tr) == 0:
+            return
+        age = t - tr.last_update
+        dead = np.where(
+            tr.confirmed, age > self.cfg.max_coast_s, age > self.cfg.tentative_max_age_s
+        )
+        if dead.any():
+            tr.keep(~dead)
 
     def state(self, t: float) -> TrackState:
         """All live tracks predicted to ``t`` (nothing is modified)."""
