@@ -92,6 +92,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=Path("/tmp/aw_bench"))
     ap.add_argument("--json-out", type=Path, default=None)
+    ap.add_argument(
+        "--crosscheck-scans", type=int, default=1, help="Stone Soup GOSPAMetric re-checks (slow)"
+    )
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -106,6 +109,7 @@ def main() -> None:
         cmp_ = runner(
             "compare", "--scenario", str(scen), "--tracks", str(tracks),
             "--time-s", f"{aw['tracker_s']:.6f}", "--max-seconds", str(a.max_seconds),
+            "--crosscheck-scans", str(a.crosscheck_scans),
         )  # fmt: skip
         ss, ot = cmp_["stonesoup"], cmp_["other"]
         row = {
