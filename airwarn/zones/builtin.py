@@ -36,7 +36,7 @@ import numpy as np
 from shapely.geometry import Polygon
 
 from airwarn.contracts import Zone
-from airwarn.zones.places import OBLASTS, Places, ukraine_places
+from airwarn.zones.places import OBLASTS, Places, ua_controlled, ukraine_places
 
 RESOLUTION = 6
 """H3 resolution of the built-in zones."""
@@ -185,14 +185,30 @@ def _builtin(resolution: int) -> tuple[Zone, ...]:
 
 
 def build_builtin_zones(
-    resolution: int = RESOLUTION, exclude_oblasts: Iterable[str] = ()
+    resolution: int = RESOLUTION,
+    exclude_oblasts: Iterable[str] = (),
+    controlled_only: bool = False,
 ) -> list[Zone]:
     """The built-in Ukraine region: one zone per populated H3 cell (cached, deterministic).
 
     ``exclude_oblasts`` drops the zones of these GeoNames oblast codes (e.g. the
-    occupied "11" Crimea, "14" Luhansk, "20" Sevastopol) or names. The Zone objects
-    are shared between calls: treat them as read-only.
+    occupied "11" Crimea, "14" Luhansk, "20" Sevastopol) or names. ``controlled_only``
+    keeps only cells whose centre lies on government-controlled land (a rough 2025 line
+    of contact, :func:`airwarn.zones.places.ua_controlled`): where Ukraine's sensors and
+    civil protection work. The Zone objects are shared between calls: treat them as
+    read-only.
     """
-    zones = _builtin(resolution)
+    zones = list(_builtin(resolution))
     drop = {OBLASTS.get(c, c) for c in exclude_oblasts}
-    return [z for z in zones if z.region not in drop] if drop else list(zones)
+    if drop:
+        zones = [z for z in zones if z.region not in drop]
+    if controlled_only and zones:
+        code = {name: c for c, name in OBLASTS.items()}
+        cen = [z.geometry.centroid for z in zones]
+        ok = ua_controlled(
+            np.array([c.y for c in cen]),
+            np.array([c.x for c in cen]),
+            np.array([code.get(z.region, z.region) for z in zones], dtype=object),
+        )
+        zones = [z for z, k in zip(zones, ok, strict=True) if k]
+    return zones

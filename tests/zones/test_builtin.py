@@ -14,6 +14,7 @@ from airwarn.zones.builtin import (
     SHELTER_METRO_S,
     SHELTER_TOWN_S,
     SHELTER_VILLAGE_S,
+    build_builtin_zones,
     build_zones_from_places,
     city_radius_m,
     sections_of_cities,
@@ -24,7 +25,7 @@ from airwarn.zones.places import OBLASTS, Places, ukraine_places
 
 @pytest.fixture(scope="module")
 def zones():
-    return builtin_zones()
+    return build_builtin_zones()
 
 
 def _places(rows):
@@ -138,3 +139,16 @@ def test_exclude_oblasts(zones):
     gone = {"Crimea", "Luhansk", "Sevastopol"}
     assert {z.region for z in kept} == set(OBLASTS.values()) - gone
     assert len(kept) == sum(z.region not in gone for z in zones)
+
+
+def test_default_region_is_government_controlled_land(zones):
+    """The default deployment leaves out occupied land, where no sensors or sirens work."""
+    default = builtin_zones()
+    regions = {z.region for z in default}
+    assert not regions & {"Crimea", "Sevastopol", "Luhansk"}
+    assert {"Kyiv City", "Kharkiv", "Odesa", "Donetsk", "Zaporizhzhia"} <= regions
+    assert 0.6 * len(zones) < len(default) < len(zones)
+    ids = {z.id for z in default}
+    kramatorsk = h3.latlng_to_cell(48.72, 37.56, RESOLUTION)  # held: kept
+    donetsk = h3.latlng_to_cell(48.0, 37.80, RESOLUTION)  # occupied: left out
+    assert kramatorsk in ids and donetsk not in ids
