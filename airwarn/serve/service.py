@@ -222,11 +222,13 @@ class Service:
         Alert changes re-derived from the last tick or operator action that are not in
         the log (a crash between deciding and logging) are published now.
         """
-        start = self._restore_snapshot()
+        # the pipeline's state of each zone: as published up to a restored snapshot, then
+        # as re-derived from the events after it
+        derived_last: dict[str, AlertChange] = {}
+        start = self._restore_snapshot(derived_last)
         ing = self.pipe.ingestor
         n = 0
         derived: set[tuple[float, str, str]] = set()
-        derived_last: dict[str, AlertChange] = {}  # the re-derived state of each zone
         logged: set[tuple[float, str, str]] = set()
         last_group: list[AlertChange] = []
         last_t = None
@@ -334,8 +336,11 @@ class Service:
         self.stats["snapshot_seq"] = seq
         self.stats["snapshot_bytes"] = len(blob)
 
-    def _restore_snapshot(self) -> int:
-        """Load a valid snapshot; return the seq of the tick marker to resume at (0: none)."""
+    def _restore_snapshot(self, states: dict[str, AlertChange]) -> int:
+        """Load a valid snapshot; return the seq of the tick marker to resume at (0: none).
+
+        ``states`` receives each zone's last published change before the snapshot.
+        """
         import pickle
 
         p = self._snapshot_path
@@ -362,6 +367,7 @@ class Service:
             self._apply_change(c, ev.seq, ev.body.get("cap_id"))
             self._published.add((round(c.t, 3), c.zone, c.state))
             self._last_change_wall = ev.wall
+            states[c.zone] = c
         self.stats["restored_snapshot_seq"] = seq
         log.info("restored the pipeline snapshot at log seq %d", seq)
         return seq

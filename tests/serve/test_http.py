@@ -239,3 +239,20 @@ def test_restart_with_a_changed_pipeline_converges_published_states(make_config)
     ]
     assert svc2.cap.recent()[0][3] == "Cancel"
     svc2.close()
+
+
+def test_alerts_published_before_the_snapshot_survive_a_restart(make_config):
+    from airwarn.serve.auth import Principal
+
+    svc = Service(make_config(snapshot_every_s=1.0))
+    svc.ingest([(1, report(1, T0 + 1))], Principal("t", "sensor", None))
+    assert [e["state"] for e in svc.tick(T0 + 5)] == ["alert"]
+    svc.ingest([(1, report(2, T0 + 7))], Principal("t", "sensor", None))
+    assert svc.tick(T0 + 10) == [] and svc.stats["snapshot_seq"] == 5
+    svc.close()
+    svc2 = Service(make_config(snapshot_every_s=1.0))
+    assert svc2.stats["restored_snapshot_seq"] == 5
+    assert svc2.stats["recovered_unpublished"] == 0 and svc2.stats["recovery_mismatches"] == 0
+    assert [z["zone"] for z in svc2.zone_states()] == ["Z0"]
+    assert [(e["zone"], e["state"]) for e in svc2.tick(T0 + 100)] == [("Z0", "clear")]
+    svc2.close()
