@@ -49,6 +49,7 @@ def evaluate_files(
     card.summary["alerts_file"] = str(alerts_path)
     tracks_file = alerts_path.parent / "tracks.jsonl"
     write_report(card, out, tracks_file if tracks_file.exists() else None, stage_seconds)
+    _write_diagnostics(card, alerts, tracks_file if tracks_file.exists() else None, out)
     c3 = time.perf_counter()
     card.stage_seconds = {
         **(stage_seconds or {}),
@@ -58,6 +59,20 @@ def evaluate_files(
     }
     (out / "scorecard.json").write_text(json.dumps(card.to_json(), indent=1), encoding="utf-8")
     return card
+
+
+def _write_diagnostics(card: Scorecard, alerts, tracks_file: Path | None, out: Path) -> None:
+    """Append the diagnostic section (miss stages, excess person-hours) to report.md."""
+    from airwarn.evaluate.diagnose import diagnostics, diagnostics_markdown
+
+    d = diagnostics(card, alerts, tracks_file)
+    (out / "diagnostics.json").write_text(json.dumps(d, indent=1), encoding="utf-8")
+    rep = out / "report.md"
+    text = rep.read_text(encoding="utf-8")
+    sec = "\n".join(diagnostics_markdown(d))
+    marker = "## Figures"
+    text = text.replace(marker, sec + "\n" + marker, 1) if marker in text else text + "\n" + sec
+    rep.write_text(text, encoding="utf-8")
 
 
 def write_pairs_csv(card: Scorecard, path: Path) -> None:

@@ -1,0 +1,291 @@
+"""Diagnostics beside the scorecard (not part of issue 2's scoring): why pairs were missed,
+and where person-hours above the oracle go.
+
+Each missed or late (zone, threat) pair is put in one stage, judged at its *deadline*
+``t_arr - shelter_s``:
+
+* **a, not tracked**: no confirmed fused track (tracks.jsonl snapshots) came within
+  ``near_track_m`` (5 km) of the threat's true position during the ``window_s`` (30 min)
+  before the deadline — sensor coverage or fusion did not allow a warning;
+* **b, not predicted**: tracked, but at the deadline the zone was neither alerted nor
+  pre-alerted (predict gave it no plausible arrival within the horizons);
+* **c, not alerted in time**: tracked and the zone was pre-alerted at the deadline (the
+  arrival was plausible but below the alert threshold or beyond the alert horizon), or it
+  was alerted then cleared before the arrival.
+
+Excess person-hours (alert time outside the oracle's episodes of the same zone) are split
+into zones the oracle never alerts (false or near-miss episodes) and, in threatened zones,
+time before the oracle's window, between its windows and after it (its 600 s hold
+included); also by the class named on the alert line that opened each episode.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from airwarn.contracts import THREAT_CLASSES, AlertChange
+from airwarn.evaluate.scoring import HIT, LATE, MISS, Scorecard, truth_index
+
+STAGES = ("a_not_tracked", "b_not_predicted", "c_not_alerted")
+
+
+def read_confirmed_tracks(path: Path, frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Confirmed track snapshots from tracks.jsonl as local (x, y, t) arrays."""
+    lat, lon, t = [], [], []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if '"confirmed":true' not in line and '"confirmed": true' not in line:
+                continue
+            try:
+                o = json.loads(line)
+                lat.append(float(o["lat"]))
+                lon.append(float(o["lon"]))
+                t.append(float(o["t"]))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue
+    if not t:
+        z = np.zeros(0)
+        return z, z.copy(), z.copy()
+    x, y = frame.to_local(np.asarray(lat), np.asarray(lon))
+    return np.asarray(x, float), np.asarray(y, float), np.asarray(t, float)
+
+
+def tracked_times(
+    card: Scorecard, tracks: tuple[np.ndarray, np.ndarray, np.ndarray], near_m: float
+) -> list[np.ndarray]:
+    """Per threat, the sorted snapshot times when a confirmed track was within near_m of it."""
+    ix = truth_index(card.truth, card.zones, card.params)
+    s = ix.samples
+    n_thr = len(card.truth)
+    out = [np.zeros(0) for _ in range(n_thr)]
+    tx, ty, tt = tracks
+    if tt.size == 0 or len(s) == 0:
+        return out
+    # samples are at most step_s apart: some sample lies within step_s / 2 of any time
+    half = card.params.step_s / 2.0 + 0.5
+    k = near_m / half
+    tree = cKDTree(np.column_stack([s.x, s.y, s.t * k]))
+    q = cKDTree(np.column_stack([tx, ty, tt * k]))
+    hits = q.query_ball_tree(tree, r=near_m, p=np.inf)
+    rows = np.repeat(np.arange(tt.size), [len(h) for h in hits])
+    if rows.size == 0:
+        return out
+    smp = np.fromiter((j for h in hits for j in h), np.int64, count=rows.size)
+    ok = np.hypot(tx[rows] - s.x[smp], ty[rows] - s.y[smp]) <= near_m
+    thr, when = s.thr[smp[ok]], tt[rows[ok]]
+    order = np.lexsort((when, thr))
+    thr, when = thr[order], when[order]
+    cuts = np.searchsorted(thr, np.arange(n_thr + 1))
+    for i in range(n_thr):
+        out[i] = np.unique(when[cuts[i] : cuts[i + 1]])
+    return out
+
+
+def miss_stages(
+    card: Scorecard,
+    tracks_file: Path | None,
+    near_track_m: float = 5000.0,
+    window_s: float = 1800.0,
+) -> dict[str, Any]:
+    """Classify each missed or late pair as a / b / c (module doc); counts by kind and class."""
+    pr, zs = card.pairs, card.zones
+    bad = np.flatnonzero(pr.outcome != HIT)
+    res: dict[str, Any] = {"near_track_m": near_track_m, "window_s": window_s}
+    if tracks_file is None or not Path(tracks_file).exists():
+        res["note"] = "no tracks.jsonl next to the alerts: stages not computed"
+        return res
+    tt = tracked_times(card, read_confirmed_tracks(Path(tracks_file), zs.frame), near_track_m)
+    dead = pr.t_arr[bad] - zs.shelter_s[pr.zone[bad]]
+    stage = np.zeros(bad.size, np.int64)
+    last_seen = np.full(bad.size, np.nan)
+    first_seen = np.full(bad.size, np.nan)
+    for j, (i, d) in enumerate(zip(bad, dead, strict=True)):
+        ts = tt[pr.threat[i]]
+        w = ts[(ts >= d - window_s) & (ts <= d)]
+        if w.size:
+            last_seen[j] = d - w[-1]
+            first_seen[j] = d - ts[0] if ts[0] <= d else np.nan
+    tracked = np.isfinite(last_seen)
+    in_alert = card.alert_eps.containing(pr.zone[bad], dead) >= 0
+    in_pre = card.prealert_eps.containing(pr.zone[bad], dead) >= 0
+    stage[:] = np.where(~tracked, 0, np.where(in_alert | in_pre, 2, 1))
+    res["pairs"] = int(bad.size)
+    rows = {}
+    for kind, kmask in (("impact", pr.impact[bad]), ("overflight", ~pr.impact[bad])):
+        for oc, oname in ((LATE, "late"), (MISS, "miss")):
+            m = kmask & (pr.outcome[bad] == oc)
+            rows[f"{kind}_{oname}"] = {
+                s: int((m & (stage == k)).sum()) for k, s in enumerate(STAGES)
+            }
+    res["by_outcome"] = rows
+    res["by_class"] = {
+        THREAT_CLASSES[c]: {
+            s: int(((pr.cls[bad] == c) & (stage == k)).sum()) for k, s in enumerate(STAGES)
+        }
+        for c in np.unique(pr.cls[bad])
+    }
+    b = stage == 1
+    c = stage == 2
+    res["b_track_lost_300s"] = int((b & (last_seen > 300)).sum())
+    res["b_first_tracked_lt_300s"] = int((b & (first_seen < 300)).sum())
+    res["c_prealert_at_deadline"] = int((c & in_pre).sum())
+    res["c_alert_cleared_before_arrival"] = int((c & in_alert).sum())
+    res["a_tracked_later"] = int(
+        (
+            (stage == 0)
+            & np.array(
+                [
+                    bool(((tt[pr.threat[i]] > d) & (tt[pr.threat[i]] <= pr.t_arr[i])).any())
+                    for i, d in zip(bad, dead, strict=True)
+                ],
+                bool,
+            )
+        ).sum()
+    )
+    res["stage"] = stage
+    res["index"] = bad
+    return res
+
+
+def _overlap(s: float, e: float, os_: np.ndarray, oe: np.ndarray) -> tuple[float, float, float]:
+    """Time of [s, e) inside the sorted disjoint intervals, and outside them before / after."""
+    inter = np.clip(np.minimum(e, oe) - np.maximum(s, os_), 0.0, None)
+    inside = float(inter.sum())
+    if inside <= 0:
+        return 0.0, e - s, 0.0
+    ov = inter > 0
+    first = float(np.maximum(s, os_[ov]).min())
+    last = float(np.minimum(e, oe[ov]).max())
+    return inside, first - s, e - last
+
+
+def excess_hours(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, Any]:
+    """Person-hours above the oracle: where (unthreatened zones, early, between, after), by class."""
+    zs, eps, ora = card.zones, card.alert_eps, card.oracle_eps
+    pop = zs.population.astype(float)
+    start_cls: dict[tuple[int, float], str] = {}
+    for a in alerts:
+        if a.state == "alert":
+            zi = zs.index.get(a.zone, -1)
+            if zi >= 0:
+                start_cls.setdefault((zi, float(a.t)), a.cls or "unknown")
+    ocut = np.searchsorted(ora.zone, np.arange(len(zs) + 1))
+    tot = {"inside_oracle": 0.0, "unthreatened_false": 0.0, "unthreatened_near": 0.0}
+    tot |= {"other_time": 0.0, "early": 0.0, "between": 0.0, "after": 0.0}
+    by_cls: dict[str, dict[str, float]] = {}
+    zone_ex = np.zeros(len(zs))
+    for i in range(len(eps)):
+        z, s, e = int(eps.zone[i]), float(eps.start[i]), float(eps.end[i])
+        a, b = ocut[z], ocut[z + 1]
+        ph = pop[z] / 3600.0
+        cls = start_cls.get((z, s), "unknown")
+        d = by_cls.setdefault(cls, {"episodes": 0, "person_hours": 0.0, "excess": 0.0})
+        d["episodes"] += 1
+        d["person_hours"] += ph * (e - s)
+        if a == b:
+            key = "unthreatened_false" if card.false_alert[i] else "unthreatened_near"
+            tot[key] += ph * (e - s)
+            ex = ph * (e - s)
+        else:
+            inside, before, after = _overlap(s, e, ora.start[a:b], ora.end[a:b])
+            tot["inside_oracle"] += ph * inside
+            if inside <= 0:
+                tot["other_time"] += ph * (e - s)
+            else:
+                tot["early"] += ph * before
+                tot["after"] += ph * after
+                tot["between"] += ph * max(0.0, e - s - inside - before - after)
+            ex = ph * (e - s - inside)
+        d["excess"] += ex
+        zone_ex[z] += ex
+    oracle = card.summary["person_hours_oracle"]
+    top = np.argsort(-zone_ex)[:8]
+    return {
+        "person_hours_oracle": oracle,
+        "split": {k: round(v, 1) for k, v in tot.items()},
+        "by_class": {
+            k: {kk: round(vv, 1) if isinstance(vv, float) else vv for kk, vv in v.items()}
+            for k, v in sorted(by_cls.items())
+        },
+        "top_zones": [
+            {"zone": zs.ids[z], "name": zs.names[z], "excess": round(float(zone_ex[z]), 1)}
+            for z in top
+            if zone_ex[z] > 0
+        ],
+    }
+
+
+def diagnostics(
+    card: Scorecard, alerts: Sequence[AlertChange], tracks_file: Path | None
+) -> dict[str, Any]:
+    """Both diagnostics as a JSON-ready dict."""
+    ms = miss_stages(card, tracks_file)
+    ms.pop("stage", None)
+    ms.pop("index", None)
+    return {"miss_stages": ms, "excess_person_hours": excess_hours(card, alerts)}
+
+
+def diagnostics_markdown(d: dict[str, Any]) -> list[str]:
+    """Markdown lines of the diagnostic section (marked apart from the scorecard)."""
+    L = [
+        "## Diagnostics (not part of the scorecard)",
+        "",
+        "Missed and late pairs by the stage that failed, judged at t_arr − shelter_s: "
+        "**a** no confirmed track within "
+        f"{d['miss_stages']['near_track_m'] / 1000:g} km of the threat in the "
+        f"{d['miss_stages']['window_s'] / 60:g} min before (coverage/fusion); **b** tracked "
+        "but the zone neither alerted nor pre-alerted (predict); **c** pre-alerted but not "
+        "alerted, or alerted and cleared before arrival (decide).",
+        "",
+    ]
+    ms = d["miss_stages"]
+    if "note" in ms:
+        L += [ms["note"], ""]
+    else:
+        L += ["| pairs | a not tracked | b not predicted | c not alerted |", "|---|---|---|---|"]
+        for k, v in [*ms["by_outcome"].items(), *ms["by_class"].items()]:
+            L.append(f"| {k} | {v[STAGES[0]]:,} | {v[STAGES[1]]:,} | {v[STAGES[2]]:,} |")
+        L += [
+            "",
+            f"Of b: {ms['b_track_lost_300s']:,} with the last track > 5 min before the "
+            f"deadline (lost), {ms['b_first_tracked_lt_300s']:,} first tracked < 5 min before "
+            f"it. Of c: {ms['c_prealert_at_deadline']:,} pre-alerted at the deadline, "
+            f"{ms['c_alert_cleared_before_arrival']:,} alerted but cleared before arrival. Of "
+            f"a: {ms['a_tracked_later']:,} tracked between the deadline and the arrival.",
+            "",
+        ]
+    ex = d["excess_person_hours"]
+    o = ex["person_hours_oracle"] or 1.0
+    L += [
+        "Person-hours under alert against the oracle (×oracle person-hours):",
+        "",
+        "| part | person-hours | × oracle |",
+        "|---|---|---|",
+    ]
+    names = {
+        "inside_oracle": "inside the oracle's windows",
+        "unthreatened_false": "zones never threatened, false episodes",
+        "unthreatened_near": "zones never threatened, threat within 15 km",
+        "other_time": "threatened zones, episodes apart from any oracle window",
+        "early": "threatened zones, before the oracle window",
+        "between": "threatened zones, between oracle windows",
+        "after": "threatened zones, after the oracle window (its hold included)",
+    }
+    for k, v in ex["split"].items():
+        L.append(f"| {names[k]} | {v:,.0f} | {v / o:.2f} |")
+    L += ["", "| class (alert opener) | episodes | person-hours | excess | excess × oracle |"]
+    L.append("|---|---|---|---|---|")
+    for k, v in ex["by_class"].items():
+        L.append(
+            f"| {k} | {v['episodes']:,} | {v['person_hours']:,.0f} | {v['excess']:,.0f} | "
+            f"{v['excess'] / o:.2f} |"
+        )
+    L += ["", "Zones with the most excess person-hours: "]
+    L.append(", ".join(f"{z['name']} {z['zone']} ({z['excess']:,.0f})" for z in ex["top_zones"]))
+    return [*L, ""]

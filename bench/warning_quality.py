@@ -1,0 +1,119 @@
+"""Issue-4 warning quality per scenario: simulate, replay, evaluate, print the target table.
+
+Each scenario is ``name:region:seed:hours:drones:cruise:ballistic[:zones]`` where zones is
+``builtin`` (the simulated region's own zones), ``hromadas`` (OCHA hromadas) or ``israel``
+(Home Front Command areas), read from ``--data`` (../shared/data). Simulations are kept in
+``--work`` and re-used; replay and evaluate run every time (``--policy`` to try another).
+The default set runs in a few minutes on a loaded 2-core machine; timings are noisy.
+
+    python bench/warning_quality.py [--work /tmp/awq] [--policy P] [--scenario SPEC ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT = [
+    "ua-s11:ukraine:11:2:60:2:2:builtin",
+    "hrom-s11:ukraine:11:2:60:2:2:hromadas",
+    "ua-s12:ukraine:12:1.5:100:3:2:builtin",
+    "il-s13:israel:13:1:20:2:12:israel",
+]
+ZSRC = {
+    "hromadas": "ukraine_boundaries_ocha_cod_ab/Hromadas.geojson",
+    "israel": "israel_hfc_areas_oref_alert",
+}
+
+
+def _run(cmd: list[str]) -> None:
+    """Run an airwarn command; stop with its output if it fails."""
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+
+
+def scenario(spec: str, work: Path, data: Path, policy: str | None) -> dict:
+    """Simulate (once), replay and evaluate one scenario; return scorecard and diagnostics."""
+    name, region, seed, hours, drones, cruise, ball, zones = spec.split(":")
+    aw = [sys.executable, "-m", "airwarn.cli"]
+    sim = work / f"sim-{region}-{seed}-{hours}-{drones}-{cruise}-{ball}"
+    if not (sim / "truth.jsonl").exists():
+        _run([*aw, "simulate", "--out", str(sim), "--seed", seed, "--hours", hours,
+              "--drones", drones, "--cruise", cruise, "--ballistic", ball, "--region", region])  # fmt: skip
+    zfile = sim / "zones.geojson"
+    if zones != "builtin":
+        zfile = work / f"zones-{zones}.geojson"
+        if not zfile.exists():
+            _run([*aw, "zones", "--from", zones, "--src", str(data / ZSRC[zones]),
+                  "--out", str(zfile)])  # fmt: skip
+    out = work / f"run-{name}"
+    t0 = time.perf_counter()
+    cmd = [*aw, "replay", "--sensors", str(sim / "sensors.jsonl"), "--detections",
+           str(sim / "detections.jsonl"), "--zones", str(zfile), "--out", str(out), "--no-cap"]  # fmt: skip
+    if policy:
+        cmd += ["--policy", policy]
+    _run(cmd)
+    t1 = time.perf_counter()
+    _run([*aw, "evaluate", "--scenario", str(sim), "--alerts", str(out / "alerts.jsonl"),
+          "--zones", str(zfile), "--out", str(out)])  # fmt: skip
+    card = json.loads((out / "scorecard.json").read_text())
+    diag = json.loads((out / "diagnostics.json").read_text())
+    return {"name": name, "card": card, "diag": diag, "replay_s": t1 - t0, "out": str(out)}
+
+
+def table(res: list[dict]) -> str:
+    """The issue-4 target table, one row per scenario, plus the miss-stage diagnostic."""
+    head = (
+        "| scenario | zones | pairs imp/ovf | impacts miss+late | overflight miss (late) | "
+        "ratio to oracle | false alert eps | drone pre-alert lead | miss stages a/b/c | replay s |"
+    )
+    L = [head, "|" + "---|" * 10]
+    for r in res:
+        s, d = r["card"], r["diag"]["miss_stages"]
+        st = [0, 0, 0]
+        for v in d.get("by_outcome", {}).values():
+            for i, k in enumerate(("a_not_tracked", "b_not_predicted", "c_not_alerted")):
+                st[i] += v[k]
+        lead = s["targets"]["drone_prealert_lead_median_s"]["value"]
+        ovf = s["overflight_pairs"]
+        L.append(
+            f"| {r['name']} | {s['zones']:,} | {s['impact_pairs']}/{ovf:,} | "
+            f"{s['impact_miss'] + s['impact_late']} | "
+            f"{100 * s['overflight_miss'] / max(ovf, 1):.2f}% ({s['overflight_late']}) | "
+            f"{s['ratio_to_oracle'] or 0:.2f} | {100 * (s['false_alert_frac'] or 0):.1f}% | "
+            f"{'–' if lead is None else f'{lead / 60:.0f} min'} | {st[0]}/{st[1]}/{st[2]} | "
+            f"{r['replay_s']:.0f} |"
+        )
+    L.append("")
+    L.append(
+        "Targets: impacts 0; overflight miss <= 1%; ratio <= 1.5; false <= 20%; lead >= 10 min."
+    )
+    L.append("Miss stages (missed + late pairs): a not tracked, b not predicted, c not alerted.")
+    return "\n".join(L)
+
+
+def main() -> None:
+    """Run the scenarios and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default="/tmp/awq")
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--policy", default=None)
+    ap.add_argument("--scenario", action="append", default=None)
+    a = ap.parse_args()
+    work = Path(a.work)
+    work.mkdir(parents=True, exist_ok=True)
+    res = []
+    for spec in a.scenario or DEFAULT:
+        t0 = time.perf_counter()
+        res.append(scenario(spec, work, Path(a.data), a.policy))
+        print(f"{spec}: {time.perf_counter() - t0:.0f} s ({res[-1]['out']})", flush=True)
+    print(table(res))
+
+
+if __name__ == "__main__":
+    main()
