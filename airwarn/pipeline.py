@@ -21,7 +21,7 @@ from pathlib import Path
 from airwarn.contracts import AlertChange, Sensor, TrackState
 from airwarn.decide import Decider
 from airwarn.decide.policy import Policy
-from airwarn.fuse import Tracker
+from airwarn.fuse import Tracker, TrackerConfig
 from airwarn.ingest import Ingestor, SensorRegistry, iter_report_lines
 from airwarn.predict import Predictor
 from airwarn.publish.tracks import track_updates
@@ -58,7 +58,9 @@ class Pipeline:
         self.policy = policy
         self.registry = SensorRegistry(sensors, self.frame)
         self.ingestor = Ingestor(self.registry)
-        self.tracker = Tracker(self.registry)
+        self.tracker = Tracker(
+            self.registry, TrackerConfig(process_lag_s=policy.fuse_lag_s, rollback_s=0.0)
+        )
         self.predictor = Predictor(zones, policy)
         self.decider = Decider(zones, policy)
         self.timer = StageTimer()

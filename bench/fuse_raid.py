@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from airwarn.contracts import CLS_CODE, read_truth  # noqa: E402
-from airwarn.fuse import Tracker  # noqa: E402
+from airwarn.fuse import Tracker, TrackerConfig  # noqa: E402
 from airwarn.fuse.run import _slice, load_batches  # noqa: E402
 
 
@@ -35,6 +35,8 @@ def main() -> None:
     ap.add_argument("--scenario", type=Path, required=True)
     ap.add_argument("--tick", type=float, default=5.0)
     ap.add_argument("--every", type=float, default=60.0)
+    ap.add_argument("--lag", type=float, default=None, help="TrackerConfig.process_lag_s")
+    ap.add_argument("--rollback", type=float, default=None, help="TrackerConfig.rollback_s")
     a = ap.parse_args()
     c0 = time.perf_counter()
     reg, b, ing = load_batches(a.scenario / "sensors.jsonl", a.scenario / "detections.jsonl")
@@ -49,7 +51,8 @@ def main() -> None:
     fr = reg.frame
     tr_xy = [np.stack(fr.to_local(th.lat, th.lon), 1) for th in truth]
     tr_t = [th.t for th in truth]
-    trk = Tracker(reg)
+    kw = {"process_lag_s": a.lag, "rollback_s": a.rollback}
+    trk = Tracker(reg, TrackerConfig(**{k: v for k, v in kw.items() if v is not None}))
     wall = cpu = 0.0
     prev = 0
     cov, false, errs, n_live, n_conf = [], [], [], [], []

@@ -33,6 +33,7 @@ class Policy:
     predict: dict[str, Any] = field(default_factory=dict)
     decide: dict[str, Any] = field(default_factory=dict)
     source: str = "built-in"
+    fuse_lag_s: float = 5.0
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:
@@ -46,10 +47,13 @@ class Policy:
                 raise ValueError(f"{path}: not valid TOML ({exc})") from exc
             _merge(base, user)
             src = str(path)
-        known = {"tick_s", "track_every_s", "predict", "decide"}
+        known = {"tick_s", "track_every_s", "fuse_lag_s", "predict", "decide"}
         unknown = set(base) - known
         if unknown:
             raise ValueError(f"{src}: unknown policy keys {sorted(unknown)}")
+        lag = base.get("fuse_lag_s", 5.0)
+        if isinstance(lag, bool) or not isinstance(lag, int | float) or not 0 <= lag <= 60:
+            raise ValueError(f"{src}: key 'fuse_lag_s' must be a number in [0, 60], got {lag!r}")
         for k in ("tick_s", "track_every_s"):
             v = base.get(k)
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
@@ -63,6 +67,7 @@ class Policy:
         return cls(
             tick_s=float(base.get("tick_s", 5.0)),
             track_every_s=float(base.get("track_every_s", 30.0)),
+            fuse_lag_s=float(lag),
             predict=dict(base.get("predict", {})),
             decide=dict(base.get("decide", {})),
             source=src,

@@ -107,6 +107,11 @@ class TrackerConfig:
     rollback_s: float = 15.0
     """Reports up to this late are handled exactly by rollback and reprocessing."""
     max_lateness_s: float = MAX_LATENESS_S
+    process_lag_s: float = 0.0
+    """``advance(t)`` folds in only reports measured up to ``t - process_lag_s`` (later ones
+    wait for the next call) and predicts the tracks to ``t``. Reports usually arrive a few
+    seconds after they are measured, so a lag of a few seconds turns most of them from
+    out-of-sequence (rollback and reprocess) into in-order updates."""
 
 
 _RCOLS = ("t", "sensor", "kind", "x", "y", "z", "sigma", "sigma_z", "vx", "vy", "vz", "cls", "arr")
@@ -234,7 +239,8 @@ class Tracker:
         each track is retrodicted to the report's time and updated there (direct
         out-of-sequence update, approximate: its effect is then predicted forward).
         """
-        t = float(t)
+        t_out = float(t)
+        t = t_out - self.cfg.process_lag_s
         p = self._pending
         due = p["t"] <= t
         if due.any():
@@ -265,9 +271,9 @@ class Tracker:
         if t > self.t_done:
             self._ticks.append(t)
         self.t_done = max(self.t_done, t)
-        self._expire(t)
+        self._expire(t_out)
         self._prune()
-        return self.state(t)
+        return self.state(t_out)
 
     def _expire(self, t: float) -> None:
         """Deleter on the clock: drop tracks silent too long even when no report arrives."""
