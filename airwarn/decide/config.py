@@ -32,6 +32,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "stale_s": (86_400.0, 0.0, 86_400.0),
     "stale_alert_s": (300.0, 0.0, 86_400.0),
     "retract_hold_s": (600.0, 0.0, 7200.0),
+    "passed_hold_s": (7200.0, 0.0, 7200.0),
 }
 GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "latency_s": (20.0, 0.0, 600.0),

@@ -47,6 +47,8 @@ from airwarn.zones.zoneset import ZoneSet
 CLEAR, PRE, ALERT = 0, 1, 2
 STATE_NAMES: tuple[str, ...] = ("clear", "pre_alert", "alert")
 RETRACT_QUIET_S = 30.0
+PASSED_M = 2000.0
+"""A track has passed a zone when farther than the zone's radius plus this and flying away."""
 """A supporting track counts as still measured when updated within this many seconds."""
 _KEY = np.int64(1) << np.int64(40)  # (zone, track) key = zone * 2**40 + track
 
@@ -240,7 +242,7 @@ class Decider:
         code_a = self._inv_rank[np.maximum(rank_a, 0)]
         code_p = self._inv_rank[np.maximum(rank_p, 0)]
         self.alert_until[za] = np.maximum(self.alert_until[za], t + pc["hold_s"][code_a[za]])
-        self._retract(t, za, zone[alert_ok], track[alert_ok], tracks)
+        self._retract(t, za, zp, zone[alert_ok], track[alert_ok], tracks)
         self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
         self._last_support[za] = t
         manual = self.manual_until > t
@@ -319,10 +321,18 @@ class Decider:
         return out
 
     def _retract(
-        self, t: float, za: np.ndarray, sup_z: np.ndarray, sup_tr: np.ndarray, tracks: TrackState
+        self,
+        t: float,
+        za: np.ndarray,
+        zp: np.ndarray,
+        sup_z: np.ndarray,
+        sup_tr: np.ndarray,
+        tracks: TrackState,
     ) -> None:
         """Shorten the hold of zones whose alert support ended while every supporting track
-        is still measured now (prediction moved away, nothing arrived): retract_hold_s."""
+        is still measured now (prediction moved away, nothing arrived): retract_hold_s; if
+        every such track has passed the zone and none supports even a pre-alert there:
+        passed_hold_s."""
         pz, ptr = self._prev_sup
         self._prev_sup = (sup_z, sup_tr)
         ended = (self.state == ALERT) & ~za
@@ -340,8 +350,32 @@ class Decider:
         z = z[~dead_z[z]]
         if z.size:
             code = self._inv_rank[np.maximum(self.a_rank[z], 0)]
-            short = self._last_support[z] + self.cfg.per_class["retract_hold_s"][code]
-            self.alert_until[z] = np.minimum(self.alert_until[z], short)
+            hold = self.cfg.per_class["retract_hold_s"][code]
+            # every supporting track has passed: beyond the zone's reach and flying away
+            near_z = np.zeros(len(self.zones), bool)
+            near_z[pz[~self._receding(pz, ptr, tracks)]] = True
+            near_z |= zp  # another threat still makes the zone plausible: no shorter hold
+            hold = np.where(
+                near_z[z], hold, np.minimum(hold, self.cfg.per_class["passed_hold_s"][code])
+            )
+            self.alert_until[z] = np.minimum(self.alert_until[z], self._last_support[z] + hold)
+
+    def _receding(self, zone: np.ndarray, track: np.ndarray, tracks: TrackState) -> np.ndarray:
+        """Per (zone, track) pair: the track is more than the zone's radius + PASSED_M from its
+        centroid and flying away from it (false for tracks fusion no longer holds)."""
+        out = np.zeros(zone.shape, bool)
+        if len(tracks) == 0 or zone.size == 0:
+            return out
+        ids = np.asarray(tracks.ids, np.int64)
+        order = np.argsort(ids, kind="stable")
+        pos = np.clip(np.searchsorted(ids[order], track), 0, len(ids) - 1)
+        ok = ids[order][pos] == track
+        x = np.asarray(tracks.x, float)[order][pos]
+        zs = self.zones
+        rx, ry = x[:, 0] - zs.cx[zone], x[:, 1] - zs.cy[zone]
+        away = rx * x[:, 3] + ry * x[:, 4] > 0.0
+        far = np.hypot(rx, ry) > zs.radius[zone] + PASSED_M
+        return ok & away & far
 
     def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:
         """Seconds each pair's track has been lost (0 for live tracks); remembers loss times."""

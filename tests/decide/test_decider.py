@@ -362,3 +362,34 @@ def test_unknown_track_flying_ballistic_is_decided_as_ballistic(zones, policy, m
     trk.x[0, 3] = 50.0
     ch = dec.step(t, mk.threats(t, rows), trk, mk.health(t))
     assert [(c.zone, c.state, c.cls) for c in ch] == [("B", "pre_alert", "unknown")]
+
+
+def test_passed_hold_when_the_track_flew_away(zones, policy, mk) -> None:
+    """Support ends with the track measured 6 km past zone A: flying away -> passed_hold_s;
+    flying back toward it -> retract_hold_s / hold_s as before; another threat still
+    pre-alerting the zone -> no shorter hold."""
+    pol = _override(policy, retract_hold_s=600.0)
+    pol.decide["by_class"]["drone"].update(passed_hold_s=30.0, hold_s=300.0)
+    last = mk.T0 + 3 * TICK
+    expect = {50.0: last + 30.0, -50.0: last + 300.0}
+    for vx, t_pre in expect.items():
+        dec = Decider(zones, pol)
+        trk = [(1, 6000.0, 0, vx, 0, "drone", True)]
+        seq = [
+            (mk.T0 + k * TICK, [(0, 1, "drone", 0.4, 0.0, 100.0, 150.0)], trk, None)
+            for k in range(4)
+        ]
+        seq += [(mk.T0 + k * TICK, [], trk, None) for k in range(4, 200)]
+        ch = drive(dec, mk, seq)
+        assert states(ch, "A")[:2] == [(mk.T0, "alert"), (t_pre, "pre_alert")]
+    # track 2 approaching from far keeps A plausible (pre-alert level): the usual hold
+    dec = Decider(zones, pol)
+    trk = [(1, 6000.0, 0, 50.0, 0, "drone", True), (2, -30000.0, 0, 50.0, 0, "drone", True)]
+    far = (0, 2, "drone", 0.4, 0.0, 600.0, 700.0)
+    seq = [
+        (mk.T0 + k * TICK, [(0, 1, "drone", 0.4, 0.0, 100.0, 150.0), far], trk, None)
+        for k in range(4)
+    ]
+    seq += [(mk.T0 + k * TICK, [far], trk, None) for k in range(4, 30)]
+    ch = drive(dec, mk, seq)
+    assert states(ch, "A") == [(mk.T0, "alert")]
