@@ -23,6 +23,9 @@ DEFAULT = [
     "hrom-s11:ukraine:11:2:60:2:2:hromadas",
     "ua-s12:ukraine:12:1.5:100:3:2:builtin",
     "il-s13:israel:13:1:20:2:12:israel",
+    "il-s14:israel:14:1:30:3:15:builtin",
+    "ua-s21:ukraine:21:2:200:4:3:builtin",
+    "hrom-s21:ukraine:21:2:200:4:3:hromadas",
 ]
 ZSRC = {
     "hromadas": "ukraine_boundaries_ocha_cod_ab/Hromadas.geojson",
