@@ -48,6 +48,8 @@ GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "degraded_margin_s": (120.0, 0.0, 3600.0),
     "manual_alert_s": (1800.0, 1.0, 86_400.0),
     "cancel_suppress_s": (1800.0, 0.0, 86_400.0),
+    "vanish_check": (True, None, None),
+    "vanish_min_coast_s": (20.0, 0.0, 3600.0),
 }
 LIST_KEYS: dict[str, list] = {
     "danger_order": ["ballistic", "cruise", "jet_drone", "drone", "unknown", "aircraft"],

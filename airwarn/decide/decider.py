@@ -104,6 +104,8 @@ class Decider:
         self._bal_alt = float(pred.get("ballistic_min_alt_m", 12_000.0))
         self._bal_vz = float(pred.get("ballistic_min_vz", 300.0))
         self._lost_t0 = np.zeros(0)
+        self._prev_trk = (np.zeros(0, np.int64), np.zeros((0, 6)), np.zeros(0))  # confirmed
+        self._vanished = np.zeros(0, np.int64)  # sorted ids of tracks that vanished in coverage
 
     # ------------------------------------------------------------------ queries
     def idle(self) -> bool:
@@ -166,6 +168,11 @@ class Decider:
         stale = quiet > pc["stale_s"][cls]
         lost = lost | stale
         lost_for = np.where(stale, quiet, lost_for)
+        # a track deleted after coasting through live acoustic coverage undetected: the threat
+        # most likely ended there (downed or struck); its ghost pre-alerts only
+        self._note_vanished(t, tracks, health)
+        if self._vanished.size and lost.any():
+            lost_for = np.where(lost & _member(track, self._vanished), np.inf, lost_for)
         # degraded mode: lower thresholds for tracks near dead sensors, add path zones
         deg_ids, sz, st, sc, se = self._degraded(t, tracks, health)
         deg = _member(track, deg_ids)
@@ -376,6 +383,47 @@ class Decider:
         away = rx * x[:, 3] + ry * x[:, 4] > 0.0
         far = np.hypot(rx, ry) > zs.radius[zone] + PASSED_M
         return ok & away & far
+
+    def _note_vanished(self, t: float, tracks: TrackState, health: SensorHealth | None) -> None:
+        """Remember confirmed tracks deleted since the last step whose coasting stretch (last
+        measurement to deletion, dead-reckoned) lay wholly inside live acoustic coverage."""
+        cfg = self.cfg
+        ids = np.asarray(tracks.ids, np.int64)
+        conf = np.asarray(tracks.confirmed, bool) if len(tracks) else np.zeros(0, bool)
+        pids, px, plast = self._prev_trk
+        self._prev_trk = (
+            ids[conf],
+            np.asarray(tracks.x, float)[conf] if len(tracks) else np.zeros((0, 6)),
+            np.asarray(tracks.last_update, float)[conf] if len(tracks) else np.zeros(0),
+        )
+        if not cfg.vanish_check or pids.size == 0 or health is None or len(health.alive) == 0:
+            return
+        gone = ~np.isin(pids, ids)
+        coast = t - plast
+        gone &= coast >= cfg.vanish_min_coast_s
+        if not gone.any():
+            return
+        ac = np.asarray(health.alive, bool) & (np.asarray(health.kind) == 0)
+        if not ac.any():
+            return
+        sx, sy = np.asarray(health.x, float)[ac], np.asarray(health.y, float)[ac]
+        rng = np.asarray(health.range_m, float)[ac]
+        tree = cKDTree(np.column_stack([sx, sy]))
+        gx, gv, gc = px[gone], px[gone][:, 3:5], coast[gone]
+        f = np.linspace(0.0, 1.0, 5)
+        qx = (gx[:, 0:1] + gv[:, 0:1] * gc[:, None] * f).ravel()
+        qy = (gx[:, 1:2] + gv[:, 1:2] * gc[:, None] * f).ravel()
+        hits = tree.query_ball_point(np.column_stack([qx, qy]), r=float(rng.max()))
+        cov = np.array(
+            [
+                any(np.hypot(sx[j] - a, sy[j] - b) <= rng[j] for j in h)
+                for h, a, b in zip(hits, qx, qy, strict=True)
+            ],
+            bool,
+        ).reshape(-1, f.size)
+        new = pids[gone][cov.all(axis=1)]
+        if new.size:
+            self._vanished = np.union1d(self._vanished, new)[-100_000:]
 
     def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:
         """Seconds each pair's track has been lost (0 for live tracks); remembers loss times."""

@@ -393,3 +393,28 @@ def test_passed_hold_when_the_track_flew_away(zones, policy, mk) -> None:
     seq += [(mk.T0 + k * TICK, [far], trk, None) for k in range(4, 30)]
     ch = drive(dec, mk, seq)
     assert states(ch, "A") == [(mk.T0, "alert")]
+
+
+def test_ghost_of_track_vanished_in_acoustic_coverage_pre_alerts_only(zones, policy, mk) -> None:
+    """Track 5 coasts 30 s near (-20 km, 0) and is deleted: inside a live acoustic post's
+    range its ghost only pre-alerts zone A; outside any post's range the ghost alerts."""
+    from airwarn.contracts import SensorHealth
+
+    def acoustic(t, x):
+        return SensorHealth(t=t, x=np.array([x]), y=np.array([0.0]), range_m=np.array([5000.0]),
+                            kind=np.zeros(1, np.int64), last_seen=np.array([t]),
+                            alive=np.ones(1, bool))  # fmt: skip
+
+    for post_x, first in ((-20_000.0, "pre_alert"), (-60_000.0, "alert")):
+        dec = Decider(zones, policy)
+        out = []
+        for k in range(8):  # measured at T0, then coasting 35 s
+            t = mk.T0 + k * TICK
+            trk = mk.tracks(t, [(5, -20_000.0 + 50 * k * TICK, 0, 50, 0, "drone", True)])
+            trk.last_update[:] = mk.T0
+            out += dec.step(t, mk.threats(t, []), trk, acoustic(t, post_x))
+        for k in range(8, 12):  # deleted: ghost pairs for zone A, ETA 100 s
+            t = mk.T0 + k * TICK
+            rows = [(0, 5, "drone", 0.6, 0.0, 100.0, 150.0, True)]
+            out += dec.step(t, mk.threats(t, rows), mk.tracks(t, []), acoustic(t, post_x))
+        assert states(out, "A")[0] == (mk.T0 + 8 * TICK, first)
