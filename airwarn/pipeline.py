@@ -94,6 +94,88 @@ class Pipeline:
 
 
 @dataclass
+class DriveResult:
+    """What :func:`drive` saw: ticks run, first report time, final arrival clock."""
+
+    ticks: int
+    t_first: float
+    t_last: float
+
+
+def drive(
+    pipe: Pipeline,
+    detections: str | Path,
+    *,
+    on_tick: Callable[[TickOutput], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    max_tail_s: float = 4 * 3600.0,
+) -> DriveResult:
+    """Feed a detections file through ``pipe`` in arrival order, ticking causally.
+
+    A tick at ``T`` runs when the first valid record with ``t > T`` arrives, before that
+    record is admitted; quiet gaps with nothing live are skipped. After the input ends,
+    ticks go on (``final=True``) until nothing is tracked, predicted or alerted, at most
+    ``max_tail_s``. ``on_tick`` sees every tick's output; ``progress`` gets bytes read.
+    Time outside the ticks is booked to the ``ingest`` stage.
+    """
+    ing = pipe.ingestor
+    tick_s = float(pipe.policy.tick_s)
+    det_path = Path(detections)
+    next_tick: float | None = None
+    ticks = 0
+    t_first = math.nan
+    c_ticks = 0.0
+    c_start = time.perf_counter()
+
+    def run_tick(t: float, final: bool = False) -> TickOutput:
+        nonlocal ticks, c_ticks
+        c0 = time.perf_counter()
+        res = pipe.tick(t, final=final)
+        if on_tick is not None:
+            on_tick(res)
+        ticks += 1
+        c_ticks += time.perf_counter() - c0
+        return res
+
+    for line_no, text in iter_report_lines(det_path):
+        if progress is not None:
+            progress(len(text) if text.isascii() else len(text.encode()))
+        s = text.strip()
+        if not s:
+            continue
+        try:
+            obj = json.loads(s)
+        except json.JSONDecodeError:
+            ing.accept_line(s, line_no, det_path.name)
+            continue
+        rec = ing.check(obj, line_no, det_path.name, counted=False)
+        if rec is None:
+            continue
+        if next_tick is None:
+            t_first = rec.t
+            next_tick = (math.floor(rec.t / tick_s) + 1) * tick_s
+        while rec.t > next_tick:
+            res = run_tick(next_tick)
+            next_tick += tick_s
+            if pipe.idle(res.tracks) and rec.t > next_tick + tick_s:
+                # nothing is live: jump over the quiet gap to the tick just before rec.t
+                next_tick = (math.ceil(rec.t / tick_s) - 1) * tick_s
+        ing.admit(rec)
+    pipe.timer.add("ingest", time.perf_counter() - c_start - c_ticks)
+
+    # the input has ended: keep deciding until every threat and alert has run out
+    t_last = float(ing.clock) if math.isfinite(ing.clock) else math.nan
+    if next_tick is not None:
+        end = next_tick + max_tail_s
+        while next_tick <= end:
+            res = run_tick(next_tick, final=True)
+            next_tick += tick_s
+            if pipe.idle(res.tracks):
+                break
+    return DriveResult(ticks, t_first, t_last)
+
+
+@dataclass
 class ReplayResult:
     """Summary of a replay run."""
 
@@ -128,78 +210,27 @@ def replay(
     out.mkdir(parents=True, exist_ok=True)
     pipe = Pipeline(sensors, zones, policy)
     pub = Publisher(out, zones, cap=cap)
-    tick_s = float(policy.tick_s)
     track_every = float(track_every_s or policy.track_every_s)
-    timer = pipe.timer
-    ing = pipe.ingestor
-    next_tick: float | None = None
     next_track_out = -math.inf
     n_tracks_out = 0
-    ticks = 0
-    t_first = math.nan
 
-    def run_tick(t: float, final: bool = False) -> TickOutput:
-        nonlocal next_track_out, n_tracks_out, ticks
-        res = pipe.tick(t, final=final)
-        ticks += 1
+    def publish(res: TickOutput) -> None:
+        nonlocal next_track_out, n_tracks_out
         c0 = time.perf_counter()
         pub.alerts(res.changes)
-        if t >= next_track_out:
+        if res.t >= next_track_out:
             n_tracks_out += pub.tracks(track_updates(res.tracks, pipe.frame))
-            next_track_out = t + track_every
-        timer.add("publish", time.perf_counter() - c0)
-        return res
+            next_track_out = res.t + track_every
+        pipe.timer.add("publish", time.perf_counter() - c0)
 
-    det_path = Path(detections)
-    c_ing = 0.0
-    for line_no, text in iter_report_lines(det_path):
-        c0 = time.perf_counter()
-        if progress is not None:
-            progress(len(text.encode()) if not text.isascii() else len(text))
-        s = text.strip()
-        if not s:
-            continue
-        try:
-            obj = json.loads(s)
-        except json.JSONDecodeError:
-            ing.accept_line(s, line_no, det_path.name)
-            c_ing += time.perf_counter() - c0
-            continue
-        rec = ing.check(obj, line_no, det_path.name, counted=False)
-        if rec is None:
-            c_ing += time.perf_counter() - c0
-            continue
-        if next_tick is None:
-            t_first = rec.t
-            next_tick = (math.floor(rec.t / tick_s) + 1) * tick_s
-        c_ing += time.perf_counter() - c0
-        while rec.t > next_tick:
-            res = run_tick(next_tick)
-            next_tick += tick_s
-            if pipe.idle(res.tracks) and rec.t > next_tick + tick_s:
-                # nothing is live: jump over the quiet gap to the tick just before rec.t
-                next_tick = (math.ceil(rec.t / tick_s) - 1) * tick_s
-        c0 = time.perf_counter()
-        ing.admit(rec)
-        c_ing += time.perf_counter() - c0
-
-    # the input has ended: keep deciding until every threat and alert has run out
-    t_last = float(ing.clock) if math.isfinite(ing.clock) else math.nan
-    if next_tick is not None:
-        end = next_tick + max_tail_s
-        while next_tick <= end:
-            res = run_tick(next_tick, final=True)
-            next_tick += tick_s
-            if pipe.idle(res.tracks):
-                break
-    timer.add("ingest", c_ing)
+    d = drive(pipe, detections, on_tick=publish, progress=progress, max_tail_s=max_tail_s)
     pub.close()
     return ReplayResult(
         alerts=pub.all_alerts,
         n_track_updates=n_tracks_out,
-        ingest=ing.stats.to_json(),
-        seconds=dict(timer.seconds),
-        ticks=ticks,
-        t_first=t_first,
-        t_last=t_last,
+        ingest=pipe.ingestor.stats.to_json(),
+        seconds=dict(pipe.timer.seconds),
+        ticks=d.ticks,
+        t_first=d.t_first,
+        t_last=d.t_last,
     )

@@ -192,46 +192,15 @@ def capture(
     the first record past it arrives, before that record is admitted). Pairs with both
     probabilities below ``keep_p`` are dropped to save memory.
     """
-    from airwarn.ingest import iter_report_lines
-    from airwarn.pipeline import Pipeline
+    from airwarn.pipeline import Pipeline, drive
 
     pipe = Pipeline(sensors, zones, base)
     rec = _Recorder(keep_p)
     pipe.decider = rec  # type: ignore[assignment]
-    ing = pipe.ingestor
-    tick_s = float(base.tick_s)
-    next_tick: float | None = None
-    det_path = Path(detections)
-    for line_no, text in iter_report_lines(det_path):
-        s = text.strip()
-        if not s:
-            continue
-        try:
-            obj = json.loads(s)
-        except json.JSONDecodeError:
-            ing.accept_line(s, line_no, det_path.name)
-            continue
-        r = ing.check(obj, line_no, det_path.name, counted=False)
-        if r is None:
-            continue
-        if next_tick is None:
-            next_tick = (math.floor(r.t / tick_s) + 1) * tick_s
-        while r.t > next_tick:
-            res = pipe.tick(next_tick)
-            next_tick += tick_s
-            if pipe.idle(res.tracks) and r.t > next_tick + tick_s:
-                next_tick = (math.ceil(r.t / tick_s) - 1) * tick_s
-        ing.admit(r)
-    if next_tick is not None:
-        end = next_tick + max_tail_s
-        while next_tick <= end:
-            res = pipe.tick(next_tick, final=True)
-            next_tick += tick_s
-            if pipe.idle(res.tracks):
-                break
+    drive(pipe, detections, max_tail_s=max_tail_s)
     reg = pipe.registry
     sens = (np.asarray(reg.x), np.asarray(reg.y), np.asarray(reg.range_m), np.asarray(reg.kind))
-    return Capture(tick_s, rec.rows, sens, dict(pipe.timer.seconds))
+    return Capture(float(base.tick_s), rec.rows, sens, dict(pipe.timer.seconds))
 
 
 def decide_from_capture(
