@@ -8,23 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from shapely.geometry import box
 
-from airwarn.contracts import Sensor, Zone, read_alerts, write_jsonl, write_zones
+from airwarn.contracts import Zone, read_alerts, write_zones
 from airwarn.decide.policy import Policy
 from airwarn.geo import LocalFrame
 from airwarn.pipeline import replay
 from airwarn.zones import zone_set
-
-LAT0, LON0 = 49.0, 32.0
-T0 = 1_750_000_000.0
-
-
-def _square(frame: LocalFrame, cx: float, cy: float, half: float):
-    lat, lon = frame.to_geo(np.array([cx - half, cx + half]), np.array([cy - half, cy + half]))
-    return box(lon[0], lat[0], lon[1], lat[1])
+from tests.scenario_builders import T0, square, write_straight_drone
 
 
 def write_straight_raid(out: Path, *, seed: int = 3) -> dict:
@@ -33,65 +24,13 @@ def write_straight_raid(out: Path, *, seed: int = 3) -> dict:
     Zone 'ahead' lies on the path 60 km from the start; 'impact' is the target at 90 km;
     'aside' lies 40 km north of the path. Reports arrive with 0-20 s latency.
     """
-    rng = np.random.default_rng(seed)
-    frame = LocalFrame(LAT0, LON0)
     zones = [
-        Zone("ahead", "Ahead", 5000, 60.0, "R1", _square(frame, 60_000, 0, 2000)),
-        Zone("impact", "Target", 20000, 60.0, "R1", _square(frame, 90_000, 0, 2000)),
-        Zone("aside", "Aside", 3000, 60.0, "R2", _square(frame, 60_000, 40_000, 2000)),
+        ("ahead", 5000, "R1", 60_000, 0),
+        ("impact", 20000, "R1", 90_000, 0),
+        ("aside", 3000, "R2", 60_000, 40_000),
     ]
-    write_zones(out / "zones.geojson", zones)
-    write_jsonl(
-        out / "sensors.jsonl",
-        [Sensor("radar1", "radar", LAT0, LON0, 250_000.0, alt_m=50.0).to_json()],
-    )
-    speed, t_imp = 50.0, 90_000 / 50.0
-    ts = np.arange(0.0, t_imp, 5.0)
-    rows = []
-    for i, dt in enumerate(ts):
-        x = speed * dt + rng.normal(0, 150)
-        y = rng.normal(0, 150)
-        lat, lon = frame.to_geo(x, y)
-        ve, vn = frame.vel_to_geo(speed * dt, 0.0, speed, 0.0)
-        rows.append(
-            (
-                T0 + dt + rng.uniform(0, 20),
-                {
-                    "t": T0 + dt,
-                    "sensor": "radar1",
-                    "lat": float(lat),
-                    "lon": float(lon),
-                    "alt_m": 300.0,
-                    "sigma_m": 150.0,
-                    "vel_e": float(ve) + rng.normal(0, 3),
-                    "vel_n": float(vn) + rng.normal(0, 3),
-                    "cls": "drone",
-                    "id": f"r{i}",
-                },
-            )
-        )
-    for k in range(int(t_imp // 60) + 30):
-        rows.append((T0 + 60.0 * k, {"t": T0 + 60.0 * k, "sensor": "radar1", "heartbeat": True}))
-    rows.sort(key=lambda r: r[0])
-    write_jsonl(out / "detections.jsonl", [r[1] for r in rows])
-    tt = T0 + np.arange(0.0, t_imp + 1e-9, 5.0)
-    la, lo = frame.to_geo(speed * (tt - T0), np.zeros_like(tt))
-    write_jsonl(
-        out / "truth.jsonl",
-        [
-            {
-                "id": "D1",
-                "cls": "drone",
-                "t": tt.tolist(),
-                "lat": la.tolist(),
-                "lon": lo.tolist(),
-                "alt_m": [300.0] * len(tt),
-                "fate": "impact",
-                "impact": {"t": float(tt[-1]), "lat": float(la[-1]), "lon": float(lo[-1])},
-            }
-        ],
-    )
-    return {"t_ahead": T0 + (60_000 - 2000) / speed, "t_impact": T0 + t_imp}
+    write_straight_drone(out, zones, length_m=90_000, seed=seed)
+    return {"t_ahead": T0 + (60_000 - 2000) / 50.0, "t_impact": T0 + 90_000 / 50.0}
 
 
 def _run(scen: Path, out: Path, detections: Path | None = None):
@@ -181,7 +120,7 @@ def test_replay_on_stonesoup_generator_files(shared_data, tmp_path) -> None:
     )
     frame = LocalFrame(49.0, 32.0)
     write_zones(
-        scen / "zones.geojson", [Zone("c", "C", 1000, 60.0, "R", _square(frame, 0, 0, 3000))]
+        scen / "zones.geojson", [Zone("c", "C", 1000, 60.0, "R", square(frame, 0, 0, 3000))]
     )
     out = tmp_path / "out"
     proc = subprocess.run(

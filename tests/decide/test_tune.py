@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from airwarn.contracts import Sensor, Zone, write_jsonl, write_zones
 from airwarn.decide.config import DecideConfig
 from airwarn.decide.policy import Policy
 from airwarn.decide.tune import (
@@ -20,68 +19,19 @@ from airwarn.decide.tune import (
     policy_variant,
     tune,
 )
-from airwarn.geo import LocalFrame
-
-T0 = 1_750_000_000.0
-
-
-def square(frame: LocalFrame, cx: float, cy: float, half: float):
-    from shapely.geometry import box
-
-    lat, lon = frame.to_geo(np.array([cx - half, cx + half]), np.array([cy - half, cy + half]))
-    return box(lon[0], lat[0], lon[1], lat[1])
+from tests.scenario_builders import write_straight_drone
 
 
 def write_scenario(out: Path, seed: int) -> None:
     """One drone east at 50 m/s over zones on its path; radar reports every 5 s, heartbeats."""
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    frame = LocalFrame(49.0, 32.0)
     zones = [
-        Zone(f"z{k}", f"Z{k}", 2000, 60.0, "R1", square(frame, x, y, 2000))
+        (f"z{k}", 2000, "R1", x, y)
         for k, (x, y) in enumerate([(12_000, 0), (24_000, 0), (24_000, 8_000), (24_000, 30_000)])
     ]
-    write_zones(out / "zones.geojson", zones)
-    write_jsonl(out / "sensors.jsonl", [Sensor("r1", "radar", 49.0, 32.0, 200_000.0).to_json()])
-    speed, t_end = 50.0, 30_000 / 50.0
-    rows = []
-    for i, dt in enumerate(np.arange(0.0, t_end, 5.0)):
-        lat, lon = frame.to_geo(speed * dt + rng.normal(0, 100), rng.normal(0, 100))
-        ve, vn = frame.vel_to_geo(speed * dt, 0.0, speed, 0.0)
-        rows.append(
-            (
-                T0 + dt + rng.uniform(0, 10),
-                {
-                    "t": T0 + dt,
-                    "sensor": "r1",
-                    "lat": float(lat),
-                    "lon": float(lon),
-                    "alt_m": 300.0,
-                    "sigma_m": 100.0,
-                    "vel_e": float(ve),
-                    "vel_n": float(vn),
-                    "cls": "drone",
-                    "id": f"r{i}",
-                },
-            )
-        )
-    for k in range(int(t_end // 60) + 3):
-        rows.append((T0 + 60.0 * k, {"t": T0 + 60.0 * k, "sensor": "r1", "heartbeat": True}))
-    rows.sort(key=lambda r: r[0])
-    write_jsonl(out / "detections.jsonl", [r[1] for r in rows])
-    tt = T0 + np.arange(0.0, t_end + 1e-9, 5.0)
-    la, lo = frame.to_geo(speed * (tt - T0), np.zeros_like(tt))
-    truth = {
-        "id": "D1",
-        "cls": "drone",
-        "t": tt.tolist(),
-        "lat": la.tolist(),
-        "lon": lo.tolist(),
-        "alt_m": [300.0] * len(tt),
-        "fate": "downed",
-        "impact": None,
-    }
-    write_jsonl(out / "truth.jsonl", [truth])
+    write_straight_drone(
+        out, zones, length_m=30_000, seed=seed, sigma_m=100.0, max_latency_s=10.0,
+        vel_noise=0.0, fate="downed", heartbeat_tail=3,
+    )  # fmt: skip
 
 
 def test_policy_variant_scales_every_class() -> None:
