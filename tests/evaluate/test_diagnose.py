@@ -5,25 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from evaluate_cases import FRAME, alerts, square, straight
+from evaluate_cases import FRAME, alerts
 
 from airwarn.evaluate import score
 from airwarn.evaluate.diagnose import diagnostics, diagnostics_markdown, excess_hours, miss_stages
-from airwarn.zones import zone_set
 
 # zone A at (0..2000)^2, shelter 120 s; a drone along y = 1000 from x = -50 km at t = 1000,
 # 50 m/s: t_arr = 1960, deadline 1840 (drone at x = -8000).
 DEADLINE = 1840.0
-
-
-@pytest.fixture
-def one_zone():
-    return zone_set([square("A", 0, 0, shelter_s=120.0, population=3600)])
-
-
-@pytest.fixture
-def drone():
-    return straight("D1", -50_000, 1000, 50_000, 1000, t0=1000.0)
 
 
 def write_tracks(path, rows):

@@ -15,16 +15,6 @@ from airwarn.zones import zone_set
 T_ARR = 1960.0
 
 
-@pytest.fixture
-def one_zone():
-    return zone_set([square("A", 0, 0, shelter_s=120.0, population=3600)])
-
-
-@pytest.fixture
-def drone():
-    return straight("D1", -50_000, 1000, 50_000, 1000, t0=1000.0)
-
-
 def test_arrival_time_is_first_time_within_2km(one_zone, drone):
     card = score([drone], [], one_zone)
     assert len(card.pairs) == 1
