@@ -74,11 +74,12 @@ class Pipeline:
         c0 = time.perf_counter()
         batch = self.ingestor.drain()
         self.tracker.add(batch)
-        tracks = self.tracker.advance(t)
+        tracks = self.tracker.advance(t, sensor_last_seen=self.ingestor.last_seen)
         c1 = time.perf_counter()
-        threats = self.predictor.update(tracks)
-        c2 = time.perf_counter()
+        # after the input ends silence is no evidence: ghosts get no negative information
         health = self.ingestor.health(t)
+        threats = self.predictor.update(tracks, None if final else health)
+        c2 = time.perf_counter()
         if final:
             health.alive[:] = True
         changes = self.decider.step(t, threats, tracks, health)

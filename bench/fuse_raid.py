@@ -9,6 +9,13 @@ Reports are fed to the Tracker in arrival (file) order, one decision tick every
 matched to the airborne threats (truth interpolated): coverage = share of airborne
 threats with a confirmed track within 3 km, false = confirmed tracks with no threat
 within 10 km, and the median/90th percentile position error of matched pairs.
+At every tick, each confirmed track id is checked against the airborne threats:
+``confirmed_ids_false`` counts the ids never within 10 km of one while confirmed, and
+``confirm_delay_s`` is, per threat, the time from its launch to the
+first confirmed track within 3 km of it (median, 90th percentile).
+
+Sensor liveness (heartbeats and reports, by time stamp) is passed to the tracker as the
+pipeline does (``--no-liveness``: not passed; ``--no-existence``: existence off).
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ def main() -> None:
     ap.add_argument("--every", type=float, default=60.0)
     ap.add_argument("--lag", type=float, default=None, help="TrackerConfig.process_lag_s")
     ap.add_argument("--rollback", type=float, default=None, help="TrackerConfig.rollback_s")
+    ap.add_argument("--no-liveness", action="store_true", help="pass no sensor liveness")
+    ap.add_argument("--no-existence", action="store_true", help="TrackerConfig.existence=False")
     a = ap.parse_args()
     c0 = time.perf_counter()
     reg, b, ing = load_batches(a.scenario / "sensors.jsonl", a.scenario / "detections.jsonl")
@@ -52,6 +61,14 @@ def main() -> None:
     tr_xy = [np.stack(fr.to_local(th.lat, th.lon), 1) for th in truth]
     tr_t = [th.t for th in truth]
     kw = {"process_lag_s": a.lag, "rollback_s": a.rollback}
+    if a.no_existence:
+        kw["existence"] = False
+    hb_t, hb_s = _seen_events(a.scenario / "detections.jsonl", reg)
+    last_seen = np.full(len(reg), -np.inf)
+    hb_k = 0
+    conf_true: dict[int, bool] = {}
+    first_conf: dict[int, float] = {}
+    t_start = np.array([t[0] for t in tr_t])
     trk = Tracker(reg, TrackerConfig(**{k: v for k, v in kw.items() if v is not None}))
     wall = cpu = 0.0
     prev = 0
@@ -63,9 +80,16 @@ def main() -> None:
         if k > prev:
             trk.add(_slice(b, prev, k))
             prev = k
-        st = trk.advance(T)
+        if not a.no_liveness:
+            k2 = int(np.searchsorted(hb_t, T, side="right"))
+            np.maximum.at(last_seen, hb_s[hb_k:k2], hb_t[hb_k:k2])
+            hb_k = k2
+            st = trk.advance(T, sensor_last_seen=last_seen)
+        else:
+            st = trk.advance(T)
         wall += time.perf_counter() - w0
         cpu += time.process_time() - p0
+        _score_tick(T, st, tr_t, tr_xy, conf_true, first_conf)
         if T < next_eval:
             continue
         next_eval += a.every
@@ -108,11 +132,61 @@ def main() -> None:
         "pos_err_median_m": round(float(np.median(errs)), 0) if errs else None,
         "pos_err_p90_m": round(float(np.percentile(errs, 90)), 0) if errs else None,
         "class_accuracy": round(cls_ok / cls_n, 3) if cls_n else None,
+        "confirmed_ids": len(conf_true),
+        "confirmed_ids_false": int(sum(not v for v in conf_true.values())),
+        "threats_confirmed": f"{len(first_conf)}/{len(truth)}",
+        "confirm_delay_s_median": _pct(first_conf, t_start, 50),
+        "confirm_delay_s_p90": _pct(first_conf, t_start, 90),
         "tracker": trk.stats,
         "ingest": {k: v for k, v in ing.stats.to_json().items() if k != "error_samples"},
     }
     print(json.dumps(out, indent=1))
     return out
+
+
+def _seen_events(path: Path, reg) -> tuple[np.ndarray, np.ndarray]:
+    """(time, sensor index) of every heartbeat and report of a registered sensor, by time."""
+    ts, ss = [], []
+    for line in path.open():
+        try:
+            o = json.loads(line)
+            i = reg.index.get(o["sensor"])
+            t = float(o["t"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if i is not None:
+            ts.append(t)
+            ss.append(i)
+    t = np.asarray(ts, float)
+    o = np.argsort(t, kind="stable")
+    return t[o], np.asarray(ss, np.int64)[o]
+
+
+def _score_tick(T, st, tr_t, tr_xy, conf_true, first_conf) -> None:
+    """Mark confirmed ids near an airborne threat (10 km); note first confirmations (3 km)."""
+    c = np.flatnonzero(st.confirmed)
+    if c.size == 0:
+        return
+    alive = [i for i in range(len(tr_t)) if tr_t[i][0] <= T <= tr_t[i][-1]]
+    xs = st.x[c, :2]
+    if alive:
+        tp = np.array([[np.interp(T, tr_t[i], tr_xy[i][:, j]) for j in (0, 1)] for i in alive])
+        d = np.hypot(xs[:, None, 0] - tp[None, :, 0], xs[:, None, 1] - tp[None, :, 1])
+    else:
+        d = np.full((c.size, 1), np.inf)
+    near = d.min(axis=1) <= 10000.0
+    for tid, ok in zip(st.ids[c].tolist(), near.tolist(), strict=True):
+        conf_true[tid] = conf_true.get(tid, False) or ok
+    for j, i in enumerate(alive):
+        if i not in first_conf and d[:, j].min() <= 3000.0:
+            first_conf[i] = T
+
+
+def _pct(first_conf: dict, t_start: np.ndarray, q: float) -> float | None:
+    if not first_conf:
+        return None
+    dl = [T - t_start[i] for i, T in first_conf.items()]
+    return round(float(np.percentile(dl, q)), 1)
 
 
 if __name__ == "__main__":

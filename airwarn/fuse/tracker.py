@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from airwarn.contracts import (
     MAX_LATENESS_S,
@@ -107,6 +108,46 @@ class TrackerConfig:
     rollback_s: float = 15.0
     """Reports up to this late are handled exactly by rollback and reprocessing."""
     max_lateness_s: float = MAX_LATENESS_S
+    existence: bool = True
+    """Track existence (IPDA-like log-odds): raised by updates, lowered by the silence of
+    live acoustic posts that would have heard the track; gates acoustic/observer-only
+    confirmation and deletes tracks whose existence falls low."""
+    ex_pd: float = 0.7
+    """Probability that a live post hears a target inside its slant range in one
+    reporting period (conservative: the simulated posts have 0.85)."""
+    ex_period_s: float = 20.0
+    """Acoustic reporting period (longest: the least negative evidence per second)."""
+    ex_silence_s: float = 25.0
+    """A post gives negative evidence only after this long without any report."""
+    ex_live_s: float = 70.0
+    """A post is live when heard from (heartbeat or report) within this long."""
+    ex_samples: int = 16
+    """Position/altitude samples per track for the probability of silence."""
+    ex_neighbours: int = 16
+    """Nearest posts looked at per sample."""
+    ex_alt_band_m: tuple[float, float] = (0.0, 2500.0)
+    """Altitudes (evenly spread samples) assumed for a track with no measured altitude."""
+    ex_alt_known_sd_m: float = 1000.0
+    """A track's altitude counts as measured when its sd is below this."""
+    ex_max_step_s: float = 30.0
+    """Longest silence interval integrated in one step (gaps between ticks)."""
+    ex_init_acoustic: float = 0.2
+    """Initial existence of a track started by one acoustic post (or an observer)."""
+    ex_init_multi: float = 0.5
+    """... by acoustic reports of two or more posts merged in one scan, or a radar plot."""
+    ex_lr_new: float = 4.0
+    """Likelihood ratio of an acoustic or observer report from another sensor than the
+    track's last one."""
+    ex_lr_same: float = 1.5
+    """... of a further report from the same post (false alarms come in bursts)."""
+    ex_lr_multi: float = 10.0
+    """... of merged acoustic reports of two or more posts, and of a radar plot."""
+    ex_confirm: float = 0.5
+    """Existence needed to confirm a track without radar confirmation."""
+    ex_delete: float = 0.05
+    """A track whose existence falls below this is deleted."""
+    ex_max: float = 0.99
+    """Existence is capped here (so that a long-tracked threat can still end fast)."""
     process_lag_s: float = 0.0
     """``advance(t)`` folds in only reports measured up to ``t - process_lag_s`` (later ones
     wait for the next call) and predicts the tracks to ``t``. Reports usually arrive a few
@@ -171,6 +212,10 @@ class _Tracks:
     xm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 6)))  # IMM mode states
     Pm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 6, 6)))
     mu: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # mode probabilities
+    lex: np.ndarray = field(default_factory=lambda: np.zeros(0))  # existence log-odds
+    lex0: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ... at the last update
+    ex_t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # silence counted up to
+    ex_acc: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # per sample
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -185,6 +230,10 @@ class _Tracks:
     def extend(self, other: _Tracks) -> None:
         for k, v in self.__dict__.items():
             setattr(self, k, np.concatenate((v, getattr(other, k))))
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
 
 
 class Tracker:
@@ -205,7 +254,20 @@ class Tracker:
         self._sy = np.asarray(registry.y, float)
         self._srange = np.asarray(registry.range_m, float)
         self._skind = np.asarray(registry.kind, np.int64)
+        self._ac = np.flatnonzero(self._skind == ACOUSTIC)
+        self._ac_tree = (
+            cKDTree(np.column_stack((self._sx[self._ac], self._sy[self._ac])))
+            if self._ac.size
+            else None
+        )
+        self._ac_r = self._srange[self._ac]
+        self._ac_rmax = float(self._ac_r.max()) if self._ac.size else 0.0
+        self._last_rep = np.full(self._skind.size, -np.inf)  # latest report per sensor
+        # fixed standard-normal samples (deterministic): position (2) and altitude (1)
+        self._ex_u = np.random.default_rng(0).standard_normal((self.cfg.ex_samples, 3))
+        self._ex_uq = (np.argsort(np.argsort(self._ex_u[:, 2])) + 0.5) / self.cfg.ex_samples
         self.tracks = _Tracks()
+        self.tracks.ex_acc = np.zeros((0, self.cfg.ex_samples))
         self.next_id = 1
         self.t_done = -math.inf  # every report with t <= t_done has been processed
         self._pending = _empty_reports()
@@ -230,8 +292,13 @@ class Tracker:
             return
         self._pending = _cat(self._pending, _reports_from_batch(batch))
 
-    def advance(self, t: float) -> TrackState:
+    def advance(self, t: float, sensor_last_seen: np.ndarray | None = None) -> TrackState:
         """Process every queued report with time <= t; return all live tracks predicted to t.
+
+        ``sensor_last_seen`` (optional, per registered sensor: the time of its latest
+        heartbeat or report, as :class:`~airwarn.ingest.Ingestor` keeps it) tells which
+        acoustic posts are live; the silence of live posts around a track lowers its
+        existence (no liveness given: no negative evidence, dead posts give none).
 
         Reports older than reports already processed are handled in one of two ways:
         up to ``rollback_s`` late, the state is rolled back to a snapshot before them
@@ -271,6 +338,8 @@ class Tracker:
         if t > self.t_done:
             self._ticks.append(t)
         self.t_done = max(self.t_done, t)
+        if self.cfg.existence and sensor_last_seen is not None:
+            self._missed(t_out, np.asarray(sensor_last_seen, float))
         self._expire(t_out)
         self._prune()
         return self.state(t_out)
@@ -284,8 +353,70 @@ class Tracker:
         dead = np.where(
             tr.confirmed, age > self.cfg.max_coast_s, age > self.cfg.tentative_max_age_s
         )
+        dead |= self._unlikely()
         if dead.any():
             tr.keep(~dead)
+
+    def _unlikely(self) -> np.ndarray:
+        """Tracks whose existence has fallen below ``ex_delete``."""
+        cfg = self.cfg
+        if not cfg.existence:
+            return np.zeros(len(self.tracks), bool)
+        return self.tracks.lex < _logit(cfg.ex_delete)
+
+    def _missed(self, t_clock: float, last_seen: np.ndarray) -> None:
+        """Missed detections: lower each track's existence by the silence of live posts.
+
+        A post counts when it is live (heard from within ``ex_live_s`` of ``t_clock``)
+        and has sent no report for ``ex_silence_s``. Each track carries fixed samples of
+        its position (predicted to the processed time, with its covariance) and altitude;
+        each sample accumulates, since the track's last update, the reporting periods
+        ``n_covering * dt / ex_period_s`` of such posts whose slant range covers it. The
+        likelihood of the whole silence if the track exists is the mean over samples of
+        ``(1 - ex_pd) ** periods``: samples in a coverage gap keep it up, so a threat that
+        may be in a gap (dead posts, no posts) loses at most that share of existence.
+        """
+        cfg = self.cfg
+        tr = self.tracks
+        ac = self._ac
+        if len(tr) == 0 or self._ac_tree is None:
+            return
+        te = self.t_done
+        w = np.clip(te - tr.ex_t, 0.0, cfg.ex_max_step_s) / cfg.ex_period_s
+        tr.ex_t = np.maximum(tr.ex_t, te)
+        usable = (t_clock - last_seen[ac] <= cfg.ex_live_s) & (
+            te - self._last_rep[ac] >= cfg.ex_silence_s
+        )
+        i = np.flatnonzero((w > 0) & ~tr.ballistic)
+        if i.size == 0 or not usable.any():
+            return
+        xp, Pp = ncv_predict_pos(tr.x[i], tr.P[i], te - tr.t[i], cfg.q_h)
+        Pp = Pp + np.eye(2)  # jitter for the Cholesky factor
+        L = np.linalg.cholesky(Pp)
+        u = self._ex_u
+        m, k = i.size, u.shape[0]
+        pts = xp[:, None, :] + np.einsum("mab,kb->mka", L, u[:, :2])
+        # altitude samples: around a measured altitude, else spread over the band where
+        # threats heard by posts fly (the filter's altitude is only its prior there)
+        sz = np.sqrt(np.maximum(tr.P[i, 2, 2], 0.0))
+        zk = np.maximum(tr.x[i, 2, None] + sz[:, None] * u[None, :, 2], 0.0)
+        lo, hi = cfg.ex_alt_band_m
+        band = lo + (hi - lo) * self._ex_uq
+        zk = np.where((sz > cfg.ex_alt_known_sd_m)[:, None], band[None, :], zk).reshape(-1)
+        d, j = self._ac_tree.query(
+            pts.reshape(-1, 2), k=cfg.ex_neighbours, distance_upper_bound=self._ac_rmax
+        )
+        d = d.reshape(m * k, -1)
+        j = j.reshape(m * k, -1)
+        ok = j < ac.size
+        jj = np.where(ok, j, 0)
+        rr = self._ac_r[jj]
+        cover = ok & usable[jj] & (np.where(ok, d, 0.0) ** 2 + zk[:, None] ** 2 <= rr * rr)
+        ncov = cover.sum(axis=1).reshape(m, k)
+        acc = tr.ex_acc[i] + w[i, None] * ncov
+        tr.ex_acc[i] = acc
+        lik = np.exp(acc * math.log1p(-cfg.ex_pd)).mean(axis=1)
+        tr.lex[i] = tr.lex0[i] + np.log(np.maximum(lik, 1e-12))
 
     def state(self, t: float) -> TrackState:
         """All live tracks predicted to ``t`` (nothing is modified)."""
@@ -476,6 +607,8 @@ class Tracker:
     def _bin(self, r: dict) -> None:
         """One scan: merge, gate, associate, update, initiate, confirm, delete."""
         cfg = self.cfg
+        s_ok = r["sensor"] >= 0
+        np.maximum.at(self._last_rep, r["sensor"][s_ok], r["t"][s_ok])
         r, nsrc, hll = self._merge_acoustic(r)
         nm = r["t"].shape[0]
         t_ref = float(r["t"].max())
@@ -597,6 +730,15 @@ class Tracker:
         tr.hint[at] += hll[am]
         s = r["sensor"][am]
         kind = r["kind"][am]
+        new_s = (s != tr.last_sensor[at]) | (kind == OBSERVER)
+        lr = np.where(
+            (kind == RADAR) | (nsrc[am] >= 2),
+            cfg.ex_lr_multi,
+            np.where(new_s, cfg.ex_lr_new, cfg.ex_lr_same),
+        )
+        tr.lex0[at] = np.minimum(tr.lex[at] + np.log(lr), _logit(cfg.ex_max))
+        tr.lex[at] = tr.lex0[at]
+        tr.ex_acc[at] = 0.0
         radar_new = (kind == RADAR) & (tm > tr.last_radar_t[at] + 1e-6)
         tr.radar_scans[at] += radar_new
         tr.last_radar_t[at] = np.where(
@@ -694,6 +836,9 @@ class Tracker:
         P[:, 3, 3] = P[:, 4, 4] = vv
         P[:, 5, 5] = np.where(has_vz, cfg.sigma_v**2, cfg.prior_vz_sd**2)
         kind = r["kind"]
+        lex = np.where(
+            (kind == RADAR) | (nsrc >= 2), _logit(cfg.ex_init_multi), _logit(cfg.ex_init_acoustic)
+        )
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
         self.next_id += n
         new = _Tracks(
@@ -715,19 +860,26 @@ class Tracker:
             xm=np.repeat(x[:, None], 3, axis=1),
             Pm=np.repeat(P[:, None], 3, axis=1),
             mu=np.broadcast_to(IMM_PRIOR, (n, 3)).copy(),
+            lex=lex,
+            lex0=lex.copy(),
+            ex_t=r["t"].copy(),
+            ex_acc=np.zeros((n, cfg.ex_samples)),
         )
         self.tracks.extend(new)
 
     def _confirm(self) -> None:
-        """Confirmer: several radar scans, or several updates from at least two sensors."""
+        """Confirmer: several radar scans, or several updates from at least two sensors
+        with enough existence."""
         tr = self.tracks
         cfg = self.cfg
-        tr.confirmed |= (tr.radar_scans >= cfg.confirm_radar_scans) | (
-            (tr.n_upd >= cfg.confirm_hits) & tr.multi
-        )
+        hits = (tr.n_upd >= cfg.confirm_hits) & tr.multi
+        if cfg.existence:
+            hits &= tr.lex >= _logit(cfg.ex_confirm)
+        tr.confirmed |= (tr.radar_scans >= cfg.confirm_radar_scans) | hits
 
     def _delete(self, t_ref: float, Pp: np.ndarray, updated: np.ndarray) -> None:
-        """Deleter: too many radar misses, coasting too long, or too uncertain."""
+        """Deleter: too many radar misses, coasting too long, too uncertain, or too
+        unlikely to exist."""
         tr = self.tracks
         cfg = self.cfg
         n_old = Pp.shape[0]
@@ -742,5 +894,6 @@ class Tracker:
             (tr.misses >= cfg.max_misses) | (age > cfg.max_coast_s),
         )
         dead |= sig2 > cfg.max_sigma_m**2
+        dead |= self._unlikely()
         if dead.any():
             tr.keep(~dead)

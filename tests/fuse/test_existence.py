@@ -1,0 +1,178 @@
+"""Track existence with negative information: silent live acoustic posts lower it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from airwarn.fuse import Tracker, TrackerConfig
+from tests.fuse.conftest import batch, registry
+
+SPACING = 3000.0
+RANGE = 4000.0
+ALT = 500.0
+PERIOD_TICKS = 3  # each post reports once per 3 ticks of 5 s while it hears something
+
+
+@pytest.fixture(scope="module")
+def grid():
+    """Acoustic posts every 3 km over 60 x 30 km, each hearing within 4 km slant range."""
+    gx, gy = np.meshgrid(
+        np.arange(-30000.0, 30001.0, SPACING), np.arange(-15000.0, 15001.0, SPACING)
+    )
+    posts = [
+        (f"a{i}", "acoustic", float(x), float(y), RANGE)
+        for i, (x, y) in enumerate(zip(gx.ravel(), gy.ravel(), strict=True))
+    ]
+    return registry(posts)
+
+
+def _post(reg, x, y) -> int:
+    return int(np.argmin(np.hypot(reg.x - x, reg.y - y)))
+
+
+def _drone_rows(reg, t: float, pos: np.ndarray) -> list[dict]:
+    """Reports of the posts hearing a drone at ``pos`` (altitude ALT) at tick ``t``."""
+    k = int(round(t / 5.0))
+    d = np.hypot(np.hypot(reg.x - pos[0], reg.y - pos[1]), ALT)
+    hear = np.flatnonzero((d <= RANGE) & ((np.arange(len(reg)) + k) % PERIOD_TICKS == 0))
+    return [
+        {"t": t, "sensor": int(i), "x": reg.x[i], "y": reg.y[i], "sigma": 0.75 * RANGE}
+        for i in hear
+    ]
+
+
+def _run(reg, times, rows_at, last_seen_at=None, cfg=None):
+    """Tick every time in ``times``: add that tick's rows, advance with the liveness given."""
+    trk = Tracker(reg, cfg or TrackerConfig())
+    out = []
+    n = 0
+    for t in times:
+        rs = rows_at(float(t))
+        if rs:
+            trk.add(batch(rs, reg, n))
+            n += len(rs)
+        ls = None if last_seen_at is None else last_seen_at(float(t))
+        out.append(trk.advance(float(t), sensor_last_seen=ls))
+    return trk, out
+
+
+def _all_live(reg):
+    return lambda t: np.full(len(reg), t - 10.0)  # heartbeats 10 s ago: every post is live
+
+
+def _first_confirmed(states) -> float | None:
+    for s in states:
+        if s.confirmed.any():
+            return s.t
+    return None
+
+
+def test_false_alarm_pair_in_silent_coverage_does_not_confirm(grid):
+    reg = grid
+    a, b = _post(reg, 0.0, 0.0), _post(reg, 6000.0, 3000.0)  # ~6.7 km apart
+    bursts = {0.0: a, 15.0: a, 25.0: b, 40.0: b, 55.0: b}
+
+    def rows_at(t):
+        if t not in bursts:
+            return []
+        i = bursts[t]
+        return [{"t": t, "sensor": i, "x": reg.x[i], "y": reg.y[i], "sigma": 3000.0}]
+
+    times = np.arange(0.0, 200.0, 5.0)
+    # without liveness the pair confirms as a "drone" (the old behaviour) ...
+    _, blind = _run(reg, times, rows_at)
+    assert _first_confirmed(blind) is not None
+    # ... with the surrounding posts known live and silent it never does
+    _, states = _run(reg, times, rows_at, _all_live(reg))
+    assert _first_confirmed(states) is None
+
+
+def _path(times, t_end=None):
+    pos = np.stack([-27000.0 + 50.0 * times, 1000.0 + 5.0 * times], axis=1)
+    return pos
+
+
+def test_drone_crossing_dense_coverage_confirms_as_fast_as_before(grid):
+    reg = grid
+    times = np.arange(0.0, 600.0, 5.0)
+    pos = _path(times)
+
+    def rows_at(t):
+        return _drone_rows(reg, t, pos[int(round(t / 5.0))])
+
+    _, old = _run(reg, times, rows_at, cfg=TrackerConfig(existence=False))
+    _, new = _run(reg, times, rows_at, _all_live(reg))
+    t_old, t_new = _first_confirmed(old), _first_confirmed(new)
+    assert t_old is not None and t_new is not None
+    assert t_new <= t_old
+    # and it stays confirmed, one track, all the way across
+    for s in new[int(t_new / 5.0) :]:
+        assert int(s.confirmed.sum()) == 1
+        k = int(round(s.t / 5.0))
+        i = int(np.flatnonzero(s.confirmed)[0])
+        assert np.hypot(*(s.x[i, :2] - pos[k])) < 4000.0
+
+
+def _stopping(reg, t_stop):
+    times = np.arange(0.0, 700.0, 5.0)
+    pos = _path(times)
+
+    def rows_at(t):
+        return _drone_rows(reg, t, pos[int(round(t / 5.0))]) if t < t_stop else []
+
+    return times, rows_at
+
+
+def _alive_after(states, t):
+    return [len(s) > 0 and s.confirmed.any() for s in states if s.t >= t]
+
+
+def test_downed_drone_inside_live_coverage_is_deleted_fast(grid):
+    reg = grid
+    t_stop = 400.0  # at x = -7 km, deep inside the grid
+    times, rows_at = _stopping(reg, t_stop)
+    _, old = _run(reg, times, rows_at, cfg=TrackerConfig(existence=False))
+    _, new = _run(reg, times, rows_at, _all_live(reg))
+    k_stop = int(t_stop / 5.0)
+    assert new[k_stop - 1].confirmed.any()
+    gone_new = next(s.t for s in new[k_stop:] if not s.confirmed.any())
+    gone_old = next(s.t for s in old[k_stop:] if not s.confirmed.any())
+    assert gone_new - t_stop <= 90.0
+    assert gone_old - t_stop > 150.0  # the old tracker coasted it for max_coast_s
+
+
+def test_drone_silent_where_posts_are_dead_is_not_deleted_early(grid):
+    reg = grid
+    t_stop = 400.0
+    times, rows_at = _stopping(reg, t_stop)
+    x_stop = -27000.0 + 50.0 * t_stop
+
+    def last_seen_at(t):
+        # posts east of the point where the reports stop send no heartbeats at all
+        ls = np.full(len(reg), t - 10.0)
+        ls[reg.x > x_stop - 4000.0] = -np.inf
+        return ls
+
+    def rows_live(t):
+        return [r for r in rows_at(t) if reg.x[r["sensor"]] <= x_stop - 4000.0]
+
+    _, states = _run(reg, times, rows_live, last_seen_at)
+    t_last = max(s.t for s in states if s.confirmed.any())
+    k = int(np.flatnonzero(np.array([s.t for s in states]) == t_last)[0])
+    assert states[k].last_update.max() < t_stop
+    # it coasts on for about max_coast_s after its last update (no silence counted)
+    assert t_last - float(states[k].last_update.max()) >= 150.0
+
+
+def test_existence_off_without_liveness_keeps_old_rules(grid):
+    reg = grid
+    times = np.arange(0.0, 300.0, 5.0)
+    pos = _path(times)
+
+    def rows_at(t):
+        return _drone_rows(reg, t, pos[int(round(t / 5.0))])
+
+    _, a = _run(reg, times, rows_at, cfg=TrackerConfig(existence=False))
+    _, b = _run(reg, times, rows_at)
+    assert [int(s.confirmed.sum()) for s in a] == [int(s.confirmed.sum()) for s in b]
