@@ -132,6 +132,8 @@ DEFAULTS: dict[str, Any] = dict(
     target_zones=300,
     ghost_gate_m=5000.0,
     ghost_half_life_s=150.0,
+    ghost_cover_kill_s=30.0,
+    ghost_cover_frac=0.8,
     ballistic_min_alt_m=12000.0,
     ballistic_min_vz=300.0,
     refresh_turn_deg=10.0,
@@ -153,6 +155,8 @@ class PredictConfig:
     target_zones: int = 300
     ghost_gate_m: float = 5000.0
     ghost_half_life_s: float = 150.0
+    ghost_cover_kill_s: float = 30.0
+    ghost_cover_frac: float = 0.8
     ballistic_min_alt_m: float = 12000.0
     ballistic_min_vz: float = 300.0
     refresh_turn_deg: float = 10.0

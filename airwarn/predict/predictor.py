@@ -22,8 +22,16 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
-from airwarn.contracts import CLS_CODE, THREAT_CLASSES, TrackState, ZoneThreats
+from airwarn.contracts import (
+    CLS_CODE,
+    SENSOR_KIND_CODE,
+    THREAT_CLASSES,
+    SensorHealth,
+    TrackState,
+    ZoneThreats,
+)
 from airwarn.decide.policy import Policy
 from airwarn.predict.ballistic import DescentFit, sample_impacts
 from airwarn.predict.config import PredictConfig
@@ -66,12 +74,15 @@ class _RouteGhosts:
     t_cloud: np.ndarray
     t_meas: np.ndarray  # time of the lost track's last measurement
     state: RouteState
+    covered: np.ndarray  # (N, K) seconds each sample spent inside live acoustic coverage
+    thinned: np.ndarray  # (N,) bool: samples were dropped since the ghost's last prediction
 
     def keep(self, m: np.ndarray) -> None:
         """Keep only ghosts where ``m`` is true."""
         self.ids, self.cls = self.ids[m], self.cls[m]
         self.t_lost, self.t_cloud, self.t_meas = self.t_lost[m], self.t_cloud[m], self.t_meas[m]
         self.state = self.state.take(np.flatnonzero(m))
+        self.covered, self.thinned = self.covered[m], self.thinned[m]
 
 
 @dataclass
@@ -97,7 +108,9 @@ def _empty_route_ghosts(k: int) -> _RouteGhosts:
     z = np.zeros((0, k))
     st = RouteState(z, z, z, z, z, np.zeros((0, k), np.int64), z, np.zeros((0, k), bool))
     z0 = np.zeros(0)
-    return _RouteGhosts(np.zeros(0, np.int64), np.zeros(0, np.int64), z0, z0, z0, st)
+    return _RouteGhosts(
+        np.zeros(0, np.int64), np.zeros(0, np.int64), z0, z0, z0, st, z.copy(), np.zeros(0, bool)
+    )
 
 
 def _member(a: np.ndarray, sorted_b: np.ndarray) -> np.ndarray:
@@ -256,6 +269,8 @@ class Predictor:
         self._prev_model = np.zeros(0, np.int64)
         self._conf_ids = np.zeros(0, np.int64)  # sorted ids ever confirmed
         self._conf_t0 = np.zeros(0)  # time each was first seen confirmed
+        self._t_prev: float | None = None  # time of the previous update
+        self._cover: tuple[bytes, cKDTree | None, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ public
     def idle(self) -> bool:
@@ -267,12 +282,17 @@ class Predictor:
         """Number of lost-track ghosts held."""
         return sum(len(g.ids) for g in self.ghosts.values()) + len(self.bghosts.ids)
 
-    def update(self, tracks: TrackState) -> ZoneThreats:
-        """Sparse (zone, track) arrival probabilities and ETAs at ``tracks.t``."""
+    def update(self, tracks: TrackState, health: SensorHealth | None = None) -> ZoneThreats:
+        """Sparse (zone, track) arrival probabilities and ETAs at ``tracks.t``.
+
+        ``health`` (which sensors are alive) lets lost-track ghosts use negative
+        information: route samples that stay inside live acoustic coverage unheard are
+        dropped. Without it ghosts only spread.
+        """
         t = float(tracks.t)
         model = self.models(tracks)
         live = np.asarray(tracks.confirmed, bool) & (model != NOT_PREDICTED)
-        self._bookkeep(tracks, live, model, t)
+        self._bookkeep(tracks, live, model, t, health)
 
         slots_id: list[np.ndarray] = []
         slots_cls: list[np.ndarray] = []
@@ -294,6 +314,8 @@ class Predictor:
             x_all = np.concatenate([tracks.x[idx], np.full((len(gh.ids), 6), np.nan)])
             held.append(ids_all)
             need = self.cache.need(ids_all, lost_all, x_all, t, rm.refresh_s, self.cfg)
+            need[idx.size :] |= gh.thinned
+            gh.thinned[:] = False
             il, ig = idx[need[: idx.size]], np.flatnonzero(need[idx.size :])
             if il.size + ig.size == 0:
                 continue
@@ -392,8 +414,18 @@ class Predictor:
         return out
 
     # ------------------------------------------------------------------ ghosts
-    def _bookkeep(self, tracks: TrackState, live: np.ndarray, model: np.ndarray, t: float) -> None:
+    def _bookkeep(
+        self,
+        tracks: TrackState,
+        live: np.ndarray,
+        model: np.ndarray,
+        t: float,
+        health: SensorHealth | None = None,
+    ) -> None:
         """Create ghosts of deleted tracks, drop re-found and expired ones, remember this state."""
+        dt_tick = 0.0 if self._t_prev is None else max(t - self._t_prev, 0.0)
+        self._t_prev = t
+        cover = self._coverage(health)
         ids = np.asarray(tracks.ids, np.int64)
         # tracks confirmed for the first time
         cid = ids[live]
@@ -418,6 +450,8 @@ class Predictor:
             n_adv = np.floor((t - gh.t_cloud) / self.dt[name] + 1e-9).astype(np.int64)
             advance(gh.state, rm, self.dt[name], n_adv, self.rng, self.zones.cx, self.zones.cy)
             gh.t_cloud = gh.t_cloud + n_adv * self.dt[name]
+            if cover is not None and dt_tick > 0:
+                self._thin(gh, cover, dt_tick)
             keep = ~np.isin(gh.ids, ids) & (t - gh.t_lost <= rm.ghost_max_s)
             keep &= gh.state.alive.any(axis=1)
             keep &= ~self._taken_over(gh, px, py, tracks.x[live, 3:5], born)
@@ -493,6 +527,8 @@ class Predictor:
             gh.t_meas = np.r_[gh.t_meas, np.minimum(prev.last_update[sel], prev.t)]
             gh.t_cloud = np.r_[gh.t_cloud, prev.t + n_adv * self.dt[name]]
             gh.state = RouteState.concat([gh.state, st])
+            gh.covered = np.concatenate([gh.covered, np.zeros(st.x.shape)])
+            gh.thinned = np.r_[gh.thinned, np.zeros(sel.size, bool)]
         sel = gone[pmodel[gone] == BALLISTIC]
         if sel.size:
             bm = self.cfg.ballistic
@@ -508,6 +544,49 @@ class Predictor:
             bg.x = np.concatenate([bg.x, prev.x[sel]])
             bg.P = np.concatenate([bg.P, prev.P[sel]])
             bg.t_end = np.r_[bg.t_end, prev.t + np.nanmax(ti, axis=1) + bm.ghost_margin_s]
+
+    def _coverage(self, health: SensorHealth | None) -> tuple[cKDTree, np.ndarray, float] | None:
+        """KD-tree and covered radii of the live acoustic posts (cached while unchanged)."""
+        if health is None or self.cfg.ghost_cover_kill_s <= 0 or len(health.alive) == 0:
+            return None
+        ac = np.asarray(health.alive, bool) & (
+            np.asarray(health.kind) == SENSOR_KIND_CODE["acoustic"]
+        )
+        key = np.packbits(ac).tobytes()
+        if self._cover is None or self._cover[0] != key:
+            if not ac.any():
+                self._cover = (key, None, np.zeros(0))
+            else:
+                xy = np.column_stack([np.asarray(health.x)[ac], np.asarray(health.y)[ac]])
+                r = self.cfg.ghost_cover_frac * np.asarray(health.range_m, float)[ac]
+                self._cover = (key, cKDTree(xy), r)
+        _, tree, r = self._cover
+        return None if tree is None else (tree, r, float(r.max()))
+
+    def _thin(self, gh: _RouteGhosts, cover: tuple[cKDTree, np.ndarray, float], dt: float) -> None:
+        """Negative information: a ghost sample inside live acoustic coverage for
+        ``ghost_cover_kill_s`` without a report is dropped (a threat there would have been
+        heard: Pd ~0.85 per 10-20 s), so ghosts keep only the routes through coverage gaps."""
+        st = gh.state
+        al = st.alive & np.isfinite(st.x)
+        if not al.any():
+            return
+        tree, r, rmax = cover
+        pts = np.column_stack([st.x[al], st.y[al]])
+        sm = cKDTree(pts).sparse_distance_matrix(tree, rmax, output_type="ndarray")
+        inside = np.zeros(pts.shape[0], bool)
+        if sm.size:
+            inside[sm["i"][sm["v"] <= r[sm["j"]]]] = True
+        cov = gh.covered[al]
+        cov[inside] += dt
+        gh.covered[al] = cov
+        kill = np.zeros(al.shape, bool)
+        kill[al] = cov >= self.cfg.ghost_cover_kill_s
+        if kill.any():
+            st.alive &= ~kill
+            st.x[kill] = np.nan
+            st.y[kill] = np.nan
+            gh.thinned |= kill.any(axis=1)
 
     def _survival(self, age: np.ndarray) -> np.ndarray:
         """Weight of a ghost of this age (1 unless ``ghost_half_life_s`` is set)."""

@@ -334,3 +334,64 @@ def test_policy_file_matches_code_defaults():
             assert d[k] == v, f"{name}.{k}"
     for k, v in sec.get("ballistic", {}).items():
         assert config.DEFAULT_BALLISTIC[k] == v, f"ballistic.{k}"
+
+
+def posts(xy: list[tuple[float, float]], alive: bool = True, range_m: float = 5000.0):
+    """SensorHealth of acoustic posts at local (x, y), all alive or all dead."""
+    from airwarn.contracts import SensorHealth
+
+    a = np.asarray(xy, float).reshape(-1, 2)
+    n = a.shape[0]
+    return SensorHealth(
+        t=0.0,
+        x=a[:, 0],
+        y=a[:, 1],
+        range_m=np.full(n, range_m),
+        kind=np.zeros(n, np.int64),
+        last_seen=np.zeros(n),
+        alive=np.full(n, alive),
+    )
+
+
+def _ghost_after(health, t_end: float = 120.0, sigma: float = 200.0) -> tuple[Predictor, dict]:
+    """Lose a drone flying east at x=0 at t=0; update with ``health`` every 5 s to ``t_end``."""
+    zones = make_zones([("ahead", 15000, 0), ("far", 40000, 0)])
+    pred = Predictor(zones, undamped())
+    tr = make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[7], sigma_pos=sigma)
+    pred.update(tr, health)
+    zt = None
+    for t in np.arange(5.0, t_end + 1, 5.0):
+        zt = pred.update(TrackState.empty(float(t)), health)
+    return pred, rows(zt, zones)
+
+
+def test_ghost_inside_silent_live_coverage_is_dropped():
+    # a dense grid of live acoustic posts along the whole way: a drone there would be heard
+    grid = [(x, y) for x in range(-10000, 50001, 4000) for y in range(-20000, 20001, 4000)]
+    pred, r = _ghost_after(posts(grid))
+    assert pred.idle() and not r  # every route sample stayed inside coverage unheard
+
+
+def test_ghost_in_a_coverage_gap_or_with_dead_posts_is_kept():
+    _, ref = _ghost_after(None)
+    assert ref["ahead"][0] > 0.5
+    # the same posts, all dead (no heartbeats): silence is no evidence
+    grid = [(x, y) for x in range(-10000, 50001, 4000) for y in range(-20000, 20001, 4000)]
+    _, dead = _ghost_after(posts(grid, alive=False))
+    assert dead["ahead"][:3] == ref["ahead"][:3]
+    # live posts only far off the route: nothing is dropped
+    _, gap = _ghost_after(posts([(0, 30000), (20000, -30000)]))
+    assert gap["ahead"][:3] == ref["ahead"][:3]
+
+
+def test_ghost_keeps_only_the_samples_outside_coverage():
+    # the loss point is uncertain by 2 km; live posts cover the strip north of the course
+    # (y from 0 to 6 km): samples there are dropped, samples south of the course survive
+    cover = [(x, y) for x in range(-4000, 20001, 2000) for y in (2000, 4000)]
+    pred, r = _ghost_after(posts(cover, range_m=2500.0), sigma=2000.0)
+    _, ref = _ghost_after(None, sigma=2000.0)
+    al = pred.ghosts["drone"].state.alive[0]
+    y = pred.ghosts["drone"].state.y[0, al]
+    assert 0.2 < al.mean() < 0.8
+    assert (y < 500.0).all()  # the survivors are the ones outside coverage
+    assert 0 < r["ahead"][0] < ref["ahead"][0]
