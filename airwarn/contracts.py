@@ -514,6 +514,10 @@ class ZoneThreats:
     eta_p10: np.ndarray  # (M,) 10th percentile arrival time, s after t
     eta_p50: np.ndarray  # (M,) median arrival time, s after t
     lost: np.ndarray  # (M,) bool: track no longer held by fusion (uncertainty growing)
+    # (M,) optional: arrival time by which a share eta_q (a predict setting) of ALL the
+    # threat's route samples, not only those reaching the zone, has arrived, so that
+    # P(arrival <= eta_q) = eta_q's share; inf when fewer samples reach the zone
+    eta_q: np.ndarray | None = None
 
     @classmethod
     def empty(cls, t: float) -> ZoneThreats:
@@ -528,6 +532,7 @@ class ZoneThreats:
             z.copy(),
             z.copy(),
             np.zeros(0, bool),
+            z.copy(),
         )
 
     def __len__(self) -> int:

@@ -37,6 +37,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
 GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "latency_s": (20.0, 0.0, 600.0),
     "eta_widen": (0.0, 0.0, 10.0),
+    "use_eta_q": (True, None, None),
     "pre_horizon_s": (1800.0, 0.0, 7200.0),
     "require_confirmed": (True, None, None),
     "degraded_grace_s": (180.0, 0.0, 3600.0),

@@ -7,6 +7,8 @@ zones, vectorised with numpy:
   alert_impact_p``) and its early arrival time ``eta_lo`` (the 10th percentile ETA,
   optionally widened by ``eta_widen``) is within ``shelter_s + tick_s + latency_s +
   margin_s`` — so the alert starts at least ``shelter_s`` before the predicted arrival;
+  with ``use_eta_q`` a new alert from a live track's reach needs predict's unconditional
+  ``eta_q`` within that horizon instead: P(arrival within it) >= alert_p;
   classes with ``any_eta`` (ballistic) alert on the first confirmed track whatever the ETA;
 * a pair supports ``pre_alert`` when ``p >= pre_p`` and ``eta_lo <= pre_horizon_s``;
 * hysteresis: a zone already alerted keeps its state while ``p >= keep_ratio x threshold``
@@ -152,14 +154,16 @@ class Decider:
         e10 = np.asarray(threats.eta_p10, float)
         e50 = np.asarray(threats.eta_p50, float)
         lost = np.asarray(threats.lost, bool)
+        eq = threats.eta_q
+        eq = e10 if eq is None or not cfg.use_eta_q else np.asarray(eq, float)
         found, conf, last_up = self._track_info(track, tracks)
         # an 'unknown' track flying like a ballistic missile is decided on as one (as predict does)
         if len(tracks) and (cls == UNKNOWN_CLS).any():
             cls = self._ballistic_like(track, cls, tracks)
         if cfg.require_confirmed and len(zone):
             keep = ~found | conf
-            zone, track, cls, p, pi, e10, e50, lost, found, last_up = (
-                a[keep] for a in (zone, track, cls, p, pi, e10, e50, lost, found, last_up)
+            zone, track, cls, p, pi, e10, e50, eq, lost, found, last_up = (
+                a[keep] for a in (zone, track, cls, p, pi, e10, e50, eq, lost, found, last_up)
             )
         eta_lo = e10 - cfg.eta_widen * np.maximum(e50 - e10, 0.0)
         lost_for = self._lost_for(t, track, lost)
@@ -183,6 +187,7 @@ class Decider:
             p = np.concatenate([p, np.ones(sz.size)])
             pi = np.concatenate([pi, np.zeros(sz.size)])
             eta_lo = np.concatenate([eta_lo, se])
+            eq = np.concatenate([eq, se])
             deg = np.concatenate([deg, np.ones(sz.size, bool)])
             lost = np.concatenate([lost, np.zeros(sz.size, bool)])
             lost_for = np.concatenate([lost_for, np.zeros(sz.size)])
@@ -209,12 +214,18 @@ class Decider:
             + np.where(in_alert, pc["keep_margin_s"][cls], 0.0)
         )
         pre_h = cfg.pre_horizon_s + np.where(in_any, pc["keep_margin_s"][cls], 0.0)
-        alert_ok = (
-            ((p >= pc["alert_p"][cls] * fa) | (pi >= pc["alert_impact_p"][cls] * fa))
-            & ((eta_lo <= horizon) | (pc["any_eta"][cls] & (eta_lo <= pre_h)))
-            & (lost_for <= pc["lost_alert_s"][cls])
-            & (quiet <= pc["stale_alert_s"][cls])
+        # a new alert from a live track needs P(arrival within the horizon) >= alert_p (eta_q:
+        # the arrival time by which predict's eta_q share of all route samples has arrived);
+        # ghosts (lost tracks, diffuse), degraded pairs and alerts being kept (hysteresis)
+        # use the early ETA of the samples that reach the zone
+        soon = eta_lo <= horizon
+        soon_q = np.where(in_alert | deg | lost, soon, eq <= horizon)
+        reach_p = p >= pc["alert_p"][cls] * fa
+        impact_p = pi >= pc["alert_impact_p"][cls] * fa
+        alert_ok = ((reach_p & soon_q) | (impact_p & soon)) | (
+            pc["any_eta"][cls] & (reach_p | impact_p) & (eta_lo <= pre_h)
         )
+        alert_ok &= (lost_for <= pc["lost_alert_s"][cls]) & (quiet <= pc["stale_alert_s"][cls])
         pre_thr = pc["pre_p"][cls] * fp
         pre_ok = alert_ok | (((p >= pre_thr) | (pi >= pre_thr)) & (eta_lo <= pre_h))
 

@@ -39,6 +39,8 @@ from airwarn.decide.policy import Policy
 from airwarn.zones.zoneset import ZoneSet
 
 THRESHOLD_KEYS = ("alert_p", "alert_impact_p", "pre_p")
+THREAT_COLS = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost", "eta_q")
+"""ZoneThreats columns kept in a capture, in ZoneThreats field order."""
 TRACK_COLS = ("ids", "x", "cls", "confirmed", "last_update", "n_updates")
 """TrackState columns a capture keeps (decide reads no others)."""
 
@@ -101,10 +103,8 @@ class _Recorder:
         self, t: float, threats: ZoneThreats, tracks: TrackState, health: SensorHealth
     ) -> list[AlertChange]:
         m = (threats.p_reach >= self.keep_p) | (threats.p_impact >= self.keep_p)
-        thr = tuple(
-            np.asarray(getattr(threats, k))[m]
-            for k in ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
-        )
+        eq = threats.eta_q if threats.eta_q is not None else threats.eta_p10
+        thr = tuple(np.asarray(eq if k == "eta_q" else getattr(threats, k))[m] for k in THREAT_COLS)
         trk = (
             np.asarray(tracks.ids, np.int64),
             np.asarray(tracks.x, float)[:, :6],
@@ -140,7 +140,7 @@ class Capture:
         """Write the capture as one compressed .npz."""
         cols: dict[str, Any] = {"tick_s": np.array(self.tick_s)}
         cols["t"] = np.array([r[0] for r in self.rows])
-        names = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
+        names = THREAT_COLS
         for i, k in enumerate(names):
             cols[f"thr_{k}"] = np.concatenate([r[1][i] for r in self.rows]) if self.rows else []
         cols["thr_n"] = np.array([len(r[1][0]) for r in self.rows], np.int64)
@@ -166,7 +166,7 @@ class Capture:
             per = [np.split(d[f"{prefix}_{k}"], cuts) for k in names]
             return list(zip(*per, strict=True)) if len(counts) else []
 
-        names = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
+        names = THREAT_COLS
         thr = split("thr", names, d["thr_n"])
         trk = split("trk", TRACK_COLS, d["trk_n"])
         cuts = np.cumsum(d["dead_n"])[:-1]

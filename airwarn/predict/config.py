@@ -134,6 +134,7 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_half_life_s=150.0,
     ghost_cover_kill_s=30.0,
     ghost_cover_frac=0.8,
+    eta_q=0.05,
     ballistic_min_alt_m=12000.0,
     ballistic_min_vz=300.0,
     refresh_turn_deg=10.0,
@@ -157,6 +158,7 @@ class PredictConfig:
     ghost_half_life_s: float = 150.0
     ghost_cover_kill_s: float = 30.0
     ghost_cover_frac: float = 0.8
+    eta_q: float = 0.05
     ballistic_min_alt_m: float = 12000.0
     ballistic_min_vz: float = 300.0
     refresh_turn_deg: float = 10.0
@@ -183,6 +185,8 @@ class PredictConfig:
             raise ValueError("policy [predict] key 'samples': must be >= 4")
         if not 0 < top["p_min"] < 1:
             raise ValueError("policy [predict] key 'p_min': must be in (0, 1)")
+        if not 0 < top["eta_q"] < 1:
+            raise ValueError("policy [predict] key 'eta_q': must be in (0, 1)")
         for k in ("reach_m", "grid_m", "step_m"):
             if top[k] <= 0:
                 raise ValueError(f"policy [predict] key '{k}': must be > 0")

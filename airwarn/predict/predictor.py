@@ -129,7 +129,7 @@ class _RowCache:
     drifted from its dead-reckoned position by more than the ``refresh_*`` limits.
     """
 
-    FIELDS = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost")
+    FIELDS = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost", "eta_q")
 
     def __init__(self) -> None:
         self.ids = np.zeros(0, np.int64)  # sorted
@@ -209,6 +209,7 @@ class _RowCache:
         out = ZoneThreats(t=t, **{f: self.rows.__getattribute__(f).copy() for f in self.FIELDS})
         out.eta_p10 = np.maximum(out.eta_p10 - shift, 0.0)
         out.eta_p50 = np.maximum(out.eta_p50 - shift, 0.0)
+        out.eta_q = np.maximum(out.eta_q - shift, 0.0)
         return out
 
 
@@ -702,6 +703,12 @@ class Predictor:
         uslot = upair >> self._zb
         w = weight[uslot]
         p_reach = cnt / K * w
+        # unconditional quantile: the m-th earliest arrival, m samples being a share eta_q
+        m = np.ceil(self.cfg.eta_q * K / np.maximum(w, 1e-12) - 1e-9).astype(np.int64)
+        m = np.maximum(m, 1)
+        eta_q = np.where(
+            m <= cnt, tk[np.minimum(starts + m - 1, tk.size - 1)].astype(float), np.inf
+        )
         sk = np.concatenate([h.strike for h in hits]) >> (kb + tb)
         spair, scnt = np.unique(sk, return_counts=True)
         p_imp = np.zeros(upair.size)
@@ -719,6 +726,7 @@ class Predictor:
             eta_p10=tk[q10[keep]].astype(float),
             eta_p50=tk[q50[keep]].astype(float),
             lost=lost[us],
+            eta_q=eta_q[keep],
         )
 
 

@@ -47,9 +47,16 @@ def policy() -> Policy:
 
 
 def threats(t: float, rows: list[tuple]) -> ZoneThreats:
-    """rows: (zone index, track id, cls, p_reach, p_impact, eta_p10, eta_p50[, lost])."""
+    """rows: (zone index, track id, cls, p_reach, p_impact, eta_p10, eta_p50[, lost[, eta_q]]).
+
+    ``eta_q`` is left out (None: decide falls back to eta_p10) unless every row gives it.
+    """
     if not rows:
         return ZoneThreats.empty(t)
+    eq = None
+    if all(len(r) == 9 for r in rows):
+        eq = np.array([r[8] for r in rows], float)
+        rows = [tuple(r)[:8] for r in rows]
     cols = list(zip(*[tuple(r) + (False,) * (8 - len(r)) for r in rows], strict=True))
     return ZoneThreats(
         t=t,
@@ -61,6 +68,7 @@ def threats(t: float, rows: list[tuple]) -> ZoneThreats:
         eta_p10=np.array(cols[5], float),
         eta_p50=np.array(cols[6], float),
         lost=np.array(cols[7], bool),
+        eta_q=eq,
     )
 
 

@@ -418,3 +418,38 @@ def test_ghost_of_track_vanished_in_acoustic_coverage_pre_alerts_only(zones, pol
             rows = [(0, 5, "drone", 0.6, 0.0, 100.0, 150.0, True)]
             out += dec.step(t, mk.threats(t, rows), mk.tracks(t, []), acoustic(t, post_x))
         assert states(out, "A")[0] == (mk.T0 + 8 * TICK, first)
+
+
+def test_new_alert_needs_likely_arrival_within_horizon(zones, policy, mk) -> None:
+    # zone A: horizon = 60 shelter + 5 tick + 20 latency + 120 margin = 205 s. A third of
+    # the samples reach it (p_reach 0.3); the 10th percentile of those is within the
+    # horizon, but fewer than 5% of all samples arrive that early (eta_q 400 s): pre-alert
+    def seq(eta_q: float) -> list:
+        tr = [(1, 0, 0, 50, 0, "drone", True)]
+        return [
+            (mk.T0 + k * TICK, [(0, 1, "drone", 0.3, 0.0, 150.0, 600.0, False, eta_q)], tr, None)
+            for k in range(3)
+        ]
+
+    ch = drive(Decider(zones, policy), mk, seq(400.0))
+    assert [s for _, s in states(ch, "A")] == ["pre_alert"]
+    ch = drive(Decider(zones, policy), mk, seq(200.0))
+    assert [s for _, s in states(ch, "A")] == ["alert"]
+    # with use_eta_q off the early ETA of the reaching samples decides, as before
+    policy.decide["use_eta_q"] = False
+    ch = drive(Decider(zones, policy), mk, seq(400.0))
+    assert [s for _, s in states(ch, "A")] == ["alert"]
+
+
+def test_kept_alert_does_not_need_eta_q(zones, policy, mk) -> None:
+    # once alerted, hysteresis keeps the zone while p and the early ETA stay in reach, even
+    # when the unconditional quantile drifts beyond the horizon
+    dec = Decider(zones, policy)
+    tr = [(1, 0, 0, 50, 0, "drone", True)]
+    first = [(mk.T0, [(0, 1, "drone", 0.3, 0.0, 150.0, 600.0, False, 150.0)], tr, None)]
+    later = [
+        (mk.T0 + k * TICK, [(0, 1, "drone", 0.3, 0.0, 150.0, 600.0, False, 900.0)], tr, None)
+        for k in range(1, 20)
+    ]
+    ch = drive(dec, mk, first + later)
+    assert [s for _, s in states(ch, "A")] == ["alert"]

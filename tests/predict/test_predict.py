@@ -395,3 +395,26 @@ def test_ghost_keeps_only_the_samples_outside_coverage():
     assert 0.2 < al.mean() < 0.8
     assert (y < 500.0).all()  # the survivors are the ones outside coverage
     assert 0 < r["ahead"][0] < ref["ahead"][0]
+
+
+def test_eta_q_is_the_unconditional_arrival_quantile(line_zones, policy):
+    pred = Predictor(line_zones, policy)
+    zt = pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"]))
+    assert zt.eta_q is not None and len(zt.eta_q) == len(zt)
+    q, k = pred.cfg.eta_q, pred.cfg.samples
+    for i in range(len(zt)):
+        n_reach = round(zt.p_reach[i] * k)
+        if n_reach < math.ceil(q * k - 1e-9):
+            assert zt.eta_q[i] == math.inf  # too few samples reach the zone at all
+        else:
+            # the m-th earliest of all samples: no later than the 10th percentile of the
+            # reaching ones when most samples reach the zone, never after the median
+            assert zt.eta_q[i] <= zt.eta_p50[i]
+            if zt.p_reach[i] >= 0.5:
+                assert zt.eta_q[i] <= zt.eta_p10[i]
+    assert math.isfinite(rows_q(zt, line_zones)["ahead"])
+
+
+def rows_q(zt, zones) -> dict:
+    """{zone id: eta_q}."""
+    return {zones.ids[zt.zone[i]]: float(zt.eta_q[i]) for i in range(len(zt))}
