@@ -123,12 +123,14 @@ class TrackerConfig:
     """A post is live when heard from (heartbeat or report) within this long."""
     ex_samples: int = 16
     """Position/altitude samples per track for the probability of silence."""
-    ex_neighbours: int = 16
-    """Nearest posts looked at per sample."""
+    ex_neighbours: int = 8
+    """Nearest posts looked at per sample (more covering ones add little evidence)."""
     ex_alt_band_m: tuple[float, float] = (0.0, 2500.0)
     """Altitudes (evenly spread samples) assumed for a track with no measured altitude."""
     ex_alt_known_sd_m: float = 1000.0
     """A track's altitude counts as measured when its sd is below this."""
+    ex_step_s: float = 10.0
+    """Silence is counted at most this often (it accumulates in between)."""
     ex_max_step_s: float = 30.0
     """Longest silence interval integrated in one step (gaps between ticks)."""
     ex_init_acoustic: float = 0.2
@@ -148,6 +150,18 @@ class TrackerConfig:
     """A track whose existence falls below this is deleted."""
     ex_max: float = 0.99
     """Existence is capped here (so that a long-tracked threat can still end fast)."""
+    absorb: bool = True
+    """A report left over in a scan, inside the gate of a track that other sensors updated
+    in that scan, starts no new track (dense posts hear one target several times)."""
+    merge: bool = True
+    """Merge duplicate tracks of one target (several posts or radars each starting one)."""
+    merge_d2: float = 22.5
+    """Mahalanobis bound on the 6-D state difference of two duplicates (chi-square,
+    6 dof, 99.9%)."""
+    merge_radius_m: float = 20000.0
+    """Only tracks closer than this are compared."""
+    merge_step_s: float = 10.0
+    """Duplicates are looked for at most this often."""
     process_lag_s: float = 0.0
     """``advance(t)`` folds in only reports measured up to ``t - process_lag_s`` (later ones
     wait for the next call) and predicts the tracks to ``t``. Reports usually arrive a few
@@ -263,6 +277,8 @@ class Tracker:
         self._ac_r = self._srange[self._ac]
         self._ac_rmax = float(self._ac_r.max()) if self._ac.size else 0.0
         self._last_rep = np.full(self._skind.size, -np.inf)  # latest report per sensor
+        self._ex_next = -math.inf  # next time the silence of posts is counted
+        self._merge_next = -math.inf  # next time duplicates are looked for
         # fixed standard-normal samples (deterministic): position (2) and altitude (1)
         self._ex_u = np.random.default_rng(0).standard_normal((self.cfg.ex_samples, 3))
         self._ex_uq = (np.argsort(np.argsort(self._ex_u[:, 2])) + 0.5) / self.cfg.ex_samples
@@ -283,6 +299,8 @@ class Tracker:
             "rollbacks": 0,
             "reprocessed": 0,
             "late_direct": 0,
+            "merged": 0,
+            "absorbed": 0,
         }
 
     # ------------------------------------------------------------------ API
@@ -340,22 +358,27 @@ class Tracker:
         self.t_done = max(self.t_done, t)
         if self.cfg.existence and sensor_last_seen is not None:
             self._missed(t_out, np.asarray(sensor_last_seen, float))
-        self._expire(t_out)
-        self._prune()
-        return self.state(t_out)
-
-    def _expire(self, t: float) -> None:
-        """Deleter on the clock: drop tracks silent too long even when no report arrives."""
         tr = self.tracks
-        if len(tr) == 0:
-            return
+        x, P = self._predict(tr, np.full(len(tr), t_out))
+        keep = ~self._expired(t_out)
+        if self.cfg.merge and t_out >= self._merge_next:
+            self._merge_next = t_out + self.cfg.merge_step_s
+            keep &= self._merge(x, P, keep)
+        if not keep.all():
+            tr.keep(keep)
+            x, P = x[keep], P[keep]
+        self._prune()
+        return self._state(t_out, x, P)
+
+    def _expired(self, t: float) -> np.ndarray:
+        """Deleter on the clock: tracks silent too long (even when no report arrives) or
+        too unlikely to exist."""
+        tr = self.tracks
         age = t - tr.last_update
         dead = np.where(
             tr.confirmed, age > self.cfg.max_coast_s, age > self.cfg.tentative_max_age_s
         )
-        dead |= self._unlikely()
-        if dead.any():
-            tr.keep(~dead)
+        return dead | self._unlikely()
 
     def _unlikely(self) -> np.ndarray:
         """Tracks whose existence has fallen below ``ex_delete``."""
@@ -382,6 +405,8 @@ class Tracker:
         if len(tr) == 0 or self._ac_tree is None:
             return
         te = self.t_done
+        if te < self._ex_next:
+            return
         w = np.clip(te - tr.ex_t, 0.0, cfg.ex_max_step_s) / cfg.ex_period_s
         tr.ex_t = np.maximum(tr.ex_t, te)
         usable = (t_clock - last_seen[ac] <= cfg.ex_live_s) & (
@@ -390,12 +415,17 @@ class Tracker:
         i = np.flatnonzero((w > 0) & ~tr.ballistic)
         if i.size == 0 or not usable.any():
             return
+        self._ex_next = te + cfg.ex_step_s
         xp, Pp = ncv_predict_pos(tr.x[i], tr.P[i], te - tr.t[i], cfg.q_h)
-        Pp = Pp + np.eye(2)  # jitter for the Cholesky factor
-        L = np.linalg.cholesky(Pp)
+        # closed-form 2x2 Cholesky factor (with a little jitter)
+        l00 = np.sqrt(Pp[:, 0, 0] + 1.0)
+        l10 = Pp[:, 1, 0] / l00
+        l11 = np.sqrt(np.maximum(Pp[:, 1, 1] + 1.0 - l10 * l10, 1.0))
         u = self._ex_u
         m, k = i.size, u.shape[0]
-        pts = xp[:, None, :] + np.einsum("mab,kb->mka", L, u[:, :2])
+        pts = np.empty((m, k, 2))
+        pts[:, :, 0] = xp[:, 0, None] + l00[:, None] * u[None, :, 0]
+        pts[:, :, 1] = xp[:, 1, None] + l10[:, None] * u[None, :, 0] + l11[:, None] * u[None, :, 1]
         # altitude samples: around a measured altitude, else spread over the band where
         # threats heard by posts fly (the filter's altitude is only its prior there)
         sz = np.sqrt(np.maximum(tr.P[i, 2, 2], 0.0))
@@ -418,12 +448,69 @@ class Tracker:
         lik = np.exp(acc * math.log1p(-cfg.ex_pd)).mean(axis=1)
         tr.lex[i] = tr.lex0[i] + np.log(np.maximum(lik, 1e-12))
 
+    def _merge(self, x: np.ndarray, P: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """Duplicates: among ``live`` tracks (states ``x``, ``P`` at the tick), pairs whose
+        states agree (6-D Mahalanobis, summed covariances, ``merge_d2``) lose the younger
+        (a tentative one before a confirmed one), which passes its evidence on. Two tracks
+        last updated by the same sensor in the same scan are two targets (one sensor
+        reports a target once per scan) and are never merged. Returns the keep mask."""
+        cfg = self.cfg
+        tr = self.tracks
+        n = len(tr)
+        keep = np.ones(n, bool)
+        if int(live.sum()) < 2:
+            return keep
+        idx = np.flatnonzero(live)
+        pairs = cKDTree(x[idx, :2]).query_pairs(cfg.merge_radius_m, output_type="ndarray")
+        if pairs.shape[0] == 0:
+            return keep
+        i, j = idx[pairs[:, 0]], idx[pairs[:, 1]]
+        same_scan = (
+            (tr.last_sensor[i] == tr.last_sensor[j])
+            & (tr.last_sensor[i] >= 0)
+            & (np.abs(tr.last_update[i] - tr.last_update[j]) < 1.0)
+        )
+        # cheap horizontal pre-gate (2-D Mahalanobis, closed-form inverse)
+        a = P[i, 0, 0] + P[j, 0, 0]
+        b = P[i, 0, 1] + P[j, 0, 1]
+        c = P[i, 1, 1] + P[j, 1, 1]
+        ex, ey = x[i, 0] - x[j, 0], x[i, 1] - x[j, 1]
+        d2h = (c * ex * ex - 2.0 * b * ex * ey + a * ey * ey) / (a * c - b * b)
+        ok = ~same_scan & (d2h <= cfg.merge_d2)
+        i, j = i[ok], j[ok]
+        if i.size == 0:
+            return keep
+        dx = x[i] - x[j]
+        S = P[i] + P[j]
+        d2 = np.einsum("na,na->n", dx, np.linalg.solve(S, dx[:, :, None])[:, :, 0])
+        ok = d2 <= cfg.merge_d2
+        if not ok.any():
+            return keep
+        i, j = i[ok], j[ok]
+        # rank: confirmed first, then older (smaller id); the lower-ranked one goes
+        key_i = np.where(tr.confirmed[i], 0, 1) * (1 << 40) + tr.ids[i]
+        key_j = np.where(tr.confirmed[j], 0, 1) * (1 << 40) + tr.ids[j]
+        lose = np.where(key_i > key_j, i, j)
+        win = np.where(key_i > key_j, j, i)
+        # the survivor keeps the evidence of what it absorbs
+        np.maximum.at(tr.lex0, win, tr.lex0[lose])
+        np.maximum.at(tr.lex, win, tr.lex[lose])
+        np.maximum.at(tr.radar_scans, win, tr.radar_scans[lose])
+        np.logical_or.at(tr.multi, win, tr.multi[lose])
+        keep[lose] = False
+        self.stats["merged"] += int((~keep).sum())
+        return keep
+
     def state(self, t: float) -> TrackState:
         """All live tracks predicted to ``t`` (nothing is modified)."""
         tr = self.tracks
+        return self._state(t, *self._predict(tr, np.full(len(tr), float(t))))
+
+    def _state(self, t: float, x: np.ndarray, P: np.ndarray) -> TrackState:
+        """The TrackState of the live tracks from their states ``x``, ``P`` at ``t``."""
+        tr = self.tracks
         if len(tr) == 0:
             return TrackState.empty(t)
-        x, P = self._predict(tr, np.full(len(tr), float(t)))
         prob, cls = class_probabilities(x, P, tr.hint)
         return TrackState(
             t=float(t),
@@ -638,17 +725,29 @@ class Tracker:
         self._update(at, am, r, nsrc, hll)
         # second round: a report left over from a *different* sensor than the one that
         # updated a track in this scan also updates it (two radars, radar + acoustic)
+        upd_sensor = np.full(nt, NO_SENSOR, np.int64)
+        upd_sensor[at] = r["sensor"][am]
+        upd2 = np.full(nt, NO_SENSOR, np.int64)
         if at.size and at.size < nm:
-            upd_sensor = np.full(nt, NO_SENSOR, np.int64)
-            upd_sensor[at] = r["sensor"][am]
             us = upd_sensor[ti]
             ok = ~used[mj] & (us != NO_SENSOR) & (us != r["sensor"][mj])
             if ok.any():
                 bt, bm = gnn_assign(ti[ok], mj[ok], cost[ok], nt, nm)
                 self._update(bt, bm, r, nsrc, hll)
                 used[bm] = True
+                upd2[bt] = r["sensor"][bm]
+        free = ~used
+        if cfg.absorb and at.size and free.any():
+            # a left-over report in the gate of a track that other sensors updated in this
+            # scan is the same target heard once more, not a new one: it starts no track
+            # (a report of a sensor that updated the track in this scan is another target)
+            sm = r["sensor"][mj]
+            g = free[mj] & updated[ti] & (upd_sensor[ti] != sm) & (upd2[ti] != sm)
+            if g.any():
+                free[mj[g]] = False
+                self.stats["absorbed"] += int(np.unique(mj[g]).size)
         self._misses(r, updated, xp)
-        self._initiate_grouped(r, ~used, nsrc, hll)
+        self._initiate_grouped(r, free, nsrc, hll)
         self._confirm()
         self._delete(t_ref, Pp, updated)
 

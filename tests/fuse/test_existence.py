@@ -176,3 +176,56 @@ def test_existence_off_without_liveness_keeps_old_rules(grid):
     _, a = _run(reg, times, rows_at, cfg=TrackerConfig(existence=False))
     _, b = _run(reg, times, rows_at)
     assert [int(s.confirmed.sum()) for s in a] == [int(s.confirmed.sum()) for s in b]
+
+
+def _radar_scan_rows(radars, t, pos, rng, sigma=300.0):
+    """One plot per radar of a target at ``pos`` (with velocity), each radar 0.2 s apart."""
+    return [
+        {
+            "t": t + 0.2 * k,
+            "sensor": s,
+            "x": pos[0] - 1400.0 * 0.2 * k + rng.normal(0, sigma),
+            "y": pos[1] - 1000.0 * 0.2 * k + rng.normal(0, sigma),
+            "z": 9000.0 + rng.normal(0, 500),
+            "sigma": sigma,
+            "sigma_z": 500.0,
+            "vx": -1400.0 + rng.normal(0, 10),
+            "vy": -1000.0 + rng.normal(0, 10),
+            "vz": -600.0 + rng.normal(0, 10),
+        }
+        for k, s in enumerate(radars)
+    ]
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_five_radars_on_one_fast_target_give_one_track(merge):
+    reg = registry([(f"r{i}", "radar", 30000.0 * i, 0.0, 400000.0) for i in range(5)])
+    rng = np.random.default_rng(7)
+    times = np.arange(0.0, 120.0, 5.0)
+    path = np.stack([200000.0 - 1400.0 * times, 100000.0 - 1000.0 * times], 1)
+
+    def rows_at(t):
+        return _radar_scan_rows(range(5), t, path[int(round(t / 5.0))], rng)
+
+    trk, states = _run(reg, times, rows_at, cfg=TrackerConfig(merge=merge, absorb=merge))
+    n_conf = [int(s.confirmed.sum()) for s in states[4:]]
+    if merge:
+        assert max(n_conf) == 1 and min(n_conf) == 1
+        i = int(np.flatnonzero(states[-1].confirmed)[0])
+        assert np.hypot(*(states[-1].x[i, :2] - path[-1])) < 1000.0
+    else:
+        assert max(n_conf) > 1  # the duplicates the old tracker made
+
+
+def test_dense_posts_give_one_track_per_drone(grid):
+    reg = grid
+    times = np.arange(0.0, 600.0, 5.0)
+    pos = _path(times)
+
+    def rows_at(t):
+        return _drone_rows(reg, t, pos[int(round(t / 5.0))])
+
+    _, states = _run(reg, times, rows_at, _all_live(reg))
+    t_conf = _first_confirmed(states)
+    assert all(len(s) <= 2 for s in states)  # at most one tentative beside the track
+    assert all(int(s.confirmed.sum()) == 1 for s in states if s.t >= t_conf)
