@@ -160,6 +160,10 @@ class TrackerConfig:
     6 dof, 99.9%)."""
     merge_radius_m: float = 20000.0
     """Only tracks closer than this are compared."""
+    merge_ballistic: bool = False
+    """Absorb and merge also apply to ballistic tracks. Off by default: the prediction's
+    impact areas are still sized for several noisy tracks per missile (with one track,
+    mid-course overflights were missed more on the small test raids)."""
     merge_step_s: float = 10.0
     """Duplicates are looked for at most this often."""
     process_lag_s: float = 0.0
@@ -477,6 +481,8 @@ class Tracker:
         ex, ey = x[i, 0] - x[j, 0], x[i, 1] - x[j, 1]
         d2h = (c * ex * ex - 2.0 * b * ex * ey + a * ey * ey) / (a * c - b * b)
         ok = ~same_scan & (d2h <= cfg.merge_d2)
+        if not cfg.merge_ballistic:
+            ok &= ~tr.ballistic[i] & ~tr.ballistic[j]
         i, j = i[ok], j[ok]
         if i.size == 0:
             return keep
@@ -743,6 +749,8 @@ class Tracker:
             # (a report of a sensor that updated the track in this scan is another target)
             sm = r["sensor"][mj]
             g = free[mj] & updated[ti] & (upd_sensor[ti] != sm) & (upd2[ti] != sm)
+            if not cfg.merge_ballistic:
+                g &= ~tr.ballistic[ti]
             if g.any():
                 free[mj[g]] = False
                 self.stats["absorbed"] += int(np.unique(mj[g]).size)

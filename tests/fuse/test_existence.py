@@ -207,7 +207,8 @@ def test_five_radars_on_one_fast_target_give_one_track(merge):
     def rows_at(t):
         return _radar_scan_rows(range(5), t, path[int(round(t / 5.0))], rng)
 
-    trk, states = _run(reg, times, rows_at, cfg=TrackerConfig(merge=merge, absorb=merge))
+    cfg = TrackerConfig(merge=merge, absorb=merge, merge_ballistic=True)
+    trk, states = _run(reg, times, rows_at, cfg=cfg)
     n_conf = [int(s.confirmed.sum()) for s in states[4:]]
     if merge:
         assert max(n_conf) == 1 and min(n_conf) == 1
