@@ -1,6 +1,8 @@
 """fuse: multi-sensor multi-target tracking (reports -> tracks), vectorised over all tracks.
 
-``Tracker(registry, config)``: ``add(DetectionBatch)``, ``advance(t) -> TrackState``.
+``Tracker(registry, config)``: ``add(DetectionBatch)``, ``advance(t[, sensor_last_seen])
+-> TrackState`` (``sensor_last_seen``: per registered sensor, its latest heartbeat or
+report time, as the ingestor keeps it; it tells which acoustic posts are live).
 ``run_track(sensors, detections, out)`` backs ``airwarn track``.
 
 Components (Stone Soup vocabulary), each batched over every track or report at once:
@@ -14,9 +16,19 @@ Components (Stone Soup vocabulary), each batched over every track or report at o
   (:func:`associate.gate_pairs`: grid hash, cKDTree for wide gates);
 * data associator: clustered GNN (:func:`associate.gnn_assign`), confirmed tracks first;
 * initiator: acoustic reports of one scan merged into one target; one tentative track
-  per unassigned report (reports of other sensors in the same scan join it);
-* confirmer: several radar scans, or several updates from at least two sensors;
-* deleter: radar misses, coasting time, position uncertainty;
+  per unassigned report (reports of other sensors in the same scan join it); a left-over
+  report inside the gate of a track that other sensors updated in that scan starts none;
+* track existence (IPDA-like log-odds, ``Tracker._missed``): raised by each update
+  (weakly for a repeat from the same post: false alarms come in bursts), lowered by
+  missed detections: live acoustic posts (heartbeat or report within ``ex_live_s``),
+  silent for ``ex_silence_s``, whose slant range covers samples of the track's position
+  and altitude; the likelihood of the silence is averaged over the samples, so a track
+  that may be in a coverage gap or over dead posts keeps its existence;
+* confirmer: several radar scans, or several updates from at least two sensors with
+  existence >= ``ex_confirm``;
+* deleter: radar misses, coasting time, position uncertainty, existence < ``ex_delete``;
+* duplicates: tracks whose states agree (6-D Mahalanobis) are merged (not ballistic ones
+  by default, see ``TrackerConfig.merge_ballistic``);
 * out of sequence: rollback to a snapshot and replay (<= 15 s late, exact), direct
   retrodicted update beyond.
 

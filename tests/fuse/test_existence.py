@@ -191,7 +191,7 @@ def _radar_scan_rows(radars, t, pos, rng, sigma=300.0):
             "sigma_z": 500.0,
             "vx": -1400.0 + rng.normal(0, 10),
             "vy": -1000.0 + rng.normal(0, 10),
-            "vz": -600.0 + rng.normal(0, 10),
+            "vz": rng.normal(0, 10),
         }
         for k, s in enumerate(radars)
     ]
@@ -230,3 +230,33 @@ def test_dense_posts_give_one_track_per_drone(grid):
     t_conf = _first_confirmed(states)
     assert all(len(s) <= 2 for s in states)  # at most one tentative beside the track
     assert all(int(s.confirmed.sum()) == 1 for s in states if s.t >= t_conf)
+
+
+def test_ballistic_track_ends_once_predicted_below_ground():
+    reg = registry([("r0", "radar", 0.0, 0.0, 400000.0)])
+    rng = np.random.default_rng(3)
+    g = 9.81
+
+    def truth(t):
+        return (100000.0 - 1500.0 * t, 50000.0 - 1000.0 * t, 40000.0 - 800.0 * t - 0.5 * g * t * t)
+
+    def rows_at(t):
+        if t > 25.0:  # the radar loses it at ~17 km; it lands at ~40 s
+            return []
+        x, y, z = truth(t)
+        return [
+            {
+                "t": t, "sensor": 0, "x": x + rng.normal(0, 200), "y": y + rng.normal(0, 200),
+                "z": z + rng.normal(0, 300), "sigma": 200.0, "sigma_z": 300.0,
+                "vx": -1500.0 + rng.normal(0, 5), "vy": -1000.0 + rng.normal(0, 5),
+                "vz": -800.0 - g * t + rng.normal(0, 5),
+            }
+        ]  # fmt: skip
+
+    times = np.arange(0.0, 200.0, 5.0)
+    _, new = _run(reg, times, rows_at)
+    _, old = _run(reg, times, rows_at, cfg=TrackerConfig(landed_sd=1e9))
+    alive = {s.t: bool(s.confirmed.any()) for s in new}
+    assert alive[35.0]  # still falling
+    assert not alive[60.0]  # landed (predicted ~40 s)
+    assert all(s.confirmed.any() for s in old if 10.0 <= s.t <= 90.0)  # old: it coasted
