@@ -15,7 +15,8 @@ At every tick, each confirmed track id is checked against the airborne threats:
 first confirmed track within 3 km of it (median, 90th percentile).
 
 Sensor liveness (heartbeats and reports, by time stamp) is passed to the tracker as the
-pipeline does (``--no-liveness``: not passed; ``--no-existence``: existence off).
+pipeline does (``--no-liveness``: not passed; ``--no-existence``: existence off;
+``--old``: the tracker without existence and duplicate handling).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def main() -> None:
     ap.add_argument("--rollback", type=float, default=None, help="TrackerConfig.rollback_s")
     ap.add_argument("--no-liveness", action="store_true", help="pass no sensor liveness")
     ap.add_argument("--no-existence", action="store_true", help="TrackerConfig.existence=False")
+    ap.add_argument("--old", action="store_true", help="existence, absorb and merge all off")
     a = ap.parse_args()
     c0 = time.perf_counter()
     reg, b, ing = load_batches(a.scenario / "sensors.jsonl", a.scenario / "detections.jsonl")
@@ -61,8 +63,10 @@ def main() -> None:
     tr_xy = [np.stack(fr.to_local(th.lat, th.lon), 1) for th in truth]
     tr_t = [th.t for th in truth]
     kw = {"process_lag_s": a.lag, "rollback_s": a.rollback}
-    if a.no_existence:
+    if a.no_existence or a.old:
         kw["existence"] = False
+    if a.old:
+        kw.update(absorb=False, merge=False)
     hb_t, hb_s = _seen_events(a.scenario / "detections.jsonl", reg)
     last_seen = np.full(len(reg), -np.inf)
     hb_k = 0

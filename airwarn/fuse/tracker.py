@@ -153,8 +153,10 @@ class TrackerConfig:
     absorb: bool = True
     """A report left over in a scan, inside the gate of a track that other sensors updated
     in that scan, starts no new track (dense posts hear one target several times)."""
-    landed_sd: float = 3.0
-    """A ballistic track predicted this many altitude sigmas below ground is deleted."""
+    landed_sd: float = math.inf
+    """A ballistic track predicted this many altitude sigmas below ground is deleted (3 is
+    sensible; off by default: predict turns a deleted ballistic track into a ghost that
+    alerts on for its margin, which cost more person-hours than the landed track did)."""
     merge: bool = True
     """Merge duplicate tracks of one target (several posts or radars each starting one)."""
     merge_d2: float = 22.5
@@ -368,7 +370,9 @@ class Tracker:
         x, P = self._predict(tr, np.full(len(tr), t_out))
         keep = ~self._expired(t_out)
         # a ballistic track predicted below ground by more than landed_sd sigmas has landed
-        keep &= ~(tr.ballistic & (x[:, 2] + self.cfg.landed_sd * np.sqrt(P[:, 2, 2]) < 0.0))
+        if math.isfinite(self.cfg.landed_sd):
+            sz = np.sqrt(np.maximum(P[:, 2, 2], 0.0))
+            keep &= ~(tr.ballistic & (x[:, 2] + self.cfg.landed_sd * sz < 0.0))
         if self.cfg.merge and t_out >= self._merge_next:
             self._merge_next = t_out + self.cfg.merge_step_s
             keep &= self._merge(x, P, keep)

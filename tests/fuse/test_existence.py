@@ -254,8 +254,8 @@ def test_ballistic_track_ends_once_predicted_below_ground():
         ]  # fmt: skip
 
     times = np.arange(0.0, 200.0, 5.0)
-    _, new = _run(reg, times, rows_at)
-    _, old = _run(reg, times, rows_at, cfg=TrackerConfig(landed_sd=1e9))
+    _, new = _run(reg, times, rows_at, cfg=TrackerConfig(landed_sd=3.0))
+    _, old = _run(reg, times, rows_at)
     alive = {s.t: bool(s.confirmed.any()) for s in new}
     assert alive[35.0]  # still falling
     assert not alive[60.0]  # landed (predicted ~40 s)
