@@ -129,7 +129,7 @@ class TrackerConfig:
     """Altitudes (evenly spread samples) assumed for a track with no measured altitude."""
     ex_alt_known_sd_m: float = 1000.0
     """A track's altitude counts as measured when its sd is below this."""
-    ex_step_s: float = 10.0
+    ex_step_s: float = 15.0
     """Silence is counted at most this often (it accumulates in between)."""
     ex_max_step_s: float = 30.0
     """Longest silence interval integrated in one step (gaps between ticks)."""
@@ -424,7 +424,8 @@ class Tracker:
         usable = (t_clock - last_seen[ac] <= cfg.ex_live_s) & (
             te - self._last_rep[ac] >= cfg.ex_silence_s
         )
-        i = np.flatnonzero((w > 0) & ~tr.ballistic)
+        # tracks a radar updated lately get their evidence from the radar's scans
+        i = np.flatnonzero((w > 0) & ~tr.ballistic & (te - tr.last_radar_t >= cfg.ex_silence_s))
         if i.size == 0 or not usable.any():
             return
         self._ex_next = te + cfg.ex_step_s
@@ -708,8 +709,11 @@ class Tracker:
     def _bin(self, r: dict) -> None:
         """One scan: merge, gate, associate, update, initiate, confirm, delete."""
         cfg = self.cfg
-        s_ok = r["sensor"] >= 0
-        np.maximum.at(self._last_rep, r["sensor"][s_ok], r["t"][s_ok])
+        if cfg.existence:
+            # reports come time-sorted: on repeated sensors the last (latest) write wins
+            s_ok = r["sensor"] >= 0
+            si = r["sensor"][s_ok]
+            self._last_rep[si] = np.maximum(self._last_rep[si], r["t"][s_ok])
         r, nsrc, hll = self._merge_acoustic(r)
         nm = r["t"].shape[0]
         t_ref = float(r["t"].max())
@@ -739,19 +743,22 @@ class Tracker:
         self._update(at, am, r, nsrc, hll)
         # second round: a report left over from a *different* sensor than the one that
         # updated a track in this scan also updates it (two radars, radar + acoustic)
-        upd_sensor = np.full(nt, NO_SENSOR, np.int64)
-        upd_sensor[at] = r["sensor"][am]
-        upd2 = np.full(nt, NO_SENSOR, np.int64)
+        absorb = cfg.absorb and at.size and at.size < nm
+        if absorb:
+            upd2 = np.full(nt, NO_SENSOR, np.int64)
         if at.size and at.size < nm:
+            upd_sensor = np.full(nt, NO_SENSOR, np.int64)
+            upd_sensor[at] = r["sensor"][am]
             us = upd_sensor[ti]
             ok = ~used[mj] & (us != NO_SENSOR) & (us != r["sensor"][mj])
             if ok.any():
                 bt, bm = gnn_assign(ti[ok], mj[ok], cost[ok], nt, nm)
                 self._update(bt, bm, r, nsrc, hll)
                 used[bm] = True
-                upd2[bt] = r["sensor"][bm]
+                if absorb:
+                    upd2[bt] = r["sensor"][bm]
         free = ~used
-        if cfg.absorb and at.size and free.any():
+        if absorb and free.any():
             # a left-over report in the gate of a track that other sensors updated in this
             # scan is the same target heard once more, not a new one: it starts no track
             # (a report of a sensor that updated the track in this scan is another target)
@@ -845,15 +852,14 @@ class Tracker:
         tr.hint[at] += hll[am]
         s = r["sensor"][am]
         kind = r["kind"][am]
-        new_s = (s != tr.last_sensor[at]) | (kind == OBSERVER)
-        lr = np.where(
-            (kind == RADAR) | (nsrc[am] >= 2),
-            cfg.ex_lr_multi,
-            np.where(new_s, cfg.ex_lr_new, cfg.ex_lr_same),
-        )
-        tr.lex0[at] = np.minimum(tr.lex[at] + np.log(lr), _logit(cfg.ex_max))
-        tr.lex[at] = tr.lex0[at]
-        tr.ex_acc[at] = 0.0
+        if cfg.existence:
+            new_s = (s != tr.last_sensor[at]) | (kind == OBSERVER)
+            ll = np.where(new_s, math.log(cfg.ex_lr_new), math.log(cfg.ex_lr_same))
+            ll[(kind == RADAR) | (nsrc[am] >= 2)] = math.log(cfg.ex_lr_multi)
+            lx = np.minimum(tr.lex[at] + ll, _logit(cfg.ex_max))
+            tr.lex0[at] = lx
+            tr.lex[at] = lx
+            tr.ex_acc[at] = 0.0
         radar_new = (kind == RADAR) & (tm > tr.last_radar_t[at] + 1e-6)
         tr.radar_scans[at] += radar_new
         tr.last_radar_t[at] = np.where(
