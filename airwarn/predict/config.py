@@ -48,6 +48,7 @@ class BallisticModel:
     ground_alt_m: float  # mean ground altitude above the ellipsoid
     curvature: bool  # include Earth curvature (centrifugal relief v^2/R) in gravity
     ghost_margin_s: float  # a lost ballistic ghost lasts until this long after its last impact
+    terminal_m: float  # zones within reach of the last terminal_m (horizontal) before impact
 
 
 DEFAULT_ROUTES: dict[str, dict[str, float]] = {
@@ -120,6 +121,7 @@ DEFAULT_BALLISTIC: dict[str, Any] = dict(
     ground_alt_m=150.0,
     curvature=True,
     ghost_margin_s=30.0,
+    terminal_m=25000.0,
 )
 
 DEFAULTS: dict[str, Any] = dict(

@@ -660,10 +660,30 @@ class Predictor:
         base = self._pack(n_i + slot0, 0, k_i, np.rint(pe))
         pt, zone = self.raster.expand(self.raster.cells(px, py))
         reach = base[pt] | (zone << self._sh_zone)
+        if bm.terminal_m > 0 and px.size:
+            reach = np.concatenate([reach, self._terminal(x, n_i, k_i, px, py, pe, slot0)])
         inside = self.zones.containing(px, py) if px.size else np.zeros(0, np.int64)
         si = np.flatnonzero(inside >= 0)
         strike = base[si] | (inside[si] << self._sh_zone)
         return _Hits(np.concatenate([reach, strike]), strike)
+
+    def _terminal(self, x, n_i, k_i, px, py, pe, slot0: int) -> np.ndarray:
+        """Reach keys of the zones under the last ``terminal_m`` of each impact sample's
+        path (back along the track's course): the steep end of the fall, and where the
+        debris of a missile intercepted on the way down comes down."""
+        bm = self.cfg.ballistic
+        step = 0.5 * self.cfg.step_m
+        d = np.arange(1, int(math.ceil(bm.terminal_m / step)) + 1) * step  # (J,)
+        v = x[n_i, 3:5]
+        sp = np.maximum(np.hypot(v[:, 0], v[:, 1]), 1.0)
+        tau = d[None, :] / sp[:, None]  # (M, J) seconds before the impact
+        ok = tau <= pe[:, None]  # not behind the threat's present position
+        qx = px[:, None] - (v[:, 0] / sp)[:, None] * d[None, :]
+        qy = py[:, None] - (v[:, 1] / sp)[:, None] * d[None, :]
+        m, j = np.nonzero(ok)
+        base = self._pack(n_i[m] + slot0, 0, k_i[m], np.rint(pe[m] - tau[m, j]))
+        pt, zone = self.raster.expand(self.raster.cells(qx[m, j], qy[m, j]))
+        return base[pt] | (zone << self._sh_zone)
 
     # ------------------------------------------------------------------ reduce
     def _reduce(

@@ -121,7 +121,7 @@ def test_ballistic_alerts_only_the_impact_zone(policy):
     t_imp = (-500.0 + math.sqrt(500.0**2 + 2 * G0 * 30000.0)) / G0
     x_imp = 1000.0 * t_imp
     zones = make_zones(
-        [("impact", x_imp, 0), ("under_path", x_imp / 2, 0), ("aside", x_imp, 15000)],
+        [("impact", x_imp, 0), ("under_path", x_imp / 10, 0), ("aside", x_imp, 15000)],
         half=4000.0,
     )
     pred = Predictor(zones, pol)
@@ -130,9 +130,29 @@ def test_ballistic_alerts_only_the_impact_zone(policy):
     )
     r = rows(pred.update(tr), zones)
     assert r["impact"][1] >= 0.9  # p_impact
-    assert abs(r["impact"][3] - t_imp) <= 3.0
-    assert "under_path" not in r  # overflight at altitude alerts nobody
+    # first within reach on the terminal path: (4 km half side + 2 km reach) before impact
+    assert abs(r["impact"][3] - (t_imp - 6.0)) <= 3.0
+    assert "under_path" not in r  # overflight high up, 38 km before the impact: nobody
     assert "aside" not in r
+
+
+def test_ballistic_terminal_path_zones_are_reached_not_struck():
+    # the same fall; a zone 12 km back along the course lies under the last 25 km of the
+    # path (the steep end of the fall, debris of an interception): reached, not struck
+    t_imp = (-500.0 + math.sqrt(500.0**2 + 2 * G0 * 30000.0)) / G0
+    x_imp = 1000.0 * t_imp
+    zones = make_zones([("impact", x_imp, 0), ("terminal", x_imp - 12000.0, 0)], half=3000.0)
+    tr = make_tracks(
+        0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], sigma_pos=50, sigma_vel=3
+    )
+    pol = pure_ballistic()
+    r = rows(Predictor(zones, pol).update(tr), zones)
+    p_reach, p_imp, p10, p50, _ = r["terminal"]
+    assert p_reach >= 0.9 and p_imp == 0.0
+    # first within reach (12 + 3 + 2) km before the impact point, at 1 km/s
+    assert abs(p50 - (t_imp - 17.0)) <= 3.0
+    pol.predict["ballistic"]["terminal_m"] = 0.0
+    assert "terminal" not in rows(Predictor(zones, pol).update(tr), zones)
 
 
 def test_quasi_ballistic_fall_is_learned_from_the_track():
