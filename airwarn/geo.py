@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from pyproj import Transformer
+from scipy.spatial import cKDTree
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -89,3 +90,23 @@ def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
 
 UKRAINE_CENTER = (48.6, 31.3)
 """Centre of the built-in region's frame (lat, lon)."""
+
+
+def within_any_circle(
+    px: np.ndarray,
+    py: np.ndarray,
+    radius: np.ndarray,
+    centres: cKDTree,
+) -> np.ndarray:
+    """Bool per point (local metres): inside at least one circle of ``radius`` (one per
+    centre of the KD-tree ``centres``), e.g. the coverage of a set of sensors."""
+    px, py = np.asarray(px, float), np.asarray(py, float)
+    out = np.zeros(px.shape, bool)
+    r = np.asarray(radius, float)
+    if px.size == 0 or r.size == 0:
+        return out
+    pts = cKDTree(np.column_stack([px.ravel(), py.ravel()]))
+    sm = pts.sparse_distance_matrix(centres, float(r.max()), output_type="ndarray")
+    if sm.size:
+        out.ravel()[sm["i"][sm["v"] <= r[sm["j"]]]] = True
+    return out

@@ -31,3 +31,18 @@ def test_velocity_rotation_far_from_centre() -> None:
     assert np.degrees(abs(np.arctan2(vy, vx) - np.arctan2(y2 - y1, x2 - x1))) < 0.05
     ve, vn = f.vel_to_geo(x1, y1, vx, vy)
     assert np.allclose([ve, vn], [100.0, 0.0], atol=1e-6)
+
+
+def test_within_any_circle_known_answer():
+    from scipy.spatial import cKDTree
+
+    from airwarn.geo import within_any_circle
+
+    centres = cKDTree(np.array([[0.0, 0.0], [10_000.0, 0.0]]))
+    radius = np.array([1000.0, 3000.0])
+    px = np.array([[500.0, 1500.0], [8000.0, 12_800.0]])
+    py = np.array([[0.0, 0.0], [0.0, 1000.0]])
+    got = within_any_circle(px, py, radius, centres)
+    # 1.5 km from the first centre is outside its 1 km circle; both others are inside 3 km
+    assert got.tolist() == [[True, False], [True, True]]
+    assert within_any_circle(np.zeros(0), np.zeros(0), radius, centres).shape == (0,)

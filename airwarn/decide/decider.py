@@ -44,6 +44,7 @@ from airwarn.contracts import (
 )
 from airwarn.decide.config import DecideConfig
 from airwarn.decide.operator import AuditLog, MemoryAuditLog, OperatorAction
+from airwarn.geo import within_any_circle
 from airwarn.zones.zoneset import ZoneSet
 
 CLEAR, PRE, ALERT = 0, 1, 2
@@ -422,16 +423,9 @@ class Decider:
         tree = cKDTree(np.column_stack([sx, sy]))
         gx, gv, gc = px[gone], px[gone][:, 3:5], coast[gone]
         f = np.linspace(0.0, 1.0, 5)
-        qx = (gx[:, 0:1] + gv[:, 0:1] * gc[:, None] * f).ravel()
-        qy = (gx[:, 1:2] + gv[:, 1:2] * gc[:, None] * f).ravel()
-        hits = tree.query_ball_point(np.column_stack([qx, qy]), r=float(rng.max()))
-        cov = np.array(
-            [
-                any(np.hypot(sx[j] - a, sy[j] - b) <= rng[j] for j in h)
-                for h, a, b in zip(hits, qx, qy, strict=True)
-            ],
-            bool,
-        ).reshape(-1, f.size)
+        qx = gx[:, 0:1] + gv[:, 0:1] * gc[:, None] * f
+        qy = gx[:, 1:2] + gv[:, 1:2] * gc[:, None] * f
+        cov = within_any_circle(qx, qy, rng, tree)
         new = pids[gone][cov.all(axis=1)]
         if new.size:
             self._vanished = np.union1d(self._vanished, new)[-100_000:]

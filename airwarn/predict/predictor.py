@@ -33,6 +33,7 @@ from airwarn.contracts import (
     ZoneThreats,
 )
 from airwarn.decide.policy import Policy
+from airwarn.geo import within_any_circle
 from airwarn.predict.ballistic import DescentFit, sample_impacts
 from airwarn.predict.config import PredictConfig
 from airwarn.predict.raster import ZoneRaster
@@ -562,9 +563,9 @@ class Predictor:
                 r = self.cfg.ghost_cover_frac * np.asarray(health.range_m, float)[ac]
                 self._cover = (key, cKDTree(xy), r)
         _, tree, r = self._cover
-        return None if tree is None else (tree, r, float(r.max()))
+        return None if tree is None else (tree, r)
 
-    def _thin(self, gh: _RouteGhosts, cover: tuple[cKDTree, np.ndarray, float], dt: float) -> None:
+    def _thin(self, gh: _RouteGhosts, cover: tuple[cKDTree, np.ndarray], dt: float) -> None:
         """Negative information: a ghost sample inside live acoustic coverage for
         ``ghost_cover_kill_s`` without a report is dropped (a threat there would have been
         heard: Pd ~0.85 per 10-20 s), so ghosts keep only the routes through coverage gaps."""
@@ -572,12 +573,7 @@ class Predictor:
         al = st.alive & np.isfinite(st.x)
         if not al.any():
             return
-        tree, r, rmax = cover
-        pts = np.column_stack([st.x[al], st.y[al]])
-        sm = cKDTree(pts).sparse_distance_matrix(tree, rmax, output_type="ndarray")
-        inside = np.zeros(pts.shape[0], bool)
-        if sm.size:
-            inside[sm["i"][sm["v"] <= r[sm["j"]]]] = True
+        inside = within_any_circle(st.x[al], st.y[al], cover[1], cover[0])
         cov = gh.covered[al]
         cov[inside] += dt
         gh.covered[al] = cov
