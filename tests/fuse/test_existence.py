@@ -88,18 +88,21 @@ def test_false_alarm_pair_in_silent_coverage_does_not_confirm(grid):
     assert _first_confirmed(states) is None
 
 
-def _path(times, t_end=None):
+def _flight(reg, t_end: float, t_stop: float = np.inf):
+    """A drone flying east across the grid at 50 m/s: times (5 s apart) up to ``t_end``,
+    its positions, and its acoustic reports at a time (none from ``t_stop`` on)."""
+    times = np.arange(0.0, t_end, 5.0)
     pos = np.stack([-27000.0 + 50.0 * times, 1000.0 + 5.0 * times], axis=1)
-    return pos
+
+    def rows_at(t):
+        return _drone_rows(reg, t, pos[int(round(t / 5.0))]) if t < t_stop else []
+
+    return times, pos, rows_at
 
 
 def test_drone_crossing_dense_coverage_confirms_as_fast_as_before(grid):
     reg = grid
-    times = np.arange(0.0, 600.0, 5.0)
-    pos = _path(times)
-
-    def rows_at(t):
-        return _drone_rows(reg, t, pos[int(round(t / 5.0))])
+    times, pos, rows_at = _flight(reg, 600.0)
 
     _, old = _run(reg, times, rows_at, cfg=TrackerConfig(existence=False))
     _, new = _run(reg, times, rows_at, _all_live(reg))
@@ -115,12 +118,7 @@ def test_drone_crossing_dense_coverage_confirms_as_fast_as_before(grid):
 
 
 def _stopping(reg, t_stop):
-    times = np.arange(0.0, 700.0, 5.0)
-    pos = _path(times)
-
-    def rows_at(t):
-        return _drone_rows(reg, t, pos[int(round(t / 5.0))]) if t < t_stop else []
-
+    times, _, rows_at = _flight(reg, 700.0, t_stop)
     return times, rows_at
 
 
@@ -167,11 +165,7 @@ def test_drone_silent_where_posts_are_dead_is_not_deleted_early(grid):
 
 def test_existence_off_without_liveness_keeps_old_rules(grid):
     reg = grid
-    times = np.arange(0.0, 300.0, 5.0)
-    pos = _path(times)
-
-    def rows_at(t):
-        return _drone_rows(reg, t, pos[int(round(t / 5.0))])
+    times, pos, rows_at = _flight(reg, 300.0)
 
     _, a = _run(reg, times, rows_at, cfg=TrackerConfig(existence=False))
     _, b = _run(reg, times, rows_at)
@@ -220,11 +214,7 @@ def test_five_radars_on_one_fast_target_give_one_track(merge):
 
 def test_dense_posts_give_one_track_per_drone(grid):
     reg = grid
-    times = np.arange(0.0, 600.0, 5.0)
-    pos = _path(times)
-
-    def rows_at(t):
-        return _drone_rows(reg, t, pos[int(round(t / 5.0))])
+    times, pos, rows_at = _flight(reg, 600.0)
 
     _, states = _run(reg, times, rows_at, _all_live(reg))
     t_conf = _first_confirmed(states)
