@@ -128,6 +128,7 @@ DEFAULTS: dict[str, Any] = dict(
     samples=48,
     reach_m=2000.0,
     grid_m=1000.0,
+    grid_pad=1.0,
     step_m=1500.0,
     p_min=0.02,
     seed=1,
@@ -152,6 +153,7 @@ class PredictConfig:
     samples: int = 48
     reach_m: float = 2000.0
     grid_m: float = 1000.0
+    grid_pad: float = 1.0
     step_m: float = 1500.0
     p_min: float = 0.02
     seed: int = 1

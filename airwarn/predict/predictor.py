@@ -223,7 +223,10 @@ class Predictor:
         # route points are step_m apart: a pass at reach_m between two of them comes within
         # hypot(reach_m, step_m / 2) of one
         self.raster = ZoneRaster(
-            zones, math.hypot(self.cfg.reach_m, 0.5 * self.cfg.step_m), self.cfg.grid_m
+            zones,
+            math.hypot(self.cfg.reach_m, 0.5 * self.cfg.step_m),
+            self.cfg.grid_m,
+            self.cfg.grid_pad,
         )
         self.targets = TargetSet(zones.cx, zones.cy, zones.population, self.cfg.target_zones)
         k = self.cfg.samples

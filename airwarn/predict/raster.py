@@ -20,7 +20,7 @@ MAX_CELLS = 8_000_000
 class ZoneRaster:
     """Cells of ``grid_m`` metres over the zones' extent, each listing zones within reach."""
 
-    def __init__(self, zones: ZoneSet, reach_m: float, grid_m: float):
+    def __init__(self, zones: ZoneSet, reach_m: float, grid_m: float, pad_frac: float = 1.0):
         self.reach_m = float(reach_m)
         polys = np.array(zones.polys, dtype=object)
         b = shapely.bounds(polys)
@@ -34,7 +34,9 @@ class ZoneRaster:
         self.x0, self.y0 = x0, y0
         self.nx = int(np.ceil((x1 - x0) / c)) + 1
         self.ny = int(np.ceil((y1 - y0) / c)) + 1
-        grow = reach_m + 0.7072 * c  # half the cell diagonal: no point within reach is missed
+        grow = (
+            reach_m + pad_frac * 0.7072 * c
+        )  # 1: half the cell diagonal, no point within reach is missed
         buf = shapely.buffer(polys, grow, quad_segs=4)
         shapely.prepare(buf)
         bb = shapely.bounds(buf)
