@@ -77,6 +77,8 @@ def main() -> None:
     wall = cpu = 0.0
     prev = 0
     cov, false, errs, n_live, n_conf = [], [], [], [], []
+    nees_p: list[float] = []
+    nees_v: list[float] = []
     cls_ok = cls_n = 0
     next_eval = ticks[0] + a.every
     for T, k in zip(ticks.tolist(), upto, strict=True):
@@ -115,6 +117,11 @@ def main() -> None:
         ok = d[ri, ci] < 3000.0
         cov.append(ok.sum() / len(alive))
         errs.extend(d[ri[ok], ci[ok]].tolist())
+        nees_p.extend(_nees(xs[ri[ok]] - tp[ci[ok]], st.P[c][ri[ok]][:, :2, :2]).tolist())
+        tv = np.array([_truth_vel(tr_t[alive[j]], tr_xy[alive[j]], T) for j in ci[ok]]).reshape(
+            -1, 2
+        )
+        nees_v.extend(_nees(st.x[c][ri[ok]][:, 3:5] - tv, st.P[c][ri[ok]][:, 3:5, 3:5]).tolist())
         false.append(int((d.min(axis=1) > 10000.0).sum()))
         tcls = np.array([CLS_CODE[truth[alive[j]].cls] for j in ci[ok]])
         cls_ok += int((st.cls[c][ri[ok]] == tcls).sum())
@@ -135,6 +142,13 @@ def main() -> None:
         "confirmed_mean": round(float(np.mean(n_conf)), 1),
         "pos_err_median_m": round(float(np.median(errs)), 0) if errs else None,
         "pos_err_p90_m": round(float(np.percentile(errs, 90)), 0) if errs else None,
+        # normalised estimation error squared of matched confirmed tracks (2-D, horizontal):
+        # a consistent filter gives a mean of 2; below, its covariance is too large (spread
+        # predictions too wide); above, too small
+        "nees_pos_mean": round(float(np.mean(nees_p)), 2) if nees_p else None,
+        "nees_pos_median": round(float(np.median(nees_p)), 2) if nees_p else None,
+        "nees_vel_mean": round(float(np.mean(nees_v)), 2) if nees_v else None,
+        "nees_vel_median": round(float(np.median(nees_v)), 2) if nees_v else None,
         "class_accuracy": round(cls_ok / cls_n, 3) if cls_n else None,
         "confirmed_ids": len(conf_true),
         "confirmed_ids_false": int(sum(not v for v in conf_true.values())),
@@ -146,6 +160,23 @@ def main() -> None:
     }
     print(json.dumps(out, indent=1))
     return out
+
+
+def _nees(e: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """e^T P^-1 e for each row (2-D errors, 2x2 covariances)."""
+    if e.shape[0] == 0:
+        return np.zeros(0)
+    return np.einsum("ni,nij,nj->n", e, np.linalg.inv(P), e)
+
+
+def _truth_vel(t: np.ndarray, xy: np.ndarray, T: float, h: float = 5.0) -> np.ndarray:
+    """Truth horizontal velocity at T (central difference over +-h seconds)."""
+    a, b = max(t[0], T - h), min(t[-1], T + h)
+    if b <= a:
+        return np.zeros(2)
+    pa = np.array([np.interp(a, t, xy[:, 0]), np.interp(a, t, xy[:, 1])])
+    pb = np.array([np.interp(b, t, xy[:, 0]), np.interp(b, t, xy[:, 1])])
+    return (pb - pa) / (b - a)
 
 
 def _seen_events(path: Path, reg) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,7 @@ class RouteModel:
     target_tau_s: float  # time constant of steering toward the target
     ghost_max_s: float  # a lost track's ghost is dropped after this long
     refresh_s: float  # a track's prediction is reused (ETAs shifted) for at most this long
+    vel_sd_scale: float  # factor on the track's horizontal velocity sd when sampling
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ DEFAULT_ROUTES: dict[str, dict[str, float]] = {
         target_tau_s=300.0,
         ghost_max_s=2400.0,
         refresh_s=60.0,
+        vel_sd_scale=1.0,
     ),
     "jet_drone": dict(
         horizon_s=1200.0,
@@ -89,6 +91,7 @@ DEFAULT_ROUTES: dict[str, dict[str, float]] = {
         target_tau_s=200.0,
         ghost_max_s=1200.0,
         refresh_s=15.0,
+        vel_sd_scale=1.0,
     ),
     "cruise": dict(
         horizon_s=900.0,
@@ -108,6 +111,7 @@ DEFAULT_ROUTES: dict[str, dict[str, float]] = {
         target_tau_s=120.0,
         ghost_max_s=900.0,
         refresh_s=10.0,
+        vel_sd_scale=1.0,
     ),
 }
 DEFAULT_ROUTES["unknown"] = dict(DEFAULT_ROUTES["drone"])

@@ -136,7 +136,7 @@ def initial_state(
     k = e.shape[1]
     x, P = _sanitize(x, P, model)
     ph = _chol2(P[:, 0:2, 0:2])
-    pv = _chol2(P[:, 3:5, 3:5])
+    pv = _chol2(P[:, 3:5, 3:5]) * model.vel_sd_scale
     px = x[:, 0, None] + ph[:, 0, 0, None] * e[..., 0]
     py = x[:, 1, None] + ph[:, 1, 0, None] * e[..., 0] + ph[:, 1, 1, None] * e[..., 1]
     vx = x[:, 3, None] + pv[:, 0, 0, None] * e[..., 2]
