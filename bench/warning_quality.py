@@ -1,8 +1,11 @@
 """Issue-4 warning quality per scenario: simulate, replay, evaluate, print the target table.
 
-Each scenario is ``name:region:seed:hours:drones:cruise:ballistic[:zones]`` where zones is
-``builtin`` (the simulated region's own zones), ``hromadas`` (OCHA hromadas) or ``israel``
-(Home Front Command areas), read from ``--data`` (../shared/data). Simulations are kept in
+Each scenario is ``name:region:seed:hours:drones:cruise:ballistic[:zones[:acoustic:radars:
+observers]]`` where zones is ``builtin`` (the simulated region's own zones), ``hromadas``
+(OCHA hromadas) or ``israel`` (Home Front Command areas), read from ``--data``
+(../shared/data), and the last three set the sensor mix (``airwarn simulate --acoustic
+--radars --observers``; default: the simulator's). E.g. ``norad:ukraine:41:1.5:40:2:3:
+builtin:3000:0:1`` is a raid seen by acoustic posts and observers only. Simulations are kept in
 ``--work`` and re-used; replay and evaluate run every time (``--policy`` to try another).
 The default set runs in a few minutes on a loaded 2-core machine; timings are noisy.
 
@@ -42,12 +45,22 @@ def _run(cmd: list[str]) -> None:
 
 def scenario(spec: str, work: Path, data: Path, policy: str | None) -> dict:
     """Simulate (once), replay and evaluate one scenario; return scorecard and diagnostics."""
-    name, region, seed, hours, drones, cruise, ball, zones = spec.split(":")
+    parts = spec.split(":")
+    if len(parts) not in (7, 8, 11):
+        sys.exit(f"bad scenario {spec!r}: name:region:seed:hours:drones:cruise:ballistic"
+                 "[:zones[:acoustic:radars:observers]]")  # fmt: skip
+    name, region, seed, hours, drones, cruise, ball = parts[:7]
+    zones = parts[7] if len(parts) > 7 else "builtin"
+    mix = parts[8:]
     aw = [sys.executable, "-m", "airwarn.cli"]
-    sim = work / f"sim-{region}-{seed}-{hours}-{drones}-{cruise}-{ball}"
+    sim = work / "-".join(["sim", region, seed, hours, drones, cruise, ball, *mix])
     if not (sim / "truth.jsonl").exists():
+        sensors = []
+        if mix:
+            sensors = ["--acoustic", mix[0], "--radars", mix[1], "--observers", mix[2]]
         _run([*aw, "simulate", "--out", str(sim), "--seed", seed, "--hours", hours,
-              "--drones", drones, "--cruise", cruise, "--ballistic", ball, "--region", region])  # fmt: skip
+              "--drones", drones, "--cruise", cruise, "--ballistic", ball, "--region", region,
+              *sensors])  # fmt: skip
     zfile = sim / "zones.geojson"
     if zones != "builtin":
         zfile = work / f"zones-{zones}.geojson"

@@ -439,3 +439,19 @@ def test_eta_q_is_the_unconditional_arrival_quantile(line_zones, policy):
 def rows_q(zt, zones) -> dict:
     """{zone id: eta_q}."""
     return {zones.ids[zt.zone[i]]: float(zt.eta_q[i]) for i in range(len(zt))}
+
+
+def test_vel_sd_scale_narrows_the_spread_of_an_uncertain_heading():
+    # a drone flying east whose velocity is known to +-15 m/s per axis (heading +-18 deg)
+    zones = make_zones([("ahead", 15000, 0), ("left", 12000, 6000), ("right", 12000, -6000)])
+    tr = make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], sigma_vel=15.0)
+    side, ahead = {}, {}
+    for scale in (1.0, 0.25):
+        pol = Policy.load()
+        pol.predict = {"drone": {"vel_sd_scale": scale, "dogleg_per_h": 0.0, "target_frac": 0.0}}
+        r = rows(Predictor(zones, pol).update(tr), zones)
+        ahead[scale] = r["ahead"][0]
+        side[scale] = sum(r[z][0] if z in r else 0.0 for z in ("left", "right"))
+    assert side[1.0] > 0.1  # ~ +-18 deg of heading reaches 6 km off the line at 12 km
+    assert side[0.25] < 0.5 * side[1.0]
+    assert ahead[0.25] >= max(ahead[1.0], 0.9)

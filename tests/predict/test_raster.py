@@ -32,3 +32,27 @@ def test_outside_grid_and_nan_points_list_nothing():
     assert (cells == -1).all()
     pt, zone = r.expand(cells)
     assert pt.size == 0 and zone.size == 0
+
+
+def test_unpadded_grid_rounds_to_the_cell_centre():
+    # pad_frac 0: a cell lists a zone when its centre is within reach, so a point is matched
+    # within reach -/+ half a cell diagonal, with no outward bias
+    zones = make_zones([("a", 0, 0)], half=2500.0)
+    reach, grid = 2000.0, 500.0
+    r = ZoneRaster(zones, reach, grid, pad_frac=0.0)
+    padded = ZoneRaster(zones, reach, grid)
+    assert r.n_pairs < padded.n_pairs
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(-8000, 8000, 100000), rng.uniform(-8000, 8000, 100000)
+    pt, _ = r.expand(r.cells(x, y))
+    listed = np.zeros(x.size, bool)
+    listed[pt] = True
+    d = zones.distance(x, y, np.zeros(x.size, np.int64))
+    half_diag = 0.7072 * grid
+    assert listed[d <= reach - half_diag].all()
+    assert not listed[d > reach + half_diag].any()
+    # far fewer points beyond reach are listed than by the padded grid
+    pt2, _ = padded.expand(padded.cells(x, y))
+    listed2 = np.zeros(x.size, bool)
+    listed2[pt2] = True
+    assert (listed & (d > reach)).sum() < 0.5 * (listed2 & (d > reach)).sum()
