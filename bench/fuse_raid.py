@@ -117,11 +117,12 @@ def main() -> None:
         ok = d[ri, ci] < 3000.0
         cov.append(ok.sum() / len(alive))
         errs.extend(d[ri[ok], ci[ok]].tolist())
-        nees_p.extend(_nees(xs[ri[ok]] - tp[ci[ok]], st.P[c][ri[ok]][:, :2, :2]).tolist())
-        tv = np.array([_truth_vel(tr_t[alive[j]], tr_xy[alive[j]], T) for j in ci[ok]]).reshape(
-            -1, 2
-        )
-        nees_v.extend(_nees(st.x[c][ri[ok]][:, 3:5] - tv, st.P[c][ri[ok]][:, 3:5, 3:5]).tolist())
+        m = np.flatnonzero(c)[ri[ok]]  # matched confirmed tracks
+        tv = np.zeros((m.size, 2))
+        for r, j in enumerate(ci[ok]):
+            tv[r] = _truth_vel(tr_t[alive[j]], tr_xy[alive[j]], T)
+        nees_p.extend(_nees(st.x[m, :2] - tp[ci[ok]], st.P[m, :2, :2]).tolist())
+        nees_v.extend(_nees(st.x[m, 3:5] - tv, st.P[m, 3:5, 3:5]).tolist())
         false.append(int((d.min(axis=1) > 10000.0).sum()))
         tcls = np.array([CLS_CODE[truth[alive[j]].cls] for j in ci[ok]])
         cls_ok += int((st.cls[c][ri[ok]] == tcls).sum())

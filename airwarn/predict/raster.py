@@ -2,8 +2,9 @@
 
 Looking up millions of predicted route points is then integer arithmetic plus one
 gather, instead of a polygon query per point. A cell lists a zone when the cell centre
-is within ``reach_m`` plus half the cell diagonal of the zone polygon, so every point
-within ``reach_m`` finds the zone (and points up to ~1.4 cells beyond may too).
+is within ``reach_m`` plus ``pad_frac`` x half the cell diagonal of the zone polygon: with
+1 (default) every point within ``reach_m`` finds the zone (and points up to ~1.4 cells
+beyond may too); with 0 a point finds the zones within reach of its cell's centre.
 """
 
 from __future__ import annotations
@@ -34,9 +35,7 @@ class ZoneRaster:
         self.x0, self.y0 = x0, y0
         self.nx = int(np.ceil((x1 - x0) / c)) + 1
         self.ny = int(np.ceil((y1 - y0) / c)) + 1
-        grow = (
-            reach_m + pad_frac * 0.7072 * c
-        )  # 1: half the cell diagonal, no point within reach is missed
+        grow = reach_m + pad_frac * 0.7072 * c  # 0.7072 c: half the cell diagonal
         buf = shapely.buffer(polys, grow, quad_segs=4)
         shapely.prepare(buf)
         bb = shapely.bounds(buf)
