@@ -101,6 +101,15 @@ class TrackerConfig:
     """A tentative track not updated for this long is deleted."""
     max_coast_s: float = 180.0
     """A confirmed track coasting longer than this is deleted."""
+    radar_silence: bool = True
+    """Misses on the clock: a track last updated by a radar that is still live (heard
+    from within ``ex_live_s``) and still has it in range counts one miss per scan period
+    of that radar (the shortest interval between its plots on this track) elapsed since
+    its last plot, whether or not the radar reported anything else meanwhile. Without
+    it, misses count only in scans where the radar sent other plots, so a radar that sees
+    nothing else (little clutter, one target) lets a downed threat coast ``max_coast_s``."""
+    radar_slack_s: float = 10.0
+    """Delivery latency allowed for a radar's plots before its silence counts."""
     max_sigma_m: float = 8000.0
     """A track whose horizontal position sigma grows beyond this is deleted."""
     snapshot_every_s: float = 2.0
@@ -227,6 +236,8 @@ class _Tracks:
     radar_scans: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     last_radar_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     last_sensor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    last_radar: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    radar_dt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # its scan period seen
     misses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     confirmed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ballistic: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -369,6 +380,8 @@ class Tracker:
         tr = self.tracks
         x, P = self._predict(tr, np.full(len(tr), t_out))
         keep = ~self._expired(t_out)
+        if self.cfg.radar_silence and sensor_last_seen is not None:
+            keep &= ~self._radar_silent(t_out, x, np.asarray(sensor_last_seen, float))
         # a ballistic track predicted below ground by more than landed_sd sigmas has landed
         if math.isfinite(self.cfg.landed_sd):
             sz = np.sqrt(np.maximum(P[:, 2, 2], 0.0))
@@ -391,6 +404,23 @@ class Tracker:
             tr.confirmed, age > self.cfg.max_coast_s, age > self.cfg.tentative_max_age_s
         )
         return dead | self._unlikely()
+
+    def _radar_silent(self, t: float, x: np.ndarray, last_seen: np.ndarray) -> np.ndarray:
+        """Deleter on the clock: tracks whose last radar, live and in range, has missed
+        ``max_misses`` (tentative: ``tentative_max_misses``) of its scans since its last
+        plot on the track, with no other sensor's update since."""
+        tr = self.tracks
+        cfg = self.cfg
+        lr = tr.last_radar
+        ok = (lr >= 0) & np.isfinite(tr.radar_dt) & (tr.last_update <= tr.last_radar_t + 1e-6)
+        if not ok.any():
+            return np.zeros(len(tr), bool)
+        j = np.clip(lr, 0, None)
+        live = t - last_seen[j] <= cfg.ex_live_s
+        inr = np.hypot(x[:, 0] - self._sx[j], x[:, 1] - self._sy[j]) <= self._srange[j]
+        n_max = np.where(tr.confirmed, cfg.max_misses, cfg.tentative_max_misses)
+        silent = self.t_done - tr.last_radar_t > n_max * tr.radar_dt + cfg.radar_slack_s
+        return ok & live & inr & silent
 
     def _unlikely(self) -> np.ndarray:
         """Tracks whose existence has fallen below ``ex_delete``."""
@@ -861,6 +891,11 @@ class Tracker:
             tr.lex[at] = lx
             tr.ex_acc[at] = 0.0
         radar_new = (kind == RADAR) & (tm > tr.last_radar_t[at] + 1e-6)
+        # scan period of the track's radar: shortest interval between its plots on it
+        gap = tm - tr.last_radar_t[at]
+        same = radar_new & (s == tr.last_radar[at]) & (gap >= 1.0)
+        tr.radar_dt[at] = np.where(same, np.minimum(tr.radar_dt[at], gap), tr.radar_dt[at])
+        tr.last_radar[at] = np.where(kind == RADAR, s, tr.last_radar[at])
         tr.radar_scans[at] += radar_new
         tr.last_radar_t[at] = np.where(
             kind == RADAR, np.maximum(tr.last_radar_t[at], tm), tr.last_radar_t[at]
@@ -974,6 +1009,8 @@ class Tracker:
             radar_scans=(kind == RADAR).astype(np.int64),
             last_radar_t=np.where(kind == RADAR, r["t"], -np.inf),
             last_sensor=r["sensor"].copy(),
+            last_radar=np.where(kind == RADAR, r["sensor"], NO_SENSOR),
+            radar_dt=np.full(n, np.inf),
             misses=np.zeros(n, np.int64),
             confirmed=np.zeros(n, bool),
             ballistic=np.zeros(n, bool),

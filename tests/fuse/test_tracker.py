@@ -157,6 +157,43 @@ def test_track_deleted_after_target_disappears(radar_reg):
     assert near[-1].sum() == 0
 
 
+def _lone_target_life(radar_reg, radar_alive: bool, cfg=None) -> tuple[float, float]:
+    """A radar scanning every 10 s sees one target (and nothing else) until t = 100, when
+    the target vanishes. Returns (last time the track exists, its last update)."""
+    rng = np.random.default_rng(6)
+    scans = np.arange(0.0, 101.0, 10.0)
+    truth = np.stack([50 * scans, 0 * scans], axis=1)[:, None, :]
+    trk = Tracker(radar_reg, cfg)
+    trk.add(batch(_radar_rows(truth, scans, rng), radar_reg))
+    last = -1.0
+    for t in np.arange(0.0, 400.0, 5.0):
+        # the radar's heartbeat: heard from up to now, or last at t = 80 (down from then:
+        # not live once ex_live_s = 70 s have passed, before its silence would count)
+        seen = np.array([t if radar_alive else min(t, 80.0)])
+        s = trk.advance(float(t), sensor_last_seen=seen)
+        if len(s):
+            last, upd = float(t), float(s.last_update[0])
+    return last, upd
+
+
+def test_live_radar_silence_deletes_a_vanished_target_after_its_misses(radar_reg):
+    # no other plot from the radar: its scans are counted on the clock, one per scan
+    # period seen on the track (10 s): 5 misses + 10 s delivery slack after t = 100
+    last, upd = _lone_target_life(radar_reg, radar_alive=True)
+    assert upd == 100.0
+    assert 155.0 <= last < 165.0
+    # without the clock count the confirmed track coasts for max_coast_s (180 s)
+    off = TrackerConfig(radar_silence=False)
+    last_off, _ = _lone_target_life(radar_reg, radar_alive=True, cfg=off)
+    assert 275.0 <= last_off <= 280.0
+
+
+def test_dead_radar_silence_is_no_evidence(radar_reg):
+    # the radar itself went quiet (no heartbeat): the track coasts as before
+    last, _ = _lone_target_life(radar_reg, radar_alive=False)
+    assert 275.0 <= last <= 280.0
+
+
 @pytest.mark.parametrize(("lag", "tol"), [(10.0, 1e-6), (30.0, 100.0)])
 def test_out_of_sequence_equals_in_order(radar_reg, lag, tol):
     """Late by <= rollback_s: exactly the in-order result; later: close to it."""
