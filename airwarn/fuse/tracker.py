@@ -83,6 +83,20 @@ class TrackerConfig:
     prior_vel_sd: float = 50.0
     """Initiator prior velocity sd per horizontal axis when a report has no velocity, m/s."""
     prior_vz_sd: float = 5.0
+    fast_init: bool = True
+    """Two-point initiator for fast movers seen by a radar that reports no velocity: a
+    free plot also starts a track whose velocity is its difference from a one-plot
+    tentative track of the same radar, ``fast_min_speed``..``fast_max_speed`` away per
+    second (the prior velocity gate cannot follow a ballistic or cruise missile from one
+    scan to the next). Such a track still needs its further scans to confirm."""
+    fast_min_speed: float = 150.0
+    fast_max_speed: float = 4000.0
+    fast_max_dt_s: float = 30.0
+    fast_confirm_scans: int = 5
+    """Radar scans that confirm a two-point track (any two plots of successive scans can
+    make one, so clutter needs more scans to be told apart: with 20 clutter plots a scan
+    over 180 scans, 3 scans confirmed 133 false tracks, 5 confirmed 8, against 7 without
+    the two-point initiator)."""
     prior_alt_m: float = 1000.0
     prior_alt_sd: float = 1500.0
     sigma_v: float = 10.0
@@ -238,6 +252,7 @@ class _Tracks:
     last_sensor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     last_radar: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     radar_dt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # its scan period seen
+    fast: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # two-point start
     misses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     confirmed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ballistic: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -320,6 +335,7 @@ class Tracker:
             "late_direct": 0,
             "merged": 0,
             "absorbed": 0,
+            "fast_starts": 0,
         }
 
     # ------------------------------------------------------------------ API
@@ -800,6 +816,8 @@ class Tracker:
                 free[mj[g]] = False
                 self.stats["absorbed"] += int(np.unique(mj[g]).size)
         self._misses(r, updated, xp)
+        if cfg.fast_init:
+            self._initiate_fast(r, free, nsrc, hll)
         self._initiate_grouped(r, free, nsrc, hll)
         self._confirm()
         self._delete(t_ref, Pp, updated)
@@ -930,6 +948,68 @@ class Tracker:
         miss = (ls >= 0) & active[lsc] & inr & ~updated[:n_old]
         tr.misses[:n_old] += miss
 
+    def _initiate_fast(self, r: dict, free: np.ndarray, nsrc, hll) -> None:
+        """Two-point initiator: pair free radar plots without velocity with one-plot
+        tentative tracks of the same radar at a fast mover's distance; each pair starts a
+        new track (velocity = position difference / time difference), the plot still
+        starts its own one-plot track as well."""
+        cfg = self.cfg
+        tr = self.tracks
+        idx = np.flatnonzero(free & (r["kind"] == RADAR) & ~np.isfinite(r["vx"]))
+        if idx.size == 0 or len(tr) == 0:
+            return
+        cand = np.flatnonzero(
+            ~tr.confirmed
+            & (tr.n_upd == 1)
+            & (tr.last_radar >= 0)
+            & (tr.P[:, 3, 3] >= (0.5 * cfg.prior_vel_sd) ** 2)
+        )
+        if cand.size == 0:
+            return
+        # plots x candidate tracks (one radar's plots of a scan: small)
+        dt = r["t"][idx, None] - tr.t[cand][None, :]
+        dx = r["x"][idx, None] - tr.x[cand, 0][None, :]
+        dy = r["y"][idx, None] - tr.x[cand, 1][None, :]
+        ok = (r["sensor"][idx, None] == tr.last_radar[cand][None, :]) & (dt >= 1.0)
+        ok &= dt <= cfg.fast_max_dt_s
+        sp = np.hypot(dx, dy) / np.where(ok, dt, 1.0)
+        ok &= (sp >= cfg.fast_min_speed) & (sp <= cfg.fast_max_speed)
+        zr = r["z"][idx, None]
+        z_ok = np.isfinite(zr) & (tr.P[cand, 2, 2] < 1000.0**2)[None, :]
+        vz = np.where(z_ok, (zr - tr.x[cand, 2][None, :]) / np.where(ok, dt, 1.0), 0.0)
+        ok &= np.abs(vz) <= cfg.fast_max_speed
+        pi, ci = np.nonzero(ok)
+        if pi.size == 0:
+            return
+        # one start per plot and per tentative track: the slowest consistent pairs
+        at, am = gnn_assign(ci, pi, sp[pi, ci], cand.size, idx.size)
+        if at.size == 0:
+            return
+        src = cand[at]
+        rows = idx[am]
+        d = dt[am, at]
+        new = _Tracks(**{k: v[src].copy() for k, v in tr.__dict__.items()})
+        new.ids = np.arange(self.next_id, self.next_id + src.size, dtype=np.int64)
+        self.next_id += src.size
+        new.x[:, 3] = dx[am, at] / d
+        new.x[:, 4] = dy[am, at] / d
+        zk = z_ok[am, at]
+        new.x[:, 5] = np.where(zk, vz[am, at], new.x[:, 5])
+        # velocity variance of the difference of two positions
+        vv = (r["sigma"][rows] ** 2 + new.P[:, 0, 0]) / d**2
+        vvz = (np.where(np.isfinite(r["sigma_z"][rows]), r["sigma_z"][rows], 1000.0) ** 2) / d**2
+        new.P[:, 3:, :] = 0.0
+        new.P[:, :, 3:] = 0.0
+        new.P[:, 3, 3] = new.P[:, 4, 4] = vv
+        new.P[:, 5, 5] = np.where(zk, vvz + new.P[:, 2, 2] / d**2, cfg.prior_vz_sd**2)
+        new.fast[:] = True
+        new.xm = np.repeat(new.x[:, None], 3, axis=1)
+        new.Pm = np.repeat(new.P[:, None], 3, axis=1)
+        n0 = len(tr)
+        tr.extend(new)
+        self._update(n0 + np.arange(src.size), rows, r, nsrc, hll)
+        self.stats["fast_starts"] += int(src.size)
+
     def _initiate_grouped(self, r: dict, free: np.ndarray, nsrc, hll) -> None:
         """Initiate from unassigned reports; reports of one scan that fall in the gate of
         a track just started from another sensor's report update it instead."""
@@ -1011,6 +1091,7 @@ class Tracker:
             last_sensor=r["sensor"].copy(),
             last_radar=np.where(kind == RADAR, r["sensor"], NO_SENSOR),
             radar_dt=np.full(n, np.inf),
+            fast=np.zeros(n, bool),
             misses=np.zeros(n, np.int64),
             confirmed=np.zeros(n, bool),
             ballistic=np.zeros(n, bool),
@@ -1033,7 +1114,8 @@ class Tracker:
         hits = (tr.n_upd >= cfg.confirm_hits) & tr.multi
         if cfg.existence:
             hits &= tr.lex >= _logit(cfg.ex_confirm)
-        tr.confirmed |= (tr.radar_scans >= cfg.confirm_radar_scans) | hits
+        scans = np.where(tr.fast, cfg.fast_confirm_scans, cfg.confirm_radar_scans)
+        tr.confirmed |= (tr.radar_scans >= scans) | hits
 
     def _delete(self, t_ref: float, Pp: np.ndarray, updated: np.ndarray) -> None:
         """Deleter: too many radar misses, coasting too long, too uncertain, or too

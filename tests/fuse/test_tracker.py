@@ -157,6 +157,62 @@ def test_track_deleted_after_target_disappears(radar_reg):
     assert near[-1].sum() == 0
 
 
+@pytest.mark.parametrize(
+    ("speed", "alt", "vz", "g"), [(230.0, 100.0, 0.0, 0.0), (1800.0, 30000.0, 200.0, 9.81)]
+)
+def test_fast_mover_without_radar_velocity_is_tracked_by_two_point_start(
+    radar_reg, speed, alt, vz, g
+):
+    # a cruise or ballistic missile, plots every 10 s with position and altitude only:
+    # it moves 2-18 km a scan, far beyond the one-plot track's prior velocity gate
+    rng = np.random.default_rng(8)
+    times = np.arange(0.0, 80.0, 10.0)
+    truth = np.stack([20000 + speed * times, 5000 + 0.5 * speed * times], axis=1)[:, None, :]
+    rows = _radar_rows(truth, times, rng, sigma=200.0)
+    for r in rows:
+        r["z"], r["sigma_z"] = alt + vz * r["t"] - 0.5 * g * r["t"] ** 2, 300.0
+    trk, states = _run(radar_reg, rows, times)
+    last = states[-1]
+    conf = last.confirmed
+    assert conf.sum() == 1
+    assert trk.stats["fast_starts"] >= 1
+    v = last.x[conf][0, 3:6]
+    assert np.hypot(v[0] - speed, v[1] - 0.5 * speed) < max(0.05 * speed, 25.0)
+    assert abs(v[2] - (vz - g * times[-1])) < 60.0
+    assert np.hypot(*(last.x[conf][0, :2] - truth[-1, 0])) < 400.0
+    # the prior velocity gate alone never confirms it
+    _, off = _run(radar_reg, rows, times, cfg=TrackerConfig(fast_init=False))
+    assert not off[-1].confirmed.any()
+
+
+def _clutter_confirmed(radar_reg, cfg: TrackerConfig) -> int:
+    """Confirmed track ids from 60 scans of 20 clutter plots (no velocity) within 60 km."""
+    rng = np.random.default_rng(0)
+    trk = Tracker(radar_reg, cfg)
+    ids: set[int] = set()
+    for k, t in enumerate(np.arange(0.0, 600.0, 10.0)):
+        r = 60000 * np.sqrt(rng.random(20))
+        a = rng.random(20) * 2 * np.pi
+        z = rng.random(20) * 10000
+        rows = [
+            {"t": t, "sensor": 0, "x": r[i] * np.cos(a[i]), "y": r[i] * np.sin(a[i])}
+            | {"sigma": 200.0, "z": z[i], "sigma_z": 300.0}
+            for i in range(20)
+        ]
+        trk.add(batch(rows, radar_reg, 20 * k))
+        s = trk.advance(float(t))
+        ids |= {int(i) for i in s.ids[s.confirmed]}
+    return len(ids)
+
+
+def test_two_point_starts_confirm_no_more_clutter(radar_reg):
+    # any two clutter plots of successive scans make a plausible fast mover: the extra
+    # scans a two-point track needs keep clutter from confirming more than before
+    without = _clutter_confirmed(radar_reg, TrackerConfig(fast_init=False))
+    assert _clutter_confirmed(radar_reg, TrackerConfig()) <= without + 2
+    assert _clutter_confirmed(radar_reg, TrackerConfig(fast_confirm_scans=3)) > without + 10
+
+
 def _lone_target_life(radar_reg, radar_alive: bool, cfg=None) -> tuple[float, float]:
     """A radar scanning every 10 s sees one target (and nothing else) until t = 100, when
     the target vanishes. Returns (last time the track exists, its last update)."""
