@@ -9,13 +9,20 @@ builtin:3000:0:1`` is a raid seen by acoustic posts and observers only. Simulati
 ``--work`` and re-used; replay and evaluate run every time (``--policy`` to try another).
 The default set runs in a few minutes on a loaded 2-core machine; timings are noisy.
 
-    python bench/warning_quality.py [--work /tmp/awq] [--policy P] [--scenario SPEC ...]
+``--variant`` feeds every scenario's reports as another generator might write them:
+``no-radar-velocity`` (radar plots without ``vel_*``), ``half-radar-plots`` (every radar
+plot dropped with probability 0.5), ``no-class`` (no ``cls`` hints), ``no-heartbeats``
+(no heartbeat lines: sensors are live only while they report).
+
+    python bench/warning_quality.py [--work /tmp/awq] [--policy P] [--variant V] \
+        [--scenario SPEC ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import time
@@ -43,7 +50,40 @@ def _run(cmd: list[str]) -> None:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
 
 
-def scenario(spec: str, work: Path, data: Path, policy: str | None) -> dict:
+VARIANTS = ("no-radar-velocity", "half-radar-plots", "no-class", "no-heartbeats")
+
+
+def variant(sim: Path, name: str) -> Path:
+    """A copy of scenario ``sim`` whose detections are rewritten as variant ``name``."""
+    out = sim.with_name(f"{sim.name}-{name}")
+    if (out / "detections.jsonl").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    for f in ("sensors.jsonl", "truth.jsonl", "zones.geojson", "scenario.json"):
+        if (sim / f).exists() and not (out / f).exists():
+            (out / f).symlink_to((sim / f).resolve())
+    kinds = {s["id"]: s["kind"] for s in map(json.loads, open(sim / "sensors.jsonl"))}
+    rng = random.Random(7)
+    with open(sim / "detections.jsonl") as src, open(out / "detections.jsonl", "w") as dst:
+        for line in src:
+            d = json.loads(line)
+            if d.get("heartbeat"):
+                if name != "no-heartbeats":
+                    dst.write(line)
+                continue
+            radar = kinds.get(d["sensor"]) == "radar"
+            if radar and name == "no-radar-velocity":
+                for f in ("vel_e", "vel_n", "vel_u"):
+                    d.pop(f, None)
+            if radar and name == "half-radar-plots" and rng.random() < 0.5:
+                continue
+            if name == "no-class":
+                d.pop("cls", None)
+            dst.write(json.dumps(d) + "\n")
+    return out
+
+
+def scenario(spec: str, work: Path, data: Path, policy: str | None, var: str | None = None) -> dict:
     """Simulate (once), replay and evaluate one scenario; return scorecard and diagnostics."""
     parts = spec.split(":")
     if len(parts) not in (7, 8, 11):
@@ -61,12 +101,16 @@ def scenario(spec: str, work: Path, data: Path, policy: str | None) -> dict:
         _run([*aw, "simulate", "--out", str(sim), "--seed", seed, "--hours", hours,
               "--drones", drones, "--cruise", cruise, "--ballistic", ball, "--region", region,
               *sensors])  # fmt: skip
+    if var:
+        sim = variant(sim, var)
     zfile = sim / "zones.geojson"
     if zones != "builtin":
         zfile = work / f"zones-{zones}.geojson"
         if not zfile.exists():
             _run([*aw, "zones", "--from", zones, "--src", str(data / ZSRC[zones]),
                   "--out", str(zfile)])  # fmt: skip
+    if var:
+        name = f"{name}-{var}"
     out = work / f"run-{name}"
     t0 = time.perf_counter()
     cmd = [*aw, "replay", "--sensors", str(sim / "sensors.jsonl"), "--detections",
@@ -120,13 +164,14 @@ def main() -> None:
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     ap.add_argument("--policy", default=None)
     ap.add_argument("--scenario", action="append", default=None)
+    ap.add_argument("--variant", choices=VARIANTS, default=None)
     a = ap.parse_args()
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
     res = []
     for spec in a.scenario or DEFAULT:
         t0 = time.perf_counter()
-        res.append(scenario(spec, work, Path(a.data), a.policy))
+        res.append(scenario(spec, work, Path(a.data), a.policy, a.variant))
         print(f"{spec}: {time.perf_counter() - t0:.0f} s ({res[-1]['out']})", flush=True)
     print(table(res))
 
