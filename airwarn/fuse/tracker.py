@@ -966,7 +966,7 @@ class Tracker:
         )
         if cand.size == 0:
             return
-        # plots x candidate tracks (one radar's plots of a scan: small)
+        # free plots of the bin x one-plot tracks (pairs only within one radar)
         dt = r["t"][idx, None] - tr.t[cand][None, :]
         dx = r["x"][idx, None] - tr.x[cand, 0][None, :]
         dy = r["y"][idx, None] - tr.x[cand, 1][None, :]
