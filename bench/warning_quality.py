@@ -28,6 +28,11 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from airwarn.contracts import read_sensors  # noqa: E402
+
 DEFAULT = [
     "ua-s11:ukraine:11:2:60:2:2:builtin",
     "hrom-s11:ukraine:11:2:60:2:2:hromadas",
@@ -62,7 +67,7 @@ def variant(sim: Path, name: str) -> Path:
     for f in ("sensors.jsonl", "truth.jsonl", "zones.geojson", "scenario.json"):
         if (sim / f).exists() and not (out / f).exists():
             (out / f).symlink_to((sim / f).resolve())
-    kinds = {s["id"]: s["kind"] for s in map(json.loads, open(sim / "sensors.jsonl"))}
+    kinds = {s.id: s.kind for s in read_sensors(sim / "sensors.jsonl")}
     rng = random.Random(7)
     with open(sim / "detections.jsonl") as src, open(out / "detections.jsonl", "w") as dst:
         for line in src:

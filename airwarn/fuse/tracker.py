@@ -275,6 +275,10 @@ class _Tracks:
         for k, v in self.__dict__.items():
             setattr(self, k, v[mask])
 
+    def take(self, idx: np.ndarray) -> _Tracks:
+        """A new column set of the tracks at ``idx`` (copies)."""
+        return _Tracks(**{k: v[idx] for k, v in self.__dict__.items()})
+
     def extend(self, other: _Tracks) -> None:
         for k, v in self.__dict__.items():
             setattr(self, k, np.concatenate((v, getattr(other, k))))
@@ -988,7 +992,7 @@ class Tracker:
         src = cand[at]
         rows = idx[am]
         d = dt[am, at]
-        new = _Tracks(**{k: v[src].copy() for k, v in tr.__dict__.items()})
+        new = tr.take(src)
         new.ids = np.arange(self.next_id, self.next_id + src.size, dtype=np.int64)
         self.next_id += src.size
         new.x[:, 3] = dx[am, at] / d
