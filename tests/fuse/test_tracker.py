@@ -213,6 +213,115 @@ def test_two_point_starts_confirm_no_more_clutter(radar_reg):
     assert _clutter_confirmed(radar_reg, TrackerConfig(fast_confirm_scans=3)) > without + 10
 
 
+def _acoustic_rows(reg, truth, times, rng, period=8.0, pd=1.0, rng_m=3000.0):
+    """Acoustic reports: each post within range of a target (truth (T, K, 2) at times)
+    reports its own position every ``period`` (its own phase) with probability pd."""
+    phase = (np.arange(len(reg.x)) % 4) * 2.0
+
+    def rows_at(t):
+        k = int(np.flatnonzero(times == t)[0])
+        out = []
+        for j in range(truth.shape[1]):
+            d = np.hypot(reg.x - truth[k, j, 0], reg.y - truth[k, j, 1])
+            due = np.isclose((t - phase) % period, 0.0) & (d < rng_m)
+            for i in np.flatnonzero(due):
+                if rng.random() < pd:
+                    out.append({"t": float(t), "sensor": int(i), "x": reg.x[i], "y": reg.y[i]})
+                    out[-1]["sigma"] = rng_m
+        return out
+
+    return rows_at
+
+
+def test_cruise_heard_by_acoustic_posts_only_is_tracked_by_two_post_start():
+    # a cruise missile below the radar horizon, heard by posts 12 km apart along its
+    # route (each hears it for ~25 s): one post's reports never reach the next post's
+    # through a drone-speed prior gate, a pair of posts does
+    along = np.arange(-48000.0, 48001.0, 12000.0)
+    u = np.array([0.95, 0.31])
+    u /= np.hypot(*u)
+    n = np.array([-u[1], u[0]])
+    pts = [a * u + (1000.0 if k % 2 else -1000.0) * n for k, a in enumerate(along)]
+    pts += [(x, y) for x in (-40000.0, 0.0, 40000.0) for y in (-40000.0, 40000.0)]
+    reg = registry(
+        [(f"a{i}", "acoustic", float(x), float(y), 3000.0) for i, (x, y) in enumerate(pts)]
+    )
+    times = np.arange(0.0, 420.0, 2.0)
+    truth = (-50000.0 * u + 230.0 * times[:, None] * u)[:, None, :]
+    rows_at = _acoustic_rows(reg, truth, times, np.random.default_rng(3))
+    trk, states = _run(reg, None, times, per_tick=rows_at)
+    assert trk.stats["fast_acoustic_starts"] >= 1
+    hits = []
+    for k, s in enumerate(states):
+        for i in np.flatnonzero(s.confirmed):
+            d = np.hypot(*(s.x[i, :2] - truth[k, 0]))
+            sp = np.hypot(*s.x[i, 3:5])
+            cosang = s.x[i, 3:5] @ u / max(sp, 1e-9)
+            hits.append((times[k], d, sp, cosang))
+    assert hits, "no confirmed track"
+    t_first = hits[0][0]
+    assert t_first < 250.0  # confirmed by the third or fourth post on its line
+    late = [h for h in hits if h[0] >= t_first + 60.0]
+    assert late
+    # coarse (each post reports its own position), but a fast mover on the right course
+    for _, d, sp, cosang in late:
+        assert d < 8000.0
+        assert 100.0 < sp < 350.0
+        assert cosang > np.cos(np.radians(40.0))
+    # without the two-post start, nothing confirms
+    _, off = _run(reg, None, times, cfg=TrackerConfig(fast_acoustic=False), per_tick=rows_at)
+    assert not any(s.confirmed.any() for s in off)
+
+
+def test_two_post_starts_confirm_no_fast_track_in_a_drone_swarm():
+    # 12 drones at 50 m/s in a 6 km corridor over posts every 6 km, and false reports:
+    # chance pairs of reports at a fast mover's spacing abound
+    g = np.arange(-42000.0, 42001.0, 6000.0)
+    gx, gy = np.meshgrid(g, g)
+    reg = registry(
+        [
+            (f"a{i}", "acoustic", float(x), float(y), 3000.0)
+            for i, (x, y) in enumerate(zip(gx.ravel(), gy.ravel(), strict=True))
+        ]
+    )
+    rng = np.random.default_rng(4)
+    times = np.arange(0.0, 1200.0, 2.0)
+    start = np.stack([-40000 - rng.uniform(0, 8000, 12), rng.uniform(-3000, 3000, 12)], 1)
+    vel = np.stack([rng.uniform(45, 55, 12), rng.normal(0, 3, 12)], 1)
+    truth = start[None] + times[:, None, None] * vel[None]
+
+    def run(cfg: TrackerConfig) -> tuple[Tracker, set[int], set[int]]:
+        rng = np.random.default_rng(5)
+        heard = _acoustic_rows(reg, truth, times, rng, pd=0.85)
+        trk = Tracker(reg, cfg)
+        fast: set[int] = set()
+        conf: set[int] = set()
+        n = 0
+        for t in times:
+            rows = heard(t)
+            if rng.random() < 0.1:  # a false report of a random post every 20 s
+                i = int(rng.integers(len(reg.x)))
+                rows.append({"t": t, "sensor": i, "x": reg.x[i], "y": reg.y[i], "sigma": 3000.0})
+            if rows:
+                trk.add(batch(rows, reg, n))
+                n += len(rows)
+            s = trk.advance(float(t), np.full(len(reg.x), float(t)))  # every post live
+            sp = np.hypot(s.x[:, 3], s.x[:, 4])
+            fast |= set(s.ids[s.confirmed & (sp > 100.0)].tolist())
+            conf |= set(s.ids[s.confirmed].tolist())
+        return trk, fast, conf
+
+    trk, fast, conf = run(TrackerConfig())
+    assert trk.stats["fast_acoustic_starts"] > 10  # chance pairs were started ...
+    assert conf  # the swarm itself is tracked
+    _, off_fast, _ = run(TrackerConfig(fast_acoustic=False))
+    # ... and confirmed no more fast movers than drone tracks' own jitter gives
+    assert len(fast) <= len(off_fast)
+    # three posts in turn are not line enough here
+    _, weak_fast, _ = run(TrackerConfig(fast_ac_confirm_posts=3))
+    assert len(weak_fast) > len(off_fast)
+
+
 def _lone_target_life(radar_reg, radar_alive: bool, cfg=None) -> tuple[float, float]:
     """A radar scanning every 10 s sees one target (and nothing else) until t = 100, when
     the target vanishes. Returns (last time the track exists, its last update)."""
