@@ -262,9 +262,13 @@ def reports(args, fr: Frame, thr, posts, radars, period, rng) -> tuple[list[dict
     # radars
     mast = 25.0
     vel_ok = rng.random(len(radars)) < 0.6
+    vel = [
+        np.gradient(th["p"], th["t"], axis=0) if len(th["t"]) > 1 else np.zeros((1, 3))
+        for th in thr
+    ]
     for j, (rp, per) in enumerate(zip(radars, period, strict=True)):
         ts = t0 + rng.uniform(0, per) + np.arange(0.0, t1 - t0, per)
-        for th in thr:
+        for th, v in zip(thr, vel, strict=True):
             p, m = at_times(th, ts)
             if not m.any():
                 continue
@@ -274,7 +278,6 @@ def reports(args, fr: Frame, thr, posts, radars, period, rng) -> tuple[list[dict
             r50 = (1.0 if th["cls"] == "ballistic" else 0.6) * args.radar_range_km * 1000
             pd = 0.9 / (1.0 + (r / r50) ** 4) * (r < horizon) * (r < args.radar_range_km * 1000)
             hit = rng.random(len(tt)) < pd
-            v = np.gradient(th["p"], th["t"], axis=0) if len(th["t"]) > 1 else np.zeros((1, 3))
             vv = np.stack([np.interp(tt, th["t"], v[:, k]) for k in range(3)], 1)
             for k in np.nonzero(hit)[0]:
                 sg = 200.0 + 0.002 * r[k]
