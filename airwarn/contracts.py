@@ -473,6 +473,9 @@ class TrackState:
     confirmed: np.ndarray  # (N,) bool: only confirmed tracks may trigger alerts
     last_update: np.ndarray  # (N,) time of the last measurement update (coasting if < t)
     n_updates: np.ndarray  # (N,) int number of measurement updates
+    # (N,) int64 random key fixed at a track's birth from its first report (None: use ids);
+    # seeds predict's per-track noise so a track's forecast does not depend on other tracks
+    key: np.ndarray | None = None
 
     @classmethod
     def empty(cls, t: float) -> TrackState:

@@ -259,6 +259,7 @@ class _Tracks:
     """Columns of all live tracks (state valid at each track's own time ``t``)."""
 
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    key: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # birth hash
     t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     x: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))
     P: np.ndarray = field(default_factory=lambda: np.zeros((0, 6, 6)))
@@ -318,6 +319,23 @@ def _empty_heard() -> dict[str, np.ndarray]:
         "sensor": np.zeros(0, np.int64),
         "hll": np.zeros((0, NCLS)),
     }
+
+
+def _hash_key(*cols: np.ndarray) -> np.ndarray:
+    """A 63-bit key per row mixed from integer columns (splitmix64 finaliser per column)."""
+    h = np.full(np.shape(cols[0]), 0x9E3779B97F4A7C15, np.uint64)
+    with np.errstate(over="ignore"):
+        for c in cols:
+            h ^= np.asarray(c).astype(np.int64).astype(np.uint64)
+            h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            h ^= h >> np.uint64(31)
+    return (h >> np.uint64(1)).astype(np.int64)
+
+
+def _report_key(r: dict) -> np.ndarray:
+    """Birth key of tracks started from reports ``r``: their time (ms), sensor and place (m)."""
+    return _hash_key(np.round(r["t"] * 1000.0), r["sensor"], np.round(r["x"]), np.round(r["y"]))
 
 
 def _logit(p: float) -> float:
@@ -634,6 +652,7 @@ class Tracker:
             confirmed=tr.confirmed.copy(),
             last_update=tr.last_update.copy(),
             n_updates=tr.n_upd.copy(),
+            key=tr.key.copy(),
         )
 
     # ------------------------------------------------------ out of sequence
@@ -1089,6 +1108,7 @@ class Tracker:
         d = dt[am, at]
         new = tr.take(src)
         new.ids = np.arange(self.next_id, self.next_id + src.size, dtype=np.int64)
+        new.key = _hash_key(new.key, _report_key(_take(r, rows)))
         self.next_id += src.size
         new.x[:, 3] = dx[am, at] / d
         new.x[:, 4] = dy[am, at] / d
@@ -1239,6 +1259,7 @@ class Tracker:
         self.next_id += n
         new = _Tracks(
             ids=ids,
+            key=_report_key(r),
             t=r["t"].copy(),
             x=x,
             P=P,

@@ -274,6 +274,7 @@ class Predictor:
         self._prev_model = np.zeros(0, np.int64)
         self._conf_ids = np.zeros(0, np.int64)  # sorted ids ever confirmed
         self._conf_t0 = np.zeros(0)  # time each was first seen confirmed
+        self._conf_row = np.zeros(0, np.int64)  # its noise row (from its birth key)
         self._t_prev: float | None = None  # time of the previous update
         self._cover: tuple[bytes, cKDTree | None, np.ndarray] | None = None
 
@@ -436,10 +437,12 @@ class Predictor:
         cid = ids[live]
         new = ~np.isin(cid, self._conf_ids)
         if new.any():
+            key = ids if tracks.key is None else np.asarray(tracks.key, np.int64)
             allid = np.concatenate([self._conf_ids, cid[new]])
             allt = np.concatenate([self._conf_t0, np.full(int(new.sum()), t)])
+            allrow = np.concatenate([self._conf_row, key[live][new] % NOISE_ROWS])
             o = np.argsort(allid, kind="stable")
-            self._conf_ids, self._conf_t0 = allid[o], allt[o]
+            self._conf_ids, self._conf_t0, self._conf_row = allid[o], allt[o], allrow[o]
         prev = self._prev
         if prev is not None and len(prev):
             gone = ~np.isin(prev.ids, ids)
@@ -594,7 +597,13 @@ class Predictor:
         return np.ones_like(age) if hl <= 0 else 0.5 ** (np.maximum(age, 0.0) / hl)
 
     def _rows(self, ids: np.ndarray) -> np.ndarray:
-        return np.asarray(ids, np.int64) % NOISE_ROWS
+        """Noise-table rows of confirmed tracks (or their ghosts): fixed by each track's birth
+        key, so a track's route samples do not change with how many other tracks exist."""
+        ids = np.asarray(ids, np.int64)
+        i = np.minimum(np.searchsorted(self._conf_ids, ids), max(self._conf_ids.size - 1, 0))
+        found = self._conf_ids.size > 0
+        hit = (self._conf_ids[i] == ids) if found else np.zeros(ids.shape, bool)
+        return np.where(hit, self._conf_row[i] if found else 0, ids % NOISE_ROWS)
 
     # ------------------------------------------------------------------ hits
     def _pack(self, slot, zone, k, tick) -> np.ndarray:

@@ -48,6 +48,26 @@ def test_single_target_confirms_after_three_radar_scans(radar_reg):
     assert states[-1].cls[0] == 0  # 50 m/s at low altitude: drone
 
 
+def test_birth_key_is_fixed_by_the_first_report_not_by_other_tracks(radar_reg):
+    """Clutter elsewhere renumbers a target's track but leaves its birth key unchanged."""
+    times = np.arange(10.0)
+    truth = np.stack([1000 + 40 * times, 2000 - 30 * times], axis=1)[:, None, :]
+    target = _radar_rows(truth, times, np.random.default_rng(0))
+    clutter = [
+        {"t": float(t), "sensor": 0, "x": x, "y": y, "sigma": 50.0}
+        for t in times[:3]
+        for x, y in np.random.default_rng(1).uniform(30000, 50000, (4, 2))
+    ]
+    keys, ids = [], []
+    for rows in (target, clutter + target):
+        _, states = _run(radar_reg, rows, times)
+        last = states[-1]
+        i = int(np.flatnonzero(last.confirmed)[0])
+        keys.append(int(last.key[i]))
+        ids.append(int(last.ids[i]))
+    assert ids[0] != ids[1] and keys[0] == keys[1]
+
+
 def test_crossing_targets_keep_their_ids(radar_reg):
     rng = np.random.default_rng(1)
     times = np.arange(40.0)

@@ -337,6 +337,25 @@ def test_same_input_same_output(line_zones, policy):
     assert np.array_equal(a.p_reach, b.p_reach) and np.array_equal(a.eta_p10, b.eta_p10)
 
 
+def test_forecast_depends_on_birth_key_not_on_track_id_or_other_tracks(line_zones, policy):
+    """A track's route samples are seeded by its birth key: renumbering it or adding an
+    unrelated track far away leaves its zones' figures unchanged."""
+    drone = [0, 0, 300, SPEED, 0, 0]
+    alone = make_tracks(0.0, [drone], ["drone"], ids=[1], sigma_vel=15.0)
+    alone.key = np.array([123456789], np.int64)
+    crowd = make_tracks(
+        0.0, [[0, 400000, 300, 0, SPEED, 0], drone], ["drone"] * 2, ids=[1, 7], sigma_vel=15.0
+    )
+    crowd.key = np.array([42, 123456789], np.int64)
+    a = rows(Predictor(line_zones, policy).update(alone), line_zones)
+    b = rows(Predictor(line_zones, policy).update(crowd), line_zones, track=7)
+    assert a and a == b
+    other = make_tracks(0.0, [drone], ["drone"], ids=[1], sigma_vel=15.0)
+    other.key = np.array([123456790], np.int64)  # another birth: other samples
+    c = rows(Predictor(line_zones, policy).update(other), line_zones)
+    assert c != a
+
+
 def test_bad_policy_key_is_named():
     with pytest.raises(ValueError, match="samplez"):
         PredictConfig.from_policy({"samplez": 3})
