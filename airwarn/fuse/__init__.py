@@ -9,7 +9,8 @@ Components (Stone Soup vocabulary), each batched over every track or report at o
 
 * predictor: NCV (:func:`models.ncv_predict`, gravity for ballistic tracks) and an IMM
   of NCV + coordinated turns left/right (:func:`models.imm_mix`, :func:`models.ct_transition`,
-  :func:`models.imm_combine`) on steps of 2 s or more;
+  :func:`models.imm_combine`) on steps of 2 s or more, turning at 3 deg/s or at most
+  2.5 m/s^2 lateral acceleration (slower for fast tracks);
 * updater: linear Kalman update for each report signature (position 2-D/3-D, with or
   without velocity; :func:`models.kalman_update`, closed form for 2-D positions);
 * hypothesiser: Mahalanobis gating of candidate pairs from a spatial index

@@ -82,8 +82,9 @@ def ncv_predict_pos(
     return pos, S
 
 
-def ct_transition(dt: np.ndarray, omega: float) -> np.ndarray:
-    """Coordinated-turn transition matrices (N, 6, 6) for a known turn rate ``omega`` (rad/s).
+def ct_transition(dt: np.ndarray, omega: float | np.ndarray) -> np.ndarray:
+    """Coordinated-turn transition matrices (N, 6, 6) for known turn rates ``omega`` (rad/s,
+    one for all or one per row).
 
     Horizontal plane, with s = sin(wT), c = cos(wT)::
 
@@ -97,20 +98,19 @@ def ct_transition(dt: np.ndarray, omega: float) -> np.ndarray:
     idx = np.arange(6)
     F[:, idx, idx] = 1.0
     F[:, 2, 5] = dt
-    if omega == 0.0:
-        F[:, 0, 3] = dt
-        F[:, 1, 4] = dt
-        return F
-    wt = omega * dt
+    om = np.broadcast_to(np.asarray(omega, float), (n,))
+    straight = np.abs(om) < 1e-12
+    w = np.where(straight, 1.0, om)
+    wt = w * dt
     s, c = np.sin(wt), np.cos(wt)
-    F[:, 0, 3] = s / omega
-    F[:, 0, 4] = -(1 - c) / omega
-    F[:, 1, 3] = (1 - c) / omega
-    F[:, 1, 4] = s / omega
-    F[:, 3, 3] = c
-    F[:, 3, 4] = -s
-    F[:, 4, 3] = s
-    F[:, 4, 4] = c
+    F[:, 0, 3] = np.where(straight, dt, s / w)
+    F[:, 0, 4] = np.where(straight, 0.0, -(1 - c) / w)
+    F[:, 1, 3] = np.where(straight, 0.0, (1 - c) / w)
+    F[:, 1, 4] = np.where(straight, dt, s / w)
+    F[:, 3, 3] = np.where(straight, 1.0, c)
+    F[:, 3, 4] = np.where(straight, 0.0, -s)
+    F[:, 4, 3] = np.where(straight, 0.0, s)
+    F[:, 4, 4] = np.where(straight, 1.0, c)
     return F
 
 

@@ -68,6 +68,12 @@ class TrackerConfig:
     """Steps shorter than this use one NCV step (the modes differ by ~1 m there)."""
     imm_turn_deg_s: float = 3.0
     """Turn rate of the coordinated-turn modes, deg/s (a standard-rate turn)."""
+    imm_turn_accel: float = 2.5
+    """Largest lateral acceleration of the turn modes, m/s^2: a track faster than
+    accel / rate turns slower (a 47 m/s drone keeps ~3 deg/s, a 230 m/s cruise missile
+    gets 0.6 deg/s). A fixed rate would turn a fast track seen every 50 s by sparse
+    acoustic posts through 150 degrees between reports, and the mixed modes then shrink
+    its speed; 0 = the fixed rate for all."""
     imm_sojourn_s: tuple[float, float, float] = (60.0, 15.0, 15.0)
     """Mean time spent in each mode (NCV, left, right) before switching, s."""
     bin_s: float = 5.0
@@ -780,7 +786,10 @@ class Tracker:
         xo = np.empty_like(x0)
         Po = np.empty_like(P0)
         xo[:, 0], Po[:, 0] = ncv_predict(x0[:, 0], P0[:, 0], dt, q_h, q_v, gravity=grav)
-        w = np.deg2rad(cfg.imm_turn_deg_s)
+        w = np.full(dt.shape[0], np.deg2rad(cfg.imm_turn_deg_s))
+        if cfg.imm_turn_accel > 0:
+            v = np.hypot(x0[:, 0, 3], x0[:, 0, 4])
+            w = np.minimum(w, cfg.imm_turn_accel / np.maximum(v, 1.0))
         Q = white_accel_Q(dt, cfg.q_h, cfg.q_v)
         for j, om in ((1, w), (2, -w)):
             xo[:, j], Po[:, j] = linear_predict(x0[:, j], P0[:, j], ct_transition(dt, om), Q)

@@ -74,6 +74,14 @@ def test_ct_transition_turns_velocity_and_reduces_to_ncv():
     assert np.isclose(np.hypot(xn[0], xn[1] - r), r)
 
 
+def test_ct_transition_takes_one_turn_rate_per_row():
+    dt = np.array([5.0, 20.0, 50.0])
+    om = np.array([0.0, np.deg2rad(3.0), -np.deg2rad(0.6)])
+    F = ct_transition(dt, om)
+    for k in range(3):
+        np.testing.assert_allclose(F[k], ct_transition(dt[k : k + 1], float(om[k]))[0])
+
+
 def test_linear_predict_matches_ncv():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(4, 6))
