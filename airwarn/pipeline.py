@@ -58,9 +58,10 @@ class Pipeline:
         self.policy = policy
         self.registry = SensorRegistry(sensors, self.frame)
         self.ingestor = Ingestor(self.registry)
-        self.tracker = Tracker(
-            self.registry, TrackerConfig(process_lag_s=policy.fuse_lag_s, rollback_s=0.0)
+        cfg = TrackerConfig.from_dict(
+            policy.fuse, policy.source, process_lag_s=policy.fuse_lag_s, rollback_s=0.0
         )
+        self.tracker = Tracker(self.registry, cfg)
         self.predictor = Predictor(zones, policy)
         self.decider = Decider(zones, policy)
         self.timer = StageTimer()

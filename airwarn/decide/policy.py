@@ -1,8 +1,9 @@
 """The alert policy: a documented TOML file (airwarn/decide/policy.toml is the default).
 
-Sections: top level (``tick_s``, ``track_every_s``), ``[predict]`` (read by the
-predict stage) and ``[decide]`` (read by the decide stage). Each stage reads its own
-section and documents its keys in the default file.
+Sections: top level (``tick_s``, ``track_every_s``), ``[fuse]`` (tracker settings, read
+by the fuse stage), ``[predict]`` (read by the predict stage) and ``[decide]`` (read by
+the decide stage). Each stage reads its own section and documents its keys in the default
+file.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def _merge(base: dict[str, Any], user: dict[str, Any]) -> None:
 
 @dataclass
 class Policy:
-    """Alert policy settings; ``predict`` and ``decide`` are their stages' TOML sections."""
+    """Alert policy settings; ``fuse``, ``predict`` and ``decide`` are their stages' TOML
+    sections."""
 
     tick_s: float = 5.0
     track_every_s: float = 30.0
@@ -34,6 +36,7 @@ class Policy:
     decide: dict[str, Any] = field(default_factory=dict)
     source: str = "built-in"
     fuse_lag_s: float = 5.0
+    fuse: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:
@@ -47,7 +50,7 @@ class Policy:
                 raise ValueError(f"{path}: not valid TOML ({exc})") from exc
             _merge(base, user)
             src = str(path)
-        known = {"tick_s", "track_every_s", "fuse_lag_s", "predict", "decide"}
+        known = {"tick_s", "track_every_s", "fuse_lag_s", "fuse", "predict", "decide"}
         unknown = set(base) - known
         if unknown:
             raise ValueError(f"{src}: unknown policy keys {sorted(unknown)}")
@@ -58,7 +61,7 @@ class Policy:
             v = base.get(k)
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
                 raise ValueError(f"{src}: key '{k}' must be a positive number, got {v!r}")
-        for k in ("predict", "decide"):
+        for k in ("fuse", "predict", "decide"):
             if not isinstance(base.get(k, {}), dict):
                 raise ValueError(f"{src}: '{k}' must be a table ([{k}])")
         from airwarn.decide.config import DecideConfig
@@ -68,6 +71,7 @@ class Policy:
             tick_s=float(base.get("tick_s", 5.0)),
             track_every_s=float(base.get("track_every_s", 30.0)),
             fuse_lag_s=float(lag),
+            fuse=dict(base.get("fuse", {})),
             predict=dict(base.get("predict", {})),
             decide=dict(base.get("decide", {})),
             source=src,

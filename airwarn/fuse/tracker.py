@@ -122,6 +122,10 @@ class TrackerConfig:
     fast_ac_max_speed: float = 400.0
     fast_ac_max_dt_s: float = 120.0
     fast_ac_confirm_posts: int = 3
+    fast_ac_dwell: bool = True
+    """A post that heard something for longer than a fast mover stays in its range
+    (2 range / ``fast_ac_min_speed`` plus two bins) heard a drone: its reports start no
+    two-post tracks."""
     prior_alt_m: float = 1000.0
     prior_alt_sd: float = 1500.0
     sigma_v: float = 10.0
@@ -224,6 +228,35 @@ class TrackerConfig:
     seconds after they are measured, so a lag of a few seconds turns most of them from
     out-of-sequence (rollback and reprocess) into in-order updates."""
 
+    @classmethod
+    def from_dict(cls, d: dict, src: str = "policy", **fixed: float) -> TrackerConfig:
+        """A config from a policy's ``[fuse]`` table (keys are this class's fields; ``fixed``
+        ones are set by the caller). Unknown keys and values of the wrong type are named."""
+        if not isinstance(d, dict):
+            raise ValueError(f"{src}: 'fuse' must be a table ([fuse])")
+        base = cls()
+        out: dict = {}
+        for k, v in d.items():
+            if k not in base.__dataclass_fields__ or k in fixed:
+                raise ValueError(f"{src}: unknown [fuse] key {k!r}")
+            ref = getattr(base, k)
+            if isinstance(ref, bool):
+                ok = isinstance(v, bool)
+            elif isinstance(ref, int | float):
+                ok = isinstance(v, int | float) and not isinstance(v, bool)
+                ok = ok and (isinstance(ref, float) or float(v).is_integer())
+                v = type(ref)(v) if ok else v
+            elif isinstance(ref, tuple):
+                ok = isinstance(v, list | tuple) and len(v) == len(ref)
+                ok = ok and all(isinstance(e, int | float) and not isinstance(e, bool) for e in v)
+                v = tuple(float(e) for e in v) if ok else v
+            else:
+                ok = False
+            if not ok:
+                raise ValueError(f"{src}: [fuse] key {k!r} must be like {ref!r}, got {v!r}")
+            out[k] = v
+        return cls(**out, **fixed)
+
 
 _RCOLS = ("t", "sensor", "kind", "x", "y", "z", "sigma", "sigma_z", "vx", "vy", "vz", "cls", "arr")
 
@@ -313,8 +346,9 @@ class _Tracks:
 
 
 def _empty_heard() -> dict[str, np.ndarray]:
-    """Recent acoustic reports kept for the two-post initiator (arrays are replaced, never
-    changed in place, so a shallow copy is a snapshot)."""
+    """Recent acoustic reports kept for the two-post initiator, ``free`` where no confirmed
+    or two-point track took them (arrays are replaced, never changed in place, so a shallow
+    copy is a snapshot)."""
     e = np.zeros(0)
     return {
         "t": e,
@@ -324,6 +358,8 @@ def _empty_heard() -> dict[str, np.ndarray]:
         "range": e,
         "sensor": np.zeros(0, np.int64),
         "hll": np.zeros((0, NCLS)),
+        "free": np.zeros(0, bool),
+        "slow": np.zeros(0, bool),
     }
 
 
@@ -911,7 +947,7 @@ class Tracker:
             est = tr.confirmed[:nt] | tr.fast[:nt]
             taken = np.zeros(nm, bool)
             taken[am_all[est[at_all]]] = True
-            self._initiate_fast_acoustic(r, ~taken & (r["kind"] == ACOUSTIC), nsrc, hll)
+            self._initiate_fast_acoustic(r, r["kind"] == ACOUSTIC, ~taken, nsrc, hll)
         self._initiate_grouped(r, free, nsrc, hll)
         self._confirm()
         self._delete(t_ref, Pp, updated)
@@ -1138,42 +1174,53 @@ class Tracker:
         self._update(n0 + np.arange(src.size), rows, r, nsrc, hll)
         self.stats["fast_starts"] += int(src.size)
 
-    def _initiate_fast_acoustic(self, r: dict, cand: np.ndarray, nsrc, hll) -> None:
-        """Two-post initiator: pair acoustic reports ``cand`` with recent reports of other
-        posts that only a fast mover could link (see ``TrackerConfig.fast_acoustic``); each
-        pair starts a two-point track at the later report, velocity = position difference
-        / time difference, its variance (sigma_a^2 + sigma_b^2) / dt^2. The candidates are
-        then remembered for ``fast_ac_max_dt_s``."""
+    def _initiate_fast_acoustic(self, r: dict, acoustic: np.ndarray, free: np.ndarray, nsrc, hll):
+        """Two-post initiator: pair the ``free`` acoustic reports (no confirmed or two-point
+        track took them) with free recent reports of other posts that only a fast mover
+        could link (see ``TrackerConfig.fast_acoustic``); each pair starts a two-point track
+        at the later report, velocity = position difference / time difference, its variance
+        (sigma_a^2 + sigma_b^2) / dt^2. All ``acoustic`` reports are then remembered for
+        ``fast_ac_max_dt_s`` (the taken ones only to measure how long each post heard)."""
         cfg = self.cfg
         h = self._heard
         t_ref = float(r["t"].max())
         old = h["t"] < t_ref - cfg.fast_ac_max_dt_s
         if old.any():
             h = {k: v[~old] for k, v in h.items()}
-        idx = np.flatnonzero(cand)
-        if idx.size and h["t"].size:
-            sj = r["sensor"][idx]
-            rj = self._sensor_range(sj)
-            dt = r["t"][idx, None] - h["t"][None, :]
-            d = np.hypot(r["x"][idx, None] - h["x"][None, :], r["y"][idx, None] - h["y"][None, :])
+        ia = np.flatnonzero(acoustic)
+        sa = r["sensor"][ia]
+        ra = self._sensor_range(sa)
+        if cfg.fast_ac_dwell and ia.size:
+            slow_a, slow_h = self._slow_posts(r["t"][ia], sa, ra, h, t_ref)
+            # once slow, always slow (pruning old reports shortens runs)
+            h = {**h, "slow": h["slow"] | slow_h}
+        else:
+            slow_a = np.zeros(ia.size, bool)
+        sel = free[ia] & ~slow_a
+        idx, sj, rj = ia[sel], sa[sel], ra[sel]
+        hf = np.flatnonzero(h["free"] & ~h["slow"])
+        if idx.size and hf.size:
+            hp = {k: v[hf] for k, v in h.items()}
+            dt = r["t"][idx, None] - hp["t"][None, :]
+            d = np.hypot(r["x"][idx, None] - hp["x"][None, :], r["y"][idx, None] - hp["y"][None, :])
             ok = (dt >= cfg.bin_s) & (dt <= cfg.fast_ac_max_dt_s)
-            ok &= sj[:, None] != h["sensor"][None, :]
+            ok &= sj[:, None] != hp["sensor"][None, :]
             dts = np.where(ok, dt, 1.0)
-            ok &= d - rj[:, None] - h["range"][None, :] >= cfg.fast_ac_min_speed * dts
+            ok &= d - rj[:, None] - hp["range"][None, :] >= cfg.fast_ac_min_speed * dts
             ok &= d <= cfg.fast_ac_max_speed * dts
             pi, hi = np.nonzero(ok)
             if pi.size:
                 # one start per report and per remembered report: the most recent pairs
-                mem, am = gnn_assign(hi, pi, dt[pi, hi], h["t"].size, idx.size)
+                mem, am = gnn_assign(hi, pi, dt[pi, hi], hf.size, idx.size)
                 rows = idx[am]
                 dtp = dt[am, mem]
                 n0 = len(self.tracks)
-                self._initiate(_take(r, rows), nsrc[rows], hll[rows] + h["hll"][mem])
+                self._initiate(_take(r, rows), nsrc[rows], hll[rows] + hp["hll"][mem])
                 tr = self.tracks
                 sl = slice(n0, n0 + rows.size)
-                tr.x[sl, 3] = (r["x"][rows] - h["x"][mem]) / dtp
-                tr.x[sl, 4] = (r["y"][rows] - h["y"][mem]) / dtp
-                vv = (r["sigma"][rows] ** 2 + h["sigma"][mem] ** 2) / dtp**2
+                tr.x[sl, 3] = (r["x"][rows] - hp["x"][mem]) / dtp
+                tr.x[sl, 4] = (r["y"][rows] - hp["y"][mem]) / dtp
+                vv = (r["sigma"][rows] ** 2 + hp["sigma"][mem] ** 2) / dtp**2
                 tr.P[sl, 3, 3] = vv
                 tr.P[sl, 4, 4] = vv
                 tr.xm[sl] = tr.x[sl, None]
@@ -1185,19 +1232,49 @@ class Tracker:
                 tr.lex[sl] = _logit(cfg.ex_init_multi)
                 tr.lex0[sl] = tr.lex[sl]
                 self.stats["fast_acoustic_starts"] += int(rows.size)
-        if idx.size:
-            sens = r["sensor"][idx]
+        if ia.size:
             add = {
-                "t": r["t"][idx],
-                "x": r["x"][idx],
-                "y": r["y"][idx],
-                "sigma": r["sigma"][idx],
-                "range": self._sensor_range(sens),
-                "sensor": sens,
-                "hll": hll[idx],
+                "t": r["t"][ia],
+                "x": r["x"][ia],
+                "y": r["y"][ia],
+                "sigma": r["sigma"][ia],
+                "range": ra,
+                "sensor": sa,
+                "hll": hll[ia],
+                "free": free[ia],
+                "slow": slow_a,
             }
             h = {k: np.concatenate((v, add[k])) for k, v in h.items()}
         self._heard = h
+
+    def _slow_posts(
+        self, t: np.ndarray, sensor: np.ndarray, rng: np.ndarray, h: dict, t_ref: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Which new reports (``t``, ``sensor``, ``rng``) and which remembered ones ``h`` come
+        from a post that heard something for longer than a fast mover can stay in its range,
+        w = 2 range / ``fast_ac_min_speed`` plus two bins: a drone, not a cruise missile.
+
+        A post's reports (all of them, the new ones and those tracks took included) form
+        runs broken by silences longer than w / 2; a report is slow when its run spans more
+        than w. (The caller keeps a report slow once it was: runs shrink as old reports are
+        forgotten.)"""
+        cfg = self.cfg
+        ts = np.concatenate((h["t"], t))
+        ss = np.concatenate((h["sensor"], sensor))
+        w = 2.0 * np.concatenate((h["range"], rng)) / cfg.fast_ac_min_speed + 2.0 * cfg.bin_s
+        big = 4.0 * (cfg.fast_ac_max_dt_s + float(w.max()) + 1.0)
+        key = ss * big + (ts - t_ref + cfg.fast_ac_max_dt_s)
+        o = np.argsort(key, kind="stable")
+        ks, ws = key[o], w[o]
+        start = np.ones(ks.size, bool)
+        start[1:] = np.diff(ks) > 0.5 * ws[1:]
+        first = np.flatnonzero(start)
+        run = np.cumsum(start) - 1
+        span = np.maximum.reduceat(ks, first) - np.minimum.reduceat(ks, first)
+        slow = np.empty(ks.size, bool)
+        slow[o] = span[run] > ws
+        n = h["t"].size
+        return slow[n:], slow[:n]
 
     def _initiate_grouped(self, r: dict, free: np.ndarray, nsrc, hll) -> None:
         """Initiate from unassigned reports; reports of one scan that fall in the gate of

@@ -351,6 +351,27 @@ def test_two_post_starts_confirm_no_fast_track_in_a_drone_swarm():
     assert len(fast4) <= len(off_fast)
 
 
+def test_posts_that_hear_a_drone_for_minutes_start_no_two_post_track():
+    # four posts 27 km apart on a line, each passed in turn, 100 s apart, by a different
+    # drone crossing the line: pairs of their reports look like a 270 m/s mover, but each
+    # post hears its drone for ~2 minutes, and no fast mover stays that long in 3 km
+    xs = 27000.0 * np.arange(4)
+    reg = registry([(f"a{i}", "acoustic", float(x), 0.0, 3000.0) for i, x in enumerate(xs)])
+    times = np.arange(0.0, 480.0, 2.0)
+    y = -3000.0 + 47.0 * (times[:, None] - 100.0 * np.arange(4)[None, :])
+    truth = np.stack([np.broadcast_to(xs, y.shape), y], axis=2)
+    rows_at = _acoustic_rows(reg, truth, times, np.random.default_rng(7))
+
+    def fast_confirmed(cfg: TrackerConfig) -> tuple[int, int]:
+        trk, states = _run(reg, None, times, cfg=cfg, per_tick=rows_at)
+        n = sum(int((s.confirmed & (np.hypot(s.x[:, 3], s.x[:, 4]) > 100.0)).sum()) for s in states)
+        return trk.stats["fast_acoustic_starts"], n
+
+    starts, n_fast = fast_confirmed(TrackerConfig(fast_ac_dwell=False))
+    assert starts >= 3 and n_fast > 0  # the chance line is taken for a cruise missile
+    assert fast_confirmed(TrackerConfig()) == (0, 0)
+
+
 def _lone_target_life(radar_reg, radar_alive: bool, cfg=None) -> tuple[float, float]:
     """A radar scanning every 10 s sees one target (and nothing else) until t = 100, when
     the target vanishes. Returns (last time the track exists, its last update)."""
