@@ -1174,7 +1174,9 @@ class Tracker:
         self._update(n0 + np.arange(src.size), rows, r, nsrc, hll)
         self.stats["fast_starts"] += int(src.size)
 
-    def _initiate_fast_acoustic(self, r: dict, acoustic: np.ndarray, free: np.ndarray, nsrc, hll):
+    def _initiate_fast_acoustic(
+        self, r: dict, acoustic: np.ndarray, free: np.ndarray, nsrc, hll
+    ) -> None:
         """Two-post initiator: pair the ``free`` acoustic reports (no confirmed or two-point
         track took them) with free recent reports of other posts that only a fast mover
         could link (see ``TrackerConfig.fast_acoustic``); each pair starts a two-point track
@@ -1269,8 +1271,9 @@ class Tracker:
         start = np.ones(ks.size, bool)
         start[1:] = np.diff(ks) > 0.5 * ws[1:]
         first = np.flatnonzero(start)
+        last = np.r_[first[1:] - 1, ks.size - 1]
         run = np.cumsum(start) - 1
-        span = np.maximum.reduceat(ks, first) - np.minimum.reduceat(ks, first)
+        span = ks[last] - ks[first]  # sorted: a run's last key minus its first
         slow = np.empty(ks.size, bool)
         slow[o] = span[run] > ws
         n = h["t"].size
