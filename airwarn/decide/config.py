@@ -31,6 +31,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "lost_alert_s": (86_400.0, 0.0, 86_400.0),
     "stale_s": (86_400.0, 0.0, 86_400.0),
     "stale_alert_s": (300.0, 0.0, 86_400.0),
+    "covered_quiet_alert_s": (30.0, 0.0, 86_400.0),
     "retract_hold_s": (600.0, 0.0, 7200.0),
     "passed_hold_s": (7200.0, 0.0, 7200.0),
 }
@@ -51,6 +52,7 @@ GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "cancel_suppress_s": (1800.0, 0.0, 86_400.0),
     "vanish_check": (True, None, None),
     "vanish_min_coast_s": (20.0, 0.0, 3600.0),
+    "covered_quiet_frac": (0.8, 0.0, 2.0),
 }
 LIST_KEYS: dict[str, list] = {
     "danger_order": ["ballistic", "cruise", "jet_drone", "drone", "unknown", "aircraft"],

@@ -50,6 +50,8 @@ from airwarn.zones.zoneset import ZoneSet
 CLEAR, PRE, ALERT = 0, 1, 2
 STATE_NAMES: tuple[str, ...] = ("clear", "pre_alert", "alert")
 RETRACT_QUIET_S = 30.0
+QUIET_MAX_ALT_M = 6000.0
+"""covered_quiet_alert_s judges only tracks below this altitude (what acoustic posts hear)."""
 PASSED_M = 2000.0
 """A track has passed a zone when farther than the zone's radius plus this and flying away."""
 """A supporting track counts as still measured when updated within this many seconds."""
@@ -227,6 +229,8 @@ class Decider:
             pc["any_eta"][cls] & (reach_p | impact_p) & (eta_lo <= pre_h)
         )
         alert_ok &= (lost_for <= pc["lost_alert_s"][cls]) & (quiet <= pc["stale_alert_s"][cls])
+        # a live track unheard while it flew inside live acoustic coverage: most likely ended
+        alert_ok &= ~_member(track, self._quiet_in_cover(tracks, health))
         pre_thr = pc["pre_p"][cls] * fp
         pre_ok = alert_ok | (((p >= pre_thr) | (pi >= pre_thr)) & (eta_lo <= pre_h))
 
@@ -429,6 +433,33 @@ class Decider:
         new = pids[gone][cov.all(axis=1)]
         if new.size:
             self._vanished = np.union1d(self._vanished, new)[-100_000:]
+
+    def _quiet_in_cover(self, tracks: TrackState, health: SensorHealth | None) -> np.ndarray:
+        """Ids of confirmed tracks unmeasured for their class's ``covered_quiet_alert_s`` or
+        more whose dead-reckoned path since the last measurement lay wholly inside the
+        coverage (``covered_quiet_frac`` x range) of live acoustic posts, below
+        ``QUIET_MAX_ALT_M``: a threat there would have been heard, so it most likely ended
+        (downed or struck) and alerts no new zone."""
+        empty = np.zeros(0, np.int64)
+        if len(tracks) == 0 or health is None or len(health.alive) == 0:
+            return empty
+        lim = self.cfg.per_class["covered_quiet_alert_s"][np.asarray(tracks.cls, np.int64)]
+        quiet = float(tracks.t) - np.asarray(tracks.last_update, float)
+        low = np.asarray(tracks.x, float)[:, 2] <= QUIET_MAX_ALT_M
+        cand = np.asarray(tracks.confirmed, bool) & low & (quiet >= lim) & (lim < 86_400.0)
+        if not cand.any():
+            return empty
+        ac = np.asarray(health.alive, bool) & (np.asarray(health.kind) == 0)
+        if not ac.any():
+            return empty
+        sx, sy = np.asarray(health.x, float)[ac], np.asarray(health.y, float)[ac]
+        rng = np.asarray(health.range_m, float)[ac] * self.cfg.covered_quiet_frac
+        x = np.asarray(tracks.x, float)[cand]
+        back = np.linspace(0.0, 1.0, 5) * quiet[cand][:, None]
+        qx = x[:, 0:1] - x[:, 3:4] * back
+        qy = x[:, 1:2] - x[:, 4:5] * back
+        cov = within_any_circle(qx, qy, rng, cKDTree(np.column_stack([sx, sy])))
+        return np.sort(np.asarray(tracks.ids, np.int64)[cand][cov.all(axis=1)])
 
     def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:
         """Seconds each pair's track has been lost (0 for live tracks); remembers loss times."""

@@ -420,6 +420,38 @@ def test_ghost_of_track_vanished_in_acoustic_coverage_pre_alerts_only(zones, pol
         assert states(out, "A")[0] == (mk.T0 + 8 * TICK, first)
 
 
+def test_live_track_unheard_in_acoustic_coverage_alerts_no_new_zone(zones, policy, mk) -> None:
+    """A confirmed drone track unmeasured for 40 s (> covered_quiet_alert_s) whose dead-
+    reckoned path since then lies inside a live acoustic post's range pre-alerts zone A only;
+    outside any post's range, measured, or a ballistic track, it alerts."""
+    from airwarn.contracts import SensorHealth
+
+    def acoustic(t, x):
+        return SensorHealth(t=t, x=np.array([x]), y=np.array([0.0]), range_m=np.array([8000.0]),
+                            kind=np.zeros(1, np.int64), last_seen=np.array([t]),
+                            alive=np.ones(1, bool))  # fmt: skip
+
+    pol = _override(policy, covered_quiet_alert_s=30.0)
+    assert pol.decide["by_class"]["ballistic"]["covered_quiet_alert_s"] == 86_400.0
+    t = mk.T0
+    cases = [  # post x, quiet s, class, altitude m -> first state of zone A
+        (-20_000.0, 40.0, "drone", 500.0, "pre_alert"),
+        (-60_000.0, 40.0, "drone", 500.0, "alert"),  # unheard outside coverage: no evidence
+        (-20_000.0, 0.0, "drone", 500.0, "alert"),  # measured now
+        (-20_000.0, 20.0, "drone", 500.0, "alert"),  # quiet for less than 30 s
+        (-20_000.0, 40.0, "drone", 9000.0, "alert"),  # too high to be heard
+        (-20_000.0, 40.0, "ballistic", 500.0, "alert"),  # class exempt in the policy file
+    ]
+    for post_x, quiet, cls, alt, first in cases:
+        dec = Decider(zones, pol)
+        trk = mk.tracks(t, [(5, -20_000.0, 0, 50, 0, cls, True)])
+        trk.x[:, 2] = alt
+        trk.last_update[:] = t - quiet
+        rows = [(0, 5, cls, 0.6, 0.0, 100.0, 150.0)]
+        out = dec.step(t, mk.threats(t, rows), trk, acoustic(t, post_x))
+        assert states(out, "A") == [(t, first)], (post_x, quiet, cls, alt)
+
+
 def test_new_alert_needs_likely_arrival_within_horizon(zones, policy, mk) -> None:
     # zone A: horizon = 60 shelter + 5 tick + 20 latency + 120 margin = 205 s. A third of
     # the samples reach it (p_reach 0.3); the 10th percentile of those is within the
