@@ -17,6 +17,18 @@ Excess person-hours (alert time outside the oracle's episodes of the same zone) 
 into zones the oracle never alerts (false or near-miss episodes) and, in threatened zones,
 time before the oracle's window, between its windows and after it (its 600 s hold
 included); also by the class named on the alert line that opened each episode.
+
+False alert episodes (no threat within 15 km of the zone during the episode ± 5 min) are
+put in one cause each, first that applies:
+
+* **ahead of a downed threat**: a threat downed between the episode's start − 5 min and its
+  end had the zone ahead of it (within 45° of its last course and within 15 minutes of
+  flight): the alert warned of a real threat that was then shot down;
+* **ballistic impact area**: opened by a ballistic threat (the impact ellipse covered the
+  zone; the missile fell elsewhere);
+* **route spread**: some threat came within 50 km of the zone during the episode ± 5 min
+  (the predicted routes fanned over the zone, the threat flew past);
+* **no threat near**: none within 50 km (false tracks, or ghosts of lost tracks).
 """
 
 from __future__ import annotations
@@ -221,6 +233,80 @@ def excess_hours(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, An
     }
 
 
+FALSE_CAUSES = ("ahead_of_downed", "ballistic_area", "route_spread", "no_threat_near")
+AHEAD_DEG = 45.0
+AHEAD_S = 900.0
+SPREAD_M = 50_000.0
+
+
+def false_causes(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, Any]:
+    """False alert episodes (count, person-hours) by cause and by the class that opened them."""
+    zs, eps, pad = card.zones, card.alert_eps, card.params.false_pad_s
+    idx = np.flatnonzero(card.false_alert)
+    zone, s, e = eps.zone[idx], eps.start[idx], eps.end[idx]
+    zx, zy = zs.cx[zone], zs.cy[zone]
+    opener: dict[tuple[int, float], str] = {}
+    for a in alerts:
+        if a.state == "alert" and a.zone in zs.index:
+            opener.setdefault((zs.index[a.zone], float(a.t)), a.cls or "unknown")
+    cls = np.array(
+        [opener.get((int(z), float(t)), "unknown") for z, t in zip(zone, s, strict=True)], object
+    )
+    downed = np.zeros(idx.size, bool)
+    near = np.zeros(idx.size, bool)
+    for th in card.truth:
+        t = np.asarray(th.t, float)
+        if t.size == 0:
+            continue
+        x, y = zs.frame.to_local(np.asarray(th.lat, float), np.asarray(th.lon, float))
+        x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+        live = (s - pad <= t[-1]) & (e + pad >= t[0])
+        if not live.any():
+            continue
+        # closest approach during the episode +- pad (threat points every sample)
+        k = np.flatnonzero(live)
+        a = np.searchsorted(t, s[k] - pad)
+        b = np.maximum(np.searchsorted(t, e[k] + pad, side="right"), a + 1)
+        d = np.hypot(x[None, :] - zx[k, None], y[None, :] - zy[k, None])
+        j = np.arange(t.size)[None, :]
+        dmin = np.where((j >= a[:, None]) & (j < np.minimum(b, t.size)[:, None]), d, np.inf)
+        near[k] |= dmin.min(axis=1) <= SPREAD_M
+        if th.fate != "downed" or t.size < 2:
+            continue
+        hit = (t[-1] >= s - pad) & (t[-1] <= e)
+        if not hit.any():
+            continue
+        dt = max(float(t[-1] - t[-2]), 1e-3)
+        vx, vy = (x[-1] - x[-2]) / dt, (y[-1] - y[-2]) / dt
+        rx, ry = zx - x[-1], zy - y[-1]
+        dist, speed = np.hypot(rx, ry), float(np.hypot(vx, vy))
+        cosang = (rx * vx + ry * vy) / np.maximum(dist * speed, 1e-9)
+        ahead = (cosang >= np.cos(np.radians(AHEAD_DEG))) & (dist <= speed * AHEAD_S)
+        downed |= hit & ahead
+    cause = np.where(
+        downed,
+        0,
+        np.where(cls == "ballistic", 1, np.where(near, 2, 3)),
+    )
+    ph = zs.population[zone].astype(float) * (e - s) / 3600.0
+    out: dict[str, Any] = {"false_episodes": int(idx.size), "alert_episodes": len(eps)}
+    out["by_cause"] = {
+        c: {
+            "episodes": int((cause == i).sum()),
+            "person_hours": round(float(ph[cause == i].sum()), 1),
+        }
+        for i, c in enumerate(FALSE_CAUSES)
+    }
+    out["by_class"] = {
+        str(c): {
+            "episodes": int((cls == c).sum()),
+            "person_hours": round(float(ph[cls == c].sum()), 1),
+        }
+        for c in sorted(set(cls.tolist()))
+    }
+    return out
+
+
 def diagnostics(
     card: Scorecard, alerts: Sequence[AlertChange], tracks_file: Path | None
 ) -> dict[str, Any]:
@@ -228,7 +314,11 @@ def diagnostics(
     ms = miss_stages(card, tracks_file)
     ms.pop("stage", None)
     ms.pop("index", None)
-    return {"miss_stages": ms, "excess_person_hours": excess_hours(card, alerts)}
+    return {
+        "miss_stages": ms,
+        "excess_person_hours": excess_hours(card, alerts),
+        "false_alerts": false_causes(card, alerts),
+    }
 
 
 def diagnostics_markdown(d: dict[str, Any]) -> list[str]:
@@ -288,4 +378,25 @@ def diagnostics_markdown(d: dict[str, Any]) -> list[str]:
         )
     L += ["", "Zones with the most excess person-hours: "]
     L.append(", ".join(f"{z['name']} {z['zone']} ({z['excess']:,.0f})" for z in ex["top_zones"]))
+    fa = d.get("false_alerts")
+    if fa and fa["false_episodes"]:
+        names = {
+            "ahead_of_downed": "ahead of a threat that was then downed",
+            "ballistic_area": "ballistic impact area (the missile fell elsewhere)",
+            "route_spread": "route spread (a threat passed within 50 km)",
+            "no_threat_near": "no threat within 50 km (false or lost tracks)",
+        }
+        n = fa["false_episodes"]
+        L += [
+            "",
+            f"False alert episodes by cause ({n:,} of {fa['alert_episodes']:,} episodes):",
+            "",
+            "| cause | episodes | share of false | person-hours |",
+            "|---|---|---|---|",
+        ]
+        for k, v in fa["by_cause"].items():
+            L.append(
+                f"| {names[k]} | {v['episodes']:,} | {v['episodes'] / n:.0%} | "
+                f"{v['person_hours']:,.0f} |"
+            )
     return [*L, ""]

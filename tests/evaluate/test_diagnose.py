@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from evaluate_cases import FRAME, alerts
+from evaluate_cases import FRAME, alerts, square, straight
 
+from airwarn.contracts import AlertChange, Threat
 from airwarn.evaluate import score
-from airwarn.evaluate.diagnose import diagnostics, diagnostics_markdown, excess_hours, miss_stages
+from airwarn.evaluate.diagnose import (
+    diagnostics,
+    diagnostics_markdown,
+    excess_hours,
+    false_causes,
+    miss_stages,
+)
+from airwarn.zones import zone_set
 
 # zone A at (0..2000)^2, shelter 120 s; a drone along y = 1000 from x = -50 km at t = 1000,
 # 50 m/s: t_arr = 1960, deadline 1840 (drone at x = -8000).
@@ -79,3 +87,39 @@ def test_excess_hours_split(one_zone, drone):
     assert sp["unthreatened_false"] == 0.0
     d = diagnostics(card, alerts(*lines), None)
     assert any("not part of the scorecard" in line for line in diagnostics_markdown(d))
+
+
+def test_false_alert_causes():
+    """A drone flies from x = -60 km toward zone A and is downed at x = -20 km (t = 1800). Every
+    alert below is false (no threat within 15 km): A lies ahead of the downed drone, C 40 km
+    to the side (route spread), B 220 km ahead (too far: no threat near), E was opened by a
+    ballistic threat."""
+    zs = zone_set(
+        [
+            square("A", 0, 0),
+            square("B", 200_000, 0),
+            square("C", 0, 40_000),
+            square("E", 0, -100_000),
+        ]
+    )
+    d = straight("D1", -60_000, 1000, -20_000, 1000, t0=1000.0)
+    downed = Threat(d.id, d.cls, d.t, d.lat, d.lon, d.alt_m, "downed", None)
+    lines = []
+    for z, cls in (("A", "drone"), ("B", "drone"), ("C", "drone"), ("E", "ballistic")):
+        lines += [AlertChange(1700.0, z, "alert", cls), AlertChange(2000.0, z, "clear")]
+    card = score([downed], lines, zs)
+    assert card.summary["false_alert_episodes"] == 4
+    fc = false_causes(card, lines)
+    assert {k: v["episodes"] for k, v in fc["by_cause"].items()} == {
+        "ahead_of_downed": 1,
+        "ballistic_area": 1,
+        "route_spread": 1,
+        "no_threat_near": 1,
+    }
+    assert fc["by_class"]["ballistic"]["episodes"] == 1 and fc["by_class"]["drone"]["episodes"] == 3
+    # 1,000 people x 300 s each
+    assert fc["by_cause"]["route_spread"]["person_hours"] == pytest.approx(
+        1000 * 300 / 3600, abs=0.05
+    )
+    md = "\n".join(diagnostics_markdown(diagnostics(card, lines, None)))
+    assert "ahead of a threat that was then downed | 1 | 25%" in md
