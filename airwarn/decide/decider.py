@@ -14,6 +14,9 @@ zones, vectorised with numpy:
 * hysteresis: a zone already alerted keeps its state while ``p >= keep_ratio x threshold``
   and ``eta_lo <= horizon + keep_margin_s``; after support ends it holds for ``hold_s``
   (``pre_hold_s`` for pre-alerts) before stepping down;
+* tracks whose threat most likely ended alert no new zone (they may pre-alert): coasting
+  more than 3 sigma below ground, unheard for ``covered_quiet_alert_s`` inside live
+  acoustic coverage, or (ghosts) deleted after coasting through such coverage;
 * degraded mode: confirmed tracks whose straight predicted path crosses the coverage of
   dead sensors (no heartbeat) get lower thresholds and a longer horizon, and zones near
   that path inside the dead coverage are added — alerts widen, never go silent;
@@ -229,8 +232,9 @@ class Decider:
             pc["any_eta"][cls] & (reach_p | impact_p) & (eta_lo <= pre_h)
         )
         alert_ok &= (lost_for <= pc["lost_alert_s"][cls]) & (quiet <= pc["stale_alert_s"][cls])
-        # a live track unheard while it flew inside live acoustic coverage: most likely ended
-        alert_ok &= ~_member(track, self._quiet_in_cover(tracks, health))
+        # a live track unheard while it flew inside live acoustic coverage, or coasting below
+        # ground: the threat most likely ended
+        alert_ok &= ~_member(track, self._ended(tracks, health))
         pre_thr = pc["pre_p"][cls] * fp
         pre_ok = alert_ok | (((p >= pre_thr) | (pi >= pre_thr)) & (eta_lo <= pre_h))
 
@@ -433,6 +437,18 @@ class Decider:
         new = pids[gone][cov.all(axis=1)]
         if new.size:
             self._vanished = np.union1d(self._vanished, new)[-100_000:]
+
+    def _ended(self, tracks: TrackState, health: SensorHealth | None) -> np.ndarray:
+        """Sorted ids of live tracks whose threat most likely ended, which alert no new zone:
+        coasting with the altitude more than 3 sigma below ground (a missile that fell or
+        was destroyed), or unheard inside acoustic coverage (:meth:`_quiet_in_cover`)."""
+        if len(tracks) == 0:
+            return np.zeros(0, np.int64)
+        x, P = np.asarray(tracks.x, float), np.asarray(tracks.P, float)
+        coast = float(tracks.t) > np.asarray(tracks.last_update, float)
+        under = coast & (x[:, 2] + 3.0 * np.sqrt(np.maximum(P[:, 2, 2], 0.0)) < 0.0)
+        ids = np.asarray(tracks.ids, np.int64)[under]
+        return np.union1d(ids, self._quiet_in_cover(tracks, health))
 
     def _quiet_in_cover(self, tracks: TrackState, health: SensorHealth | None) -> np.ndarray:
         """Ids of confirmed tracks unmeasured for their class's ``covered_quiet_alert_s`` or

@@ -85,7 +85,11 @@ class TrackerConfig:
     q_v: float = 0.5
     """Vertical process noise spectral density, m^2/s^3."""
     q_ballistic: float = 400.0
-    """Process noise of tracks classified ballistic (gravity model), m^2/s^3 per axis."""
+    """Vertical process noise of tracks classified ballistic (gravity model), m^2/s^3: lift
+    and drag make the effective fall acceleration differ from g by up to ~8 m/s^2."""
+    q_ballistic_h: float = 100.0
+    """Horizontal process noise of tracks classified ballistic, m^2/s^3 (velocity sd grows
+    ~22 m/s in 5 s unmeasured: drag and manoeuvres, but no lift to absorb)."""
     prior_vel_sd: float = 50.0
     """Initiator prior velocity sd per horizontal axis when a report has no velocity, m/s."""
     prior_vz_sd: float = 5.0
@@ -806,7 +810,7 @@ class Tracker:
         """Predictor: each track from its own time to ``t_to`` (NCV, gravity if ballistic)."""
         cfg = self.cfg
         dt = t_to - tr.t
-        q_h = np.where(tr.ballistic, cfg.q_ballistic, cfg.q_h)
+        q_h = np.where(tr.ballistic, cfg.q_ballistic_h, cfg.q_h)
         q_v = np.where(tr.ballistic, cfg.q_ballistic, cfg.q_v)
         return ncv_predict(tr.x, tr.P, dt, q_h, q_v, gravity=tr.ballistic)
 
@@ -887,7 +891,7 @@ class Tracker:
         t_ref = float(r["t"].max())
         tr = self.tracks
         nt = len(tr)
-        q_h = np.where(tr.ballistic, cfg.q_ballistic, cfg.q_h)
+        q_h = np.where(tr.ballistic, cfg.q_ballistic_h, cfg.q_h)
         xp, Pp = ncv_predict_pos(tr.x, tr.P, t_ref - tr.t, q_h)
         mpos = np.stack((r["x"], r["y"]), axis=1)
         ti, mj, cost = gate_pairs(
@@ -961,7 +965,7 @@ class Tracker:
         tm = r["t"][am]
         dt = tm - tr.t[at]
         grav = tr.ballistic[at]
-        q_h = np.where(grav, cfg.q_ballistic, cfg.q_h)
+        q_h = np.where(grav, cfg.q_ballistic_h, cfg.q_h)
         q_v = np.where(grav, cfg.q_ballistic, cfg.q_v)
         has_z = np.isfinite(r["z"][am])
         has_v = np.isfinite(r["vx"][am]) & np.isfinite(r["vy"][am])

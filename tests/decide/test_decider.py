@@ -452,6 +452,20 @@ def test_live_track_unheard_in_acoustic_coverage_alerts_no_new_zone(zones, polic
         assert states(out, "A") == [(t, first)], (post_x, quiet, cls, alt)
 
 
+def test_track_coasting_below_ground_alerts_no_new_zone(zones, policy, mk) -> None:
+    """A ballistic track that fell silent and is dead-reckoned 5 km below ground (the missile
+    fell or was destroyed) pre-alerts only; measured, or coasting above ground, it alerts."""
+    t = mk.T0
+    for alt, quiet, first in ((-5000.0, 20.0, "pre_alert"), (-5000.0, 0.0, "alert"),
+                              (20_000.0, 20.0, "alert")):  # fmt: skip
+        trk = mk.tracks(t, [(7, -20_000.0, 0, 1000, 0, "ballistic", True)])
+        trk.x[:, 2] = alt  # altitude sd 10 m (conftest P = 100 I)
+        trk.last_update[:] = t - quiet
+        rows = [(0, 7, "ballistic", 0.6, 0.5, 20.0, 30.0)]
+        out = Decider(zones, policy).step(t, mk.threats(t, rows), trk, mk.health(t))
+        assert states(out, "A") == [(t, first)], (alt, quiet)
+
+
 def test_new_alert_needs_likely_arrival_within_horizon(zones, policy, mk) -> None:
     # zone A: horizon = 60 shelter + 5 tick + 20 latency + 120 margin = 205 s. A third of
     # the samples reach it (p_reach 0.3); the 10th percentile of those is within the

@@ -113,6 +113,32 @@ def test_ballistic_is_classified_and_falls_with_gravity(radar_reg):
     assert abs(ahead.x[0, 2] - z_true) < 0.25 * abs(z_line - z_true)
 
 
+def test_ballistic_horizontal_velocity_sd_follows_q_ballistic_h(radar_reg):
+    # a drag-free arc seen by a radar every 5 s, position and altitude only (300 m): the
+    # horizontal velocity sd comes from q_ballistic_h (not the large vertical q_ballistic,
+    # which absorbs lift in the fall), so the impact ellipse narrows as tracking goes on
+    t = np.arange(0.0, 125.0, 5.0)
+    z = 30000 + 600 * t - 0.5 * G * t**2
+    rng = np.random.default_rng(2)
+    rows = [
+        {"t": float(t[k]), "sensor": 0, "x": 1200.0 * t[k] + rng.normal(0, 300),
+         "y": 800.0 * t[k] + rng.normal(0, 300), "sigma": 300.0,
+         "z": z[k] + rng.normal(0, 300), "sigma_z": 300.0}
+        for k in range(t.size)
+    ]  # fmt: skip
+    sd = {}
+    for q in (100.0, 400.0):
+        trk = Tracker(radar_reg, TrackerConfig(q_ballistic_h=q))
+        trk.add(batch(rows, radar_reg))
+        st = trk.advance(120.0)
+        assert len(st) == 1 and st.cls[0] == CLS_CODE["ballistic"]
+        sd[q] = float(np.sqrt(st.P[0, 3, 3]))
+        err = np.hypot(st.x[0, 3] - 1200.0, st.x[0, 4] - 800.0)
+        assert err < 3.0 * sd[q], (q, err, sd[q])
+    assert TrackerConfig().q_ballistic_h == 100.0
+    assert sd[100.0] < 0.85 * sd[400.0]  # 24 against 31 m/s here
+
+
 def test_class_from_speed_altitude_and_hints():
     x = np.zeros((3, 6))
     x[0, 3] = 48.0  # drone speed, low
