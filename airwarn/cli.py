@@ -178,11 +178,17 @@ def track(
     detections: Path = typer.Option(..., exists=True, help="detections.jsonl"),
     out: Path = typer.Option(..., help="tracks.jsonl to write."),
     scan: float | None = typer.Option(None, help="Output interval, s; default: every report time."),
+    policy: Path | None = typer.Option(
+        None, exists=True, help="Policy TOML whose [fuse] table sets the tracker."
+    ),
 ) -> None:
     """Fusion alone: write every live track at each output time (tracks.jsonl)."""
-    from airwarn.fuse import run_track
+    from airwarn.decide.policy import Policy
+    from airwarn.fuse import TrackerConfig, run_track
 
-    stats = run_track(sensors, detections, out, scan_s=scan)
+    pol = Policy.load(policy)
+    cfg = TrackerConfig.from_dict(pol.fuse, pol.source)
+    stats = run_track(sensors, detections, out, scan_s=scan, config=cfg)
     print(json.dumps(stats))
 
 

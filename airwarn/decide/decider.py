@@ -53,8 +53,6 @@ from airwarn.zones.zoneset import ZoneSet
 CLEAR, PRE, ALERT = 0, 1, 2
 STATE_NAMES: tuple[str, ...] = ("clear", "pre_alert", "alert")
 RETRACT_QUIET_S = 30.0
-QUIET_MAX_ALT_M = 6000.0
-"""covered_quiet_alert_s judges only tracks below this altitude (what acoustic posts hear)."""
 PASSED_M = 2000.0
 """A track has passed a zone when farther than the zone's radius plus this and flying away."""
 """A supporting track counts as still measured when updated within this many seconds."""
@@ -453,16 +451,15 @@ class Decider:
     def _quiet_in_cover(self, tracks: TrackState, health: SensorHealth | None) -> np.ndarray:
         """Ids of confirmed tracks unmeasured for their class's ``covered_quiet_alert_s`` or
         more whose dead-reckoned path since the last measurement lay wholly inside the
-        coverage (``covered_quiet_frac`` x range) of live acoustic posts, below
-        ``QUIET_MAX_ALT_M``: a threat there would have been heard, so it most likely ended
-        (downed or struck) and alerts no new zone."""
+        coverage of live acoustic posts (``covered_quiet_frac`` x their range, in slant
+        distance at the track's altitude): a threat there would have been heard, so it most
+        likely ended (downed or struck) and alerts no new zone."""
         empty = np.zeros(0, np.int64)
         if len(tracks) == 0 or health is None or len(health.alive) == 0:
             return empty
         lim = self.cfg.per_class["covered_quiet_alert_s"][np.asarray(tracks.cls, np.int64)]
         quiet = float(tracks.t) - np.asarray(tracks.last_update, float)
-        low = np.asarray(tracks.x, float)[:, 2] <= QUIET_MAX_ALT_M
-        cand = np.asarray(tracks.confirmed, bool) & low & (quiet >= lim) & (lim < 86_400.0)
+        cand = np.asarray(tracks.confirmed, bool) & (quiet >= lim) & (lim < 86_400.0)
         if not cand.any():
             return empty
         ac = np.asarray(health.alive, bool) & (np.asarray(health.kind) == 0)
@@ -472,9 +469,22 @@ class Decider:
         rng = np.asarray(health.range_m, float)[ac] * self.cfg.covered_quiet_frac
         x = np.asarray(tracks.x, float)[cand]
         back = np.linspace(0.0, 1.0, 5) * quiet[cand][:, None]
-        qx = x[:, 0:1] - x[:, 3:4] * back
-        qy = x[:, 1:2] - x[:, 4:5] * back
-        cov = within_any_circle(qx, qy, rng, cKDTree(np.column_stack([sx, sy])))
+        qx = (x[:, 0:1] - x[:, 3:4] * back).ravel()
+        qy = (x[:, 1:2] - x[:, 4:5] * back).ravel()
+        # posts hear within their range in slant distance: at altitude z the ground radius
+        # is sqrt(range^2 - z^2)
+        qz = np.repeat(np.maximum(x[:, 2], 0.0), back.shape[1])
+        pts = cKDTree(np.column_stack([qx, qy]))
+        sm = pts.sparse_distance_matrix(
+            cKDTree(np.column_stack([sx, sy])), float(rng.max()), output_type="ndarray"
+        )
+        cov = np.zeros(qx.size, bool)
+        if sm.size:
+            i, j = sm["i"], sm["j"]
+            f = self.cfg.covered_quiet_frac
+            ground = np.sqrt(np.maximum(rng[j] ** 2 - (f * qz[i]) ** 2, 0.0))
+            cov[i[sm["v"] <= ground]] = True
+        cov = cov.reshape(back.shape)
         return np.sort(np.asarray(tracks.ids, np.int64)[cand][cov.all(axis=1)])
 
     def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:

@@ -439,7 +439,9 @@ def test_live_track_unheard_in_acoustic_coverage_alerts_no_new_zone(zones, polic
         (-60_000.0, 40.0, "drone", 500.0, "alert"),  # unheard outside coverage: no evidence
         (-20_000.0, 0.0, "drone", 500.0, "alert"),  # measured now
         (-20_000.0, 20.0, "drone", 500.0, "alert"),  # quiet for less than 30 s
-        (-20_000.0, 40.0, "drone", 9000.0, "alert"),  # too high to be heard
+        (-20_000.0, 40.0, "drone", 8500.0, "alert"),  # beyond the post's 8 km slant range
+        (-26_000.0, 40.0, "drone", 500.0, "pre_alert"),  # path 4-6 km from the post
+        (-26_000.0, 40.0, "drone", 5000.0, "alert"),  # ... heard only within 0.8 x 6.2 km
         (-20_000.0, 40.0, "ballistic", 500.0, "alert"),  # class exempt in the policy file
     ]
     for post_x, quiet, cls, alt, first in cases:

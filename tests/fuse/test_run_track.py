@@ -61,3 +61,28 @@ def test_run_track_regular_scan_and_no_sensors_file(tmp_path):
     assert stats["scans"] == 4
     ts = {json.loads(x)["t"] for x in out.read_text().splitlines()}
     assert all(abs(t / 5.0 - round(t / 5.0)) < 1e-6 for t in ts)
+
+
+def test_track_command_reads_the_policy_fuse_table(tmp_path):
+    """``airwarn track --policy``: the [fuse] table sets the tracker (here: tracks need 50
+    radar scans to confirm, so none of the 20-scan tracks does); a bad key is named."""
+    from typer.testing import CliRunner
+
+    from airwarn.cli import app
+
+    _write_scenario(tmp_path)
+    args = ["track", "--sensors", str(tmp_path / "sensors.jsonl"), "--detections",
+            str(tmp_path / "detections.jsonl"), "--out", str(tmp_path / "t.jsonl")]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    last = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert any(x["confirmed"] for x in last)
+    pol = tmp_path / "p.toml"
+    pol.write_text("[fuse]\nconfirm_radar_scans = 50\nfast_confirm_scans = 50\n")
+    res = CliRunner().invoke(app, [*args, "--policy", str(pol)])
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert lines and not any(x["confirmed"] for x in lines)
+    pol.write_text("[fuse]\nconfirm_scanz = 5\n")
+    res = CliRunner().invoke(app, [*args, "--policy", str(pol)])
+    assert res.exit_code != 0 and "confirm_scanz" in str(res.exception) + res.output
