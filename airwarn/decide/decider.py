@@ -102,6 +102,8 @@ class Decider:
         self._t0: float | None = None
         self._last_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         self._dead_cache: tuple[bytes, list] | None = None
+        self._post_cache: tuple[bytes, cKDTree, np.ndarray] | None = None  # live acoustic posts
+        # KD-tree, rebuilt when the live set, a position or a range changes
         self.degraded_tracks = np.zeros(0, np.int64)  # track ids in degraded mode at the last step
         self._prev_sup = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # last tick's alert pairs
         self._last_support = np.full(z, ninf)  # last tick a zone's alert was supported
@@ -467,6 +469,10 @@ class Decider:
             return empty
         sx, sy = np.asarray(health.x, float)[ac], np.asarray(health.y, float)[ac]
         rng = np.asarray(health.range_m, float)[ac] * self.cfg.covered_quiet_frac
+        key = np.packbits(ac).tobytes() + sx.tobytes() + sy.tobytes() + rng.tobytes()
+        if self._post_cache is None or self._post_cache[0] != key:
+            self._post_cache = (key, cKDTree(np.column_stack([sx, sy])), rng)
+        _, posts, rng = self._post_cache
         x = np.asarray(tracks.x, float)[cand]
         back = np.linspace(0.0, 1.0, 5) * quiet[cand][:, None]
         qx = (x[:, 0:1] - x[:, 3:4] * back).ravel()
@@ -475,9 +481,7 @@ class Decider:
         # is sqrt(range^2 - z^2)
         qz = np.repeat(np.maximum(x[:, 2], 0.0), back.shape[1])
         pts = cKDTree(np.column_stack([qx, qy]))
-        sm = pts.sparse_distance_matrix(
-            cKDTree(np.column_stack([sx, sy])), float(rng.max()), output_type="ndarray"
-        )
+        sm = pts.sparse_distance_matrix(posts, float(rng.max()), output_type="ndarray")
         cov = np.zeros(qx.size, bool)
         if sm.size:
             i, j = sm["i"], sm["j"]
