@@ -144,13 +144,17 @@ def table(res: list[dict]) -> str:
         for v in d.get("by_outcome", {}).values():
             for i, k in enumerate(("a_not_tracked", "b_not_predicted", "c_not_alerted")):
                 st[i] += v[k]
+        fa = r["diag"].get("false_alerts", {})
+        ahead = fa.get("by_cause", {}).get("ahead_of_downed", {}).get("episodes", 0)
+        ahead_pct = 100 * ahead / max(fa.get("alert_episodes", 0), 1)
         lead = s["targets"]["drone_prealert_lead_median_s"]["value"]
         ovf = s["overflight_pairs"]
         L.append(
             f"| {r['name']} | {s['zones']:,} | {s['impact_pairs']}/{ovf:,} | "
             f"{s['impact_miss'] + s['impact_late']} | "
             f"{100 * s['overflight_miss'] / max(ovf, 1):.2f}% ({s['overflight_late']}) | "
-            f"{s['ratio_to_oracle'] or 0:.2f} | {100 * (s['false_alert_frac'] or 0):.1f}% | "
+            f"{s['ratio_to_oracle'] or 0:.2f} | {100 * (s['false_alert_frac'] or 0):.1f}% "
+            f"({ahead_pct:.1f}%) | "
             f"{'–' if lead is None else f'{lead / 60:.0f} min'} | {st[0]}/{st[1]}/{st[2]} | "
             f"{r['replay_s']:.0f} |"
         )
@@ -159,6 +163,10 @@ def table(res: list[dict]) -> str:
         "Targets: impacts 0; overflight miss <= 1%; ratio <= 1.5; false <= 20%; lead >= 10 min."
     )
     L.append("Miss stages (missed + late pairs): a not tracked, b not predicted, c not alerted.")
+    L.append(
+        "False alert eps (in brackets: those ahead of a threat that was then downed, as a share "
+        "of all alert episodes; diagnostics.json false_alerts has every cause)."
+    )
     return "\n".join(L)
 
 
