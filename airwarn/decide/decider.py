@@ -102,8 +102,9 @@ class Decider:
         self._t0: float | None = None
         self._last_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         self._dead_cache: tuple[bytes, list] | None = None
-        self._post_cache: tuple[bytes, cKDTree, np.ndarray] | None = None  # live acoustic posts
-        # KD-tree, rebuilt when the live set, a position or a range changes
+        # KD-tree of the live acoustic posts, rebuilt when the live set, a position or a range
+        # changes
+        self._post_cache: tuple[bytes, cKDTree, np.ndarray] | None = None
         self.degraded_tracks = np.zeros(0, np.int64)  # track ids in degraded mode at the last step
         self._prev_sup = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # last tick's alert pairs
         self._last_support = np.full(z, ninf)  # last tick a zone's alert was supported

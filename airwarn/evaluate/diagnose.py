@@ -263,14 +263,18 @@ def false_causes(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, An
         live = (s - pad <= t[-1]) & (e + pad >= t[0])
         if not live.any():
             continue
-        # closest approach during the episode +- pad (threat points every sample)
-        k = np.flatnonzero(live)
-        a = np.searchsorted(t, s[k] - pad)
-        b = np.maximum(np.searchsorted(t, e[k] + pad, side="right"), a + 1)
-        d = np.hypot(x[None, :] - zx[k, None], y[None, :] - zy[k, None])
-        j = np.arange(t.size)[None, :]
-        dmin = np.where((j >= a[:, None]) & (j < np.minimum(b, t.size)[:, None]), d, np.inf)
-        near[k] |= dmin.min(axis=1) <= SPREAD_M
+        # closest approach during the episode +- pad, episodes in chunks over the samples
+        # their windows span (bounded memory on long, finely sampled paths)
+        live_k = np.flatnonzero(live)
+        for c0 in range(0, live_k.size, 256):
+            k = live_k[c0 : c0 + 256]
+            a = np.searchsorted(t, s[k] - pad)
+            b = np.minimum(np.maximum(np.searchsorted(t, e[k] + pad, side="right"), a + 1), t.size)
+            lo, hi = int(a.min()), int(b.max())
+            d = np.hypot(x[None, lo:hi] - zx[k, None], y[None, lo:hi] - zy[k, None])
+            j = np.arange(lo, hi)[None, :]
+            d = np.where((j >= a[:, None]) & (j < b[:, None]), d, np.inf)
+            near[k] |= d.min(axis=1) <= SPREAD_M
         if th.fate != "downed" or t.size < 2:
             continue
         hit = (t[-1] >= s - pad) & (t[-1] <= e)
