@@ -53,6 +53,7 @@ GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "vanish_check": (True, None, None),
     "vanish_min_coast_s": (20.0, 0.0, 3600.0),
     "covered_quiet_frac": (0.8, 0.0, 2.0),
+    "passed_cover_s": (7200.0, 0.0, 7200.0),
 }
 LIST_KEYS: dict[str, list] = {
     "danger_order": ["ballistic", "cruise", "jet_drone", "drone", "unknown", "aircraft"],

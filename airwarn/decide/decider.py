@@ -270,7 +270,8 @@ class Decider:
         code_a = self._inv_rank[np.maximum(rank_a, 0)]
         code_p = self._inv_rank[np.maximum(rank_p, 0)]
         self.alert_until[za] = np.maximum(self.alert_until[za], t + pc["hold_s"][code_a[za]])
-        self._retract(t, za, zp, zone[alert_ok], track[alert_ok], tracks)
+        cover = zp & (eta_p <= cfg.passed_cover_s)
+        self._retract(t, za, cover, zone[alert_ok], track[alert_ok], tracks)
         self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
         self._last_support[za] = t
         manual = self.manual_until > t

@@ -393,6 +393,10 @@ def test_passed_hold_when_the_track_flew_away(zones, policy, mk) -> None:
     seq += [(mk.T0 + k * TICK, [far], trk, None) for k in range(4, 30)]
     ch = drive(dec, mk, seq)
     assert states(ch, "A") == [(mk.T0, "alert")]
+    # ... unless its arrival is beyond passed_cover_s: the short hold, then its pre-alert
+    pol.decide["passed_cover_s"] = 300.0
+    ch = drive(Decider(zones, pol), mk, seq)
+    assert states(ch, "A") == [(mk.T0, "alert"), (last + 30.0, "pre_alert")]
 
 
 def test_ghost_of_track_vanished_in_acoustic_coverage_pre_alerts_only(zones, policy, mk) -> None:
