@@ -205,6 +205,29 @@ def test_fast_mover_without_radar_velocity_is_tracked_by_two_point_start(
     assert not off[-1].confirmed.any()
 
 
+def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
+    # a ballistic missile 40 km up, plots every 10 s, position and altitude only: the
+    # two-point track confirms at once (clutter is low; the flight lasts minutes), a
+    # cruise missile's only after fast_confirm_scans
+    rng = np.random.default_rng(3)
+    times = np.arange(0.0, 60.0, 10.0)
+    truth = np.stack([20000 + 1800 * times, 5000 + 900 * times], axis=1)[:, None, :]
+    first = {}
+    for name, alt, cfg in (
+        ("ballistic", 40000.0, TrackerConfig()),
+        ("ballistic, high rule off", 40000.0, TrackerConfig(confirm_scans_high=5)),
+        ("cruise", 100.0, TrackerConfig()),
+    ):
+        rows = _radar_rows(truth, times, rng, sigma=200.0)
+        for r in rows:
+            r["z"], r["sigma_z"] = alt, 300.0
+        _, states = _run(radar_reg, rows, times, cfg=cfg)
+        first[name] = next(
+            (float(t) for t, s in zip(times, states, strict=True) if s.confirmed.any()), None
+        )
+    assert first == {"ballistic": 10.0, "ballistic, high rule off": 40.0, "cruise": 40.0}
+
+
 def _clutter_confirmed(radar_reg, cfg: TrackerConfig) -> int:
     """Confirmed track ids from 60 scans of 20 clutter plots (no velocity) within 60 km."""
     rng = np.random.default_rng(0)
