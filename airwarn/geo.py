@@ -97,9 +97,12 @@ def within_any_circle(
     py: np.ndarray,
     radius: np.ndarray,
     centres: cKDTree,
+    pz: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bool per point (local metres): inside at least one circle of ``radius`` (one per
-    centre of the KD-tree ``centres``), e.g. the coverage of a set of sensors."""
+    centre of the KD-tree ``centres``), e.g. the coverage of a set of sensors. With ``pz``
+    (height per point) the circles are spheres on the ground: a point at height z is inside
+    within ``sqrt(radius^2 - z^2)`` of a centre (slant range)."""
     px, py = np.asarray(px, float), np.asarray(py, float)
     out = np.zeros(px.shape, bool)
     r = np.asarray(radius, float)
@@ -108,5 +111,9 @@ def within_any_circle(
     pts = cKDTree(np.column_stack([px.ravel(), py.ravel()]))
     sm = pts.sparse_distance_matrix(centres, float(r.max()), output_type="ndarray")
     if sm.size:
-        out.ravel()[sm["i"][sm["v"] <= r[sm["j"]]]] = True
+        i, j = sm["i"], sm["j"]
+        r2 = r[j] ** 2
+        if pz is not None:
+            r2 = r2 - np.broadcast_to(np.asarray(pz, float), px.shape).ravel()[i] ** 2
+        out.ravel()[i[sm["v"] ** 2 <= r2]] = True
     return out

@@ -46,3 +46,15 @@ def test_within_any_circle_known_answer():
     # 1.5 km from the first centre is outside its 1 km circle; both others are inside 3 km
     assert got.tolist() == [[True, False], [True, True]]
     assert within_any_circle(np.zeros(0), np.zeros(0), radius, centres).shape == (0,)
+    # heights: spheres on the ground (slant range). (8 km, 0) is 2 km from the 3 km centre:
+    # inside up to sqrt(9 - 4) = 2.24 km up; (500, 0) needs <= 866 m under the 1 km sphere
+    pz = np.array([[800.0, 0.0], [2500.0, 0.0]])
+    assert within_any_circle(px, py, radius, centres, pz=pz).tolist() == [
+        [True, False],
+        [False, True],
+    ]
+    pz[0, 0], pz[1, 0] = 900.0, 2000.0
+    assert within_any_circle(px, py, radius, centres, pz=pz).tolist() == [
+        [False, False],
+        [True, True],
+    ]

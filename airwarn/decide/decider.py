@@ -425,12 +425,10 @@ class Decider:
         gone &= coast >= cfg.vanish_min_coast_s
         if not gone.any():
             return
-        ac = np.asarray(health.alive, bool) & (np.asarray(health.kind) == 0)
-        if not ac.any():
+        posts = self._live_posts(health)
+        if posts is None:
             return
-        sx, sy = np.asarray(health.x, float)[ac], np.asarray(health.y, float)[ac]
-        rng = np.asarray(health.range_m, float)[ac]
-        tree = cKDTree(np.column_stack([sx, sy]))
+        tree, rng = posts
         gx, gv, gc = px[gone], px[gone][:, 3:5], coast[gone]
         f = np.linspace(0.0, 1.0, 5)
         qx = gx[:, 0:1] + gv[:, 0:1] * gc[:, None] * f
@@ -466,32 +464,32 @@ class Decider:
         cand = np.asarray(tracks.confirmed, bool) & (quiet >= lim) & (lim < 86_400.0)
         if not cand.any():
             return empty
+        posts = self._live_posts(health)
+        if posts is None:
+            return empty
+        tree, rng = posts
+        f = self.cfg.covered_quiet_frac
+        x = np.asarray(tracks.x, float)[cand]
+        back = np.linspace(0.0, 1.0, 5) * quiet[cand][:, None]
+        qx = x[:, 0:1] - x[:, 3:4] * back
+        qy = x[:, 1:2] - x[:, 4:5] * back
+        # posts hear within their range in slant distance at the track's altitude
+        qz = np.broadcast_to(np.maximum(x[:, 2:3], 0.0), back.shape)
+        cov = within_any_circle(qx, qy, f * rng, tree, pz=f * qz)
+        return np.sort(np.asarray(tracks.ids, np.int64)[cand][cov.all(axis=1)])
+
+    def _live_posts(self, health: SensorHealth) -> tuple[cKDTree, np.ndarray] | None:
+        """KD-tree and ranges of the live acoustic posts (None: none), rebuilt only when the
+        live set, a position or a range changes."""
         ac = np.asarray(health.alive, bool) & (np.asarray(health.kind) == 0)
         if not ac.any():
-            return empty
+            return None
         sx, sy = np.asarray(health.x, float)[ac], np.asarray(health.y, float)[ac]
-        rng = np.asarray(health.range_m, float)[ac] * self.cfg.covered_quiet_frac
+        rng = np.asarray(health.range_m, float)[ac]
         key = np.packbits(ac).tobytes() + sx.tobytes() + sy.tobytes() + rng.tobytes()
         if self._post_cache is None or self._post_cache[0] != key:
             self._post_cache = (key, cKDTree(np.column_stack([sx, sy])), rng)
-        _, posts, rng = self._post_cache
-        x = np.asarray(tracks.x, float)[cand]
-        back = np.linspace(0.0, 1.0, 5) * quiet[cand][:, None]
-        qx = (x[:, 0:1] - x[:, 3:4] * back).ravel()
-        qy = (x[:, 1:2] - x[:, 4:5] * back).ravel()
-        # posts hear within their range in slant distance: at altitude z the ground radius
-        # is sqrt(range^2 - z^2)
-        qz = np.repeat(np.maximum(x[:, 2], 0.0), back.shape[1])
-        pts = cKDTree(np.column_stack([qx, qy]))
-        sm = pts.sparse_distance_matrix(posts, float(rng.max()), output_type="ndarray")
-        cov = np.zeros(qx.size, bool)
-        if sm.size:
-            i, j = sm["i"], sm["j"]
-            f = self.cfg.covered_quiet_frac
-            ground = np.sqrt(np.maximum(rng[j] ** 2 - (f * qz[i]) ** 2, 0.0))
-            cov[i[sm["v"] <= ground]] = True
-        cov = cov.reshape(back.shape)
-        return np.sort(np.asarray(tracks.ids, np.int64)[cand][cov.all(axis=1)])
+        return self._post_cache[1], self._post_cache[2]
 
     def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:
         """Seconds each pair's track has been lost (0 for live tracks); remembers loss times."""

@@ -177,16 +177,21 @@ def _overlap(s: float, e: float, os_: np.ndarray, oe: np.ndarray) -> tuple[float
     return inside, first - s, e - last
 
 
+def _openers(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[tuple[int, float], str]:
+    """(zone index, start time) of each alert line -> the class it names (the class that
+    opened an episode starting then)."""
+    out: dict[tuple[int, float], str] = {}
+    for a in alerts:
+        if a.state == "alert" and a.zone in card.zones.index:
+            out.setdefault((card.zones.index[a.zone], float(a.t)), a.cls or "unknown")
+    return out
+
+
 def excess_hours(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, Any]:
     """Person-hours above the oracle: where (unthreatened zones, early, between, after), by class."""
     zs, eps, ora = card.zones, card.alert_eps, card.oracle_eps
     pop = zs.population.astype(float)
-    start_cls: dict[tuple[int, float], str] = {}
-    for a in alerts:
-        if a.state == "alert":
-            zi = zs.index.get(a.zone, -1)
-            if zi >= 0:
-                start_cls.setdefault((zi, float(a.t)), a.cls or "unknown")
+    start_cls = _openers(card, alerts)
     ocut = np.searchsorted(ora.zone, np.arange(len(zs) + 1))
     tot = {"inside_oracle": 0.0, "unthreatened_false": 0.0, "unthreatened_near": 0.0}
     tot |= {"other_time": 0.0, "early": 0.0, "between": 0.0, "after": 0.0}
@@ -245,10 +250,7 @@ def false_causes(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, An
     idx = np.flatnonzero(card.false_alert)
     zone, s, e = eps.zone[idx], eps.start[idx], eps.end[idx]
     zx, zy = zs.cx[zone], zs.cy[zone]
-    opener: dict[tuple[int, float], str] = {}
-    for a in alerts:
-        if a.state == "alert" and a.zone in zs.index:
-            opener.setdefault((zs.index[a.zone], float(a.t)), a.cls or "unknown")
+    opener = _openers(card, alerts)
     cls = np.array(
         [opener.get((int(z), float(t)), "unknown") for z, t in zip(zone, s, strict=True)], object
     )
