@@ -135,7 +135,8 @@ def table(res: list[dict]) -> str:
     """The issue-4 target table, one row per scenario, plus the miss-stage diagnostic."""
     head = (
         "| scenario | zones | pairs imp/ovf | impacts miss+late | overflight miss (late) | "
-        "ratio to oracle | false alert eps | drone pre-alert lead | miss stages a/b/c | replay s |"
+        "ratio to oracle | false alert eps | drone pre-alert lead | miss stages a/b/c "
+        "(a not heard) | replay s |"
     )
     L = [head, "|" + "---|" * 10]
     for r in res:
@@ -144,6 +145,7 @@ def table(res: list[dict]) -> str:
         for v in d.get("by_outcome", {}).values():
             for i, k in enumerate(("a_not_tracked", "b_not_predicted", "c_not_alerted")):
                 st[i] += v[k]
+        unheard = d.get("a_heard", {}).get("not_heard", "–")
         fa = r["diag"].get("false_alerts", {})
         ahead = fa.get("by_cause", {}).get("ahead_of_downed", {}).get("episodes", 0)
         ahead_pct = 100 * ahead / max(fa.get("alert_episodes", 0), 1)
@@ -155,7 +157,7 @@ def table(res: list[dict]) -> str:
             f"{100 * s['overflight_miss'] / max(ovf, 1):.2f}% ({s['overflight_late']}) | "
             f"{s['ratio_to_oracle'] or 0:.2f} | {100 * (s['false_alert_frac'] or 0):.1f}% "
             f"({ahead_pct:.1f}%) | "
-            f"{'–' if lead is None else f'{lead / 60:.0f} min'} | {st[0]}/{st[1]}/{st[2]} | "
+            f"{'–' if lead is None else f'{lead / 60:.0f} min'} | {st[0]}/{st[1]}/{st[2]} ({unheard}) | "
             f"{r['replay_s']:.0f} |"
         )
     L.append("")

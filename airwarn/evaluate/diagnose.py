@@ -6,7 +6,11 @@ Each missed or late (zone, threat) pair is put in one stage, judged at its *dead
 
 * **a, not tracked**: no confirmed fused track (tracks.jsonl snapshots) came within
   ``near_track_m`` (5 km) of the threat's true position during the ``window_s`` (30 min)
-  before the deadline — sensor coverage or fusion did not allow a warning;
+  before the deadline — sensor coverage or fusion did not allow a warning. Where the
+  scenario holds its sensor and detection files, these pairs are split by the accepted
+  reports that lay within 1.5 sigma + 1 km of the threat in that window: none (sensors
+  could not warn), 1-2 (too few for a track) and 3 or more (fusion's miss; reports of
+  other threats nearby count too, so this is an upper bound);
 * **b, not predicted**: tracked, but at the deadline the zone was neither alerted nor
   pre-alerted (predict gave it no plausible arrival within the horizons);
 * **c, not alerted in time**: tracked and the zone was pre-alerted at the deadline (the
@@ -68,29 +72,61 @@ def read_confirmed_tracks(path: Path, frame) -> tuple[np.ndarray, np.ndarray, np
     return np.asarray(x, float), np.asarray(y, float), np.asarray(t, float)
 
 
+def read_reports(
+    scenario_dir: Path, frame, reach_sigma: float = 1.5, reach_m: float = 1000.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Accepted sensor reports of a scenario (sensors.jsonl, detections.jsonl) as local
+    (x, y, t, reach) arrays, reach = ``reach_sigma`` x sigma + ``reach_m`` (how far from the
+    report a threat it heard can be); None when either file is missing. Lines are read as
+    ``ingest`` reads them (duplicates, late and bad lines dropped); heartbeats skipped."""
+    from airwarn.contracts import read_sensors
+    from airwarn.ingest import Ingestor, SensorRegistry, iter_report_lines
+
+    sp, dp = Path(scenario_dir) / "sensors.jsonl", Path(scenario_dir) / "detections.jsonl"
+    if not (sp.exists() and dp.exists()):
+        return None
+    ing = Ingestor(SensorRegistry(read_sensors(sp), frame))
+    for line_no, text in iter_report_lines(dp):
+        if '"heartbeat": true' in text or '"heartbeat":true' in text:
+            continue
+        ing.accept_line(text, line_no, dp.name)
+    b = ing.drain()
+    return b.x, b.y, b.t, reach_sigma * b.sigma + reach_m
+
+
 def tracked_times(
     card: Scorecard, tracks: tuple[np.ndarray, np.ndarray, np.ndarray], near_m: float
 ) -> list[np.ndarray]:
     """Per threat, the sorted snapshot times when a confirmed track was within near_m of it."""
+    tx, ty, tt = tracks
+    return near_times(card, tx, ty, tt, np.full(tt.size, float(near_m)))
+
+
+def near_times(
+    card: Scorecard, px: np.ndarray, py: np.ndarray, pt: np.ndarray, radius: np.ndarray
+) -> list[np.ndarray]:
+    """Per threat, the sorted distinct times ``pt`` of the points (``px``, ``py``) that lay
+    within their own ``radius`` of the threat's true position at that time."""
     ix = truth_index(card.truth, card.zones, card.params)
     s = ix.samples
     n_thr = len(card.truth)
     out = [np.zeros(0) for _ in range(n_thr)]
-    tx, ty, tt = tracks
-    if tt.size == 0 or len(s) == 0:
+    if pt.size == 0 or len(s) == 0:
         return out
     # samples are at most step_s apart: some sample lies within step_s / 2 of any time
     half = card.params.step_s / 2.0 + 0.5
-    k = near_m / half
+    r_max = float(np.max(radius))
+    k = r_max / half
     tree = cKDTree(np.column_stack([s.x, s.y, s.t * k]))
-    q = cKDTree(np.column_stack([tx, ty, tt * k]))
-    hits = q.query_ball_tree(tree, r=near_m, p=np.inf)
-    rows = np.repeat(np.arange(tt.size), [len(h) for h in hits])
+    q = cKDTree(np.column_stack([px, py, pt * k]))
+    hits = q.query_ball_tree(tree, r=r_max, p=np.inf)
+    rows = np.repeat(np.arange(pt.size), [len(h) for h in hits])
     if rows.size == 0:
         return out
     smp = np.fromiter((j for h in hits for j in h), np.int64, count=rows.size)
-    ok = np.hypot(tx[rows] - s.x[smp], ty[rows] - s.y[smp]) <= near_m
-    thr, when = s.thr[smp[ok]], tt[rows[ok]]
+    ok = np.hypot(px[rows] - s.x[smp], py[rows] - s.y[smp]) <= radius[rows]
+    ok &= np.abs(pt[rows] - s.t[smp]) <= half
+    thr, when = s.thr[smp[ok]], pt[rows[ok]]
     order = np.lexsort((when, thr))
     thr, when = thr[order], when[order]
     cuts = np.searchsorted(thr, np.arange(n_thr + 1))
@@ -104,8 +140,11 @@ def miss_stages(
     tracks_file: Path | None,
     near_track_m: float = 5000.0,
     window_s: float = 1800.0,
+    reports: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Classify each missed or late pair as a / b / c (module doc); counts by kind and class."""
+    """Classify each missed or late pair as a / b / c (module doc); counts by kind and class.
+    With ``reports`` (:func:`read_reports`), split stage a by how often sensors heard the
+    threat in the window: not at all, 1-2 reports (too few for any track), 3 or more."""
     pr, zs = card.pairs, card.zones
     bad = np.flatnonzero(pr.outcome != HIT)
     res: dict[str, Any] = {"near_track_m": near_track_m, "window_s": window_s}
@@ -160,9 +199,37 @@ def miss_stages(
             )
         ).sum()
     )
+    if reports is not None:
+        res["a_heard"] = _heard_split(card, bad[stage == 0], dead[stage == 0], window_s, reports)
     res["stage"] = stage
     res["index"] = bad
     return res
+
+
+HEARD = ("not_heard", "heard_1_2", "heard_3_plus")
+
+
+def _heard_split(card: Scorecard, idx: np.ndarray, dead: np.ndarray, window_s: float, reports):
+    """Pairs ``idx`` (deadlines ``dead``) counted by the sensor reports near their threat in
+    the ``window_s`` before the deadline (HEARD), overall and by class."""
+    pr = card.pairs
+    heard = near_times(card, *reports)
+    n = np.array(
+        [
+            int(((heard[pr.threat[i]] >= d - window_s) & (heard[pr.threat[i]] <= d)).sum())
+            for i, d in zip(idx, dead, strict=True)
+        ],
+        np.int64,
+    )
+    grade = np.where(n == 0, 0, np.where(n < 3, 1, 2))
+    out: dict[str, Any] = {h: int((grade == k).sum()) for k, h in enumerate(HEARD)}
+    out["by_class"] = {
+        THREAT_CLASSES[c]: {
+            h: int(((pr.cls[idx] == c) & (grade == k)).sum()) for k, h in enumerate(HEARD)
+        }
+        for c in np.unique(pr.cls[idx])
+    }
+    return out
 
 
 def _overlap(s: float, e: float, os_: np.ndarray, oe: np.ndarray) -> tuple[float, float, float]:
@@ -314,10 +381,15 @@ def false_causes(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, An
 
 
 def diagnostics(
-    card: Scorecard, alerts: Sequence[AlertChange], tracks_file: Path | None
+    card: Scorecard,
+    alerts: Sequence[AlertChange],
+    tracks_file: Path | None,
+    scenario_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Both diagnostics as a JSON-ready dict."""
-    ms = miss_stages(card, tracks_file)
+    """All diagnostics as a JSON-ready dict (stage a split by reports when ``scenario_dir``
+    holds the sensor and detection files)."""
+    reports = None if scenario_dir is None else read_reports(scenario_dir, card.zones.frame)
+    ms = miss_stages(card, tracks_file, reports=reports)
     ms.pop("stage", None)
     ms.pop("index", None)
     return {
@@ -356,6 +428,16 @@ def diagnostics_markdown(d: dict[str, Any]) -> list[str]:
             f"a: {ms['a_tracked_later']:,} tracked between the deadline and the arrival.",
             "",
         ]
+        if "a_heard" in ms:
+            h = ms["a_heard"]
+            L += [
+                "Of a, by the sensor reports near the threat in the window (within 1.5 σ + "
+                f"1 km of its true position): {h['not_heard']:,} not heard at all (no sensor "
+                f"in range, or the posts there dead), {h['heard_1_2']:,} heard once or twice, "
+                f"{h['heard_3_plus']:,} heard 3 or more times (fusion made no confirmed track "
+                "of them).",
+                "",
+            ]
     ex = d["excess_person_hours"]
     o = ex["person_hours_oracle"] or 1.0
     L += [

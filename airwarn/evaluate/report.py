@@ -49,7 +49,9 @@ def evaluate_files(
     card.summary["alerts_file"] = str(alerts_path)
     tracks_file = alerts_path.parent / "tracks.jsonl"
     write_report(card, out, tracks_file if tracks_file.exists() else None, stage_seconds)
-    _write_diagnostics(card, alerts, tracks_file if tracks_file.exists() else None, out)
+    _write_diagnostics(
+        card, alerts, tracks_file if tracks_file.exists() else None, out, scenario_dir
+    )
     c3 = time.perf_counter()
     card.stage_seconds = {
         **(stage_seconds or {}),
@@ -61,11 +63,13 @@ def evaluate_files(
     return card
 
 
-def _write_diagnostics(card: Scorecard, alerts, tracks_file: Path | None, out: Path) -> None:
+def _write_diagnostics(
+    card: Scorecard, alerts, tracks_file: Path | None, out: Path, scenario_dir: Path
+) -> None:
     """Append the diagnostic section (miss stages, excess person-hours) to report.md."""
     from airwarn.evaluate.diagnose import diagnostics, diagnostics_markdown
 
-    d = diagnostics(card, alerts, tracks_file)
+    d = diagnostics(card, alerts, tracks_file, scenario_dir)
     (out / "diagnostics.json").write_text(json.dumps(d, indent=1), encoding="utf-8")
     rep = out / "report.md"
     text = rep.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from evaluate_cases import FRAME, alerts, square, straight
 
@@ -15,6 +16,7 @@ from airwarn.evaluate.diagnose import (
     excess_hours,
     false_causes,
     miss_stages,
+    read_reports,
 )
 from airwarn.zones import zone_set
 
@@ -62,6 +64,66 @@ def test_miss_stage(tmp_path, one_zone, drone, track_rows, lines, stage):
     ms = miss_stages(card, f)
     assert ms["by_outcome"]["overflight_miss"][stage] == 1
     assert sum(ms["by_outcome"]["overflight_miss"].values()) == 1
+
+
+@pytest.mark.parametrize(
+    ("reports", "grade"),
+    [
+        ([], "not_heard"),
+        # (time, metres off the drone's track, reach): two near reports only
+        ([(1500.0, 2000.0, 5500.0), (1600.0, 0.0, 5500.0)], "heard_1_2"),
+        (
+            [(1200.0, 2000.0, 5500.0), (1500.0, 0.0, 5500.0), (1800.0, 1000.0, 1600.0)],
+            "heard_3_plus",
+        ),
+        # beyond each report's reach, or after the deadline: not counted
+        ([(1200.0, 6000.0, 5500.0), (1500.0, 2000.0, 1600.0), (1900.0, 0.0, 5500.0)], "not_heard"),
+        # before the window (shortened to 800 s before the deadline 1840)
+        ([(1000.0 + k, 0.0, 5500.0) for k in (0.0, 10.0, 20.0)], "not_heard"),
+    ],
+)
+def test_not_tracked_pairs_split_by_reports(tmp_path, one_zone, drone, reports, grade):
+    f = tmp_path / "tracks.jsonl"
+    write_tracks(f, [])
+    card = score([drone], alerts(), one_zone)
+    rep = np.array([(drone_x(t), 1000.0 + off, t, reach) for t, off, reach in reports], float)
+    x, y, t, r = rep.reshape(-1, 4).T
+    lat, lon = FRAME.to_geo(x, y)
+    x, y = card.zones.frame.to_local(np.asarray(lat), np.asarray(lon))
+    ms = miss_stages(card, f, window_s=800.0, reports=(x, y, t, r))
+    assert ms["by_outcome"]["overflight_miss"]["a_not_tracked"] == 1
+    h = ms["a_heard"]
+    assert h[grade] == 1 and sum(h[k] for k in ("not_heard", "heard_1_2", "heard_3_plus")) == 1
+    assert h["by_class"]["drone"][grade] == 1
+
+
+def test_reports_read_from_the_scenario_files(tmp_path, one_zone, drone):
+    """read_reports takes the scenario's files as ingest does: heartbeats skipped, a duplicate
+    report id counted once."""
+    lat, lon = FRAME.to_geo(np.array([drone_x(1500.0)]), np.array([1000.0]))
+    post = {
+        "id": "P1",
+        "kind": "acoustic",
+        "lat": float(lat[0]),
+        "lon": float(lon[0]),
+        "range_m": 3000.0,
+    }
+    (tmp_path / "sensors.jsonl").write_text(json.dumps(post) + "\n")
+    lines = [{"t": 1400.0, "sensor": "P1", "heartbeat": True}]
+    for k, t in enumerate((1480.0, 1500.0, 1520.0)):
+        lines.append({"t": t, "sensor": "P1", "lat": post["lat"], "lon": post["lon"],
+                      "sigma_m": 3000.0, "id": f"r{k}"})  # fmt: skip
+    lines.append(dict(lines[-1]))  # a duplicate
+    (tmp_path / "detections.jsonl").write_text("".join(json.dumps(o) + "\n" for o in lines))
+    write_tracks(tmp_path / "tracks.jsonl", [])
+    card = score([drone], alerts(), one_zone)
+    x, y, t, reach = read_reports(tmp_path, card.zones.frame)
+    assert t.tolist() == [1480.0, 1500.0, 1520.0]
+    assert reach == pytest.approx(np.full(3, 1.5 * 3000.0 + 1000.0))
+    d = diagnostics(card, alerts(), tmp_path / "tracks.jsonl", tmp_path)
+    assert d["miss_stages"]["a_heard"]["heard_3_plus"] == 1
+    assert "1 heard 3 or more times" in "\n".join(diagnostics_markdown(d))
+    assert read_reports(tmp_path / "missing", card.zones.frame) is None
 
 
 def test_hits_are_not_classified(tmp_path, one_zone, drone):
