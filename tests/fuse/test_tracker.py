@@ -228,6 +228,28 @@ def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
     assert first == {"ballistic": 10.0, "ballistic, high rule off": 40.0, "cruise": 40.0}
 
 
+def test_climbing_two_point_track_confirms_at_its_third_plot(radar_reg):
+    # a missile in its boost, climbing 650 m/s from 1.5 km, plots every 6 s: still below
+    # confirm_high_alt_m at its third plot, it confirms there (+12 s), not at its fifth
+    rng = np.random.default_rng(4)
+    times = np.arange(0.0, 42.0, 6.0)
+    truth = np.stack([20000 + 1000 * times, 5000 + 500 * times], axis=1)[:, None, :]
+    first = {}
+    for name, vz, cfg in (
+        ("climbing", 650.0, TrackerConfig()),
+        ("climbing, rule off", 650.0, TrackerConfig(confirm_climb_vz=np.inf)),
+        ("level", 0.0, TrackerConfig()),
+    ):
+        rows = _radar_rows(truth, times, rng, sigma=250.0)
+        for r in rows:
+            r["z"], r["sigma_z"] = 1500.0 + vz * r["t"] - 0.5 * 9.81 * r["t"] ** 2, 500.0
+        _, states = _run(radar_reg, rows, times, cfg=cfg)
+        first[name] = next(
+            (float(t) for t, s in zip(times, states, strict=True) if s.confirmed.any()), None
+        )
+    assert first == {"climbing": 12.0, "climbing, rule off": 24.0, "level": 24.0}
+
+
 def _clutter_confirmed(radar_reg, cfg: TrackerConfig) -> int:
     """Confirmed track ids from 60 scans of 20 clutter plots (no velocity) within 60 km."""
     rng = np.random.default_rng(0)
