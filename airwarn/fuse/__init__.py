@@ -9,8 +9,8 @@ Components (Stone Soup vocabulary), each batched over every track or report at o
 
 * predictor: NCV (:func:`models.ncv_predict`, gravity for ballistic tracks) and an IMM
   of NCV + coordinated turns left/right (:func:`models.imm_mix`, :func:`models.ct_transition`,
-  :func:`models.imm_combine`) on steps of 2 s or more, turning at 3 deg/s or at most
-  2.5 m/s^2 lateral acceleration (slower for fast tracks);
+  :func:`models.imm_combine`) on steps of 2-60 s, turning at 3 deg/s or at most
+  2.5 m/s^2 lateral acceleration (slower for fast tracks); one NCV step on longer ones;
 * updater: linear Kalman update for each report signature (position 2-D/3-D, with or
   without velocity; :func:`models.kalman_update`, closed form for 2-D positions);
 * hypothesiser: Mahalanobis gating of candidate pairs from a spatial index
@@ -19,6 +19,10 @@ Components (Stone Soup vocabulary), each batched over every track or report at o
 * initiator: acoustic reports of one scan merged into one target; one tentative track
   per unassigned report (reports of other sensors in the same scan join it); a left-over
   report inside the gate of a track that other sensors updated in that scan starts none;
+  two-point starts: radar plots at a fast mover's distance, acoustic reports of two posts
+  only a fast mover links (cruise missiles below the radar horizon), and over sparse posts
+  reports of two posts with disjoint ranges a drone's speed links ("chain" tracks, which
+  a post's run of reports keeps alive without moving);
 * track existence (IPDA-like log-odds, ``Tracker._missed``): raised by each update
   (weakly for a repeat from the same post: false alarms come in bursts), lowered by
   missed detections: live acoustic posts (heartbeat or report within ``ex_live_s``),

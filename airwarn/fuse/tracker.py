@@ -66,6 +66,12 @@ class TrackerConfig:
     """IMM of NCV and coordinated turns (left/right); False: a single NCV filter."""
     imm_min_dt_s: float = 2.0
     """Steps shorter than this use one NCV step (the modes differ by ~1 m there)."""
+    imm_max_dt_s: float = 60.0
+    """Steps longer than this (a track coasting through a gap) use one NCV step too: a
+    turn mode held for minutes spins its velocity round several times, and mixing such
+    modes left a drone re-heard after 200 s with 4 m/s instead of 35 (capping the turn at
+    90 degrees a step still left 26-41 m/s of 50). A cruise track heard every ~50 s keeps
+    the turn modes."""
     imm_turn_deg_s: float = 3.0
     """Turn rate of the coordinated-turn modes, deg/s (a standard-rate turn)."""
     imm_turn_accel: float = 2.5
@@ -130,6 +136,31 @@ class TrackerConfig:
     """A post that heard something for longer than a fast mover stays in its range
     (2 range / ``fast_ac_min_speed`` plus two bins) heard a drone: its reports start no
     two-post tracks."""
+    slow_acoustic: bool = True
+    """Two-post initiator for slow movers over sparse posts (a drone heard by one post at a
+    time, each post's tentative track dying in the silence before the next): a free
+    acoustic report is paired with a free report of another post heard up to
+    ``slow_ac_max_dt_s`` before whose range does not overlap its own, when some speed
+    between ``slow_ac_min_speed`` and ``slow_ac_max_speed`` links the two ranges. The pair
+    starts a two-point track that confirms after ``slow_ac_confirm_posts`` posts heard it
+    in turn, each reachable from the last at such a speed and ahead on its course; posts in
+    range that stay silent lower its existence as for any track."""
+    slow_ac_min_speed: float = 15.0
+    slow_ac_max_speed: float = 80.0
+    slow_ac_max_dt_s: float = 600.0
+    slow_ac_confirm_posts: int = 3
+    slow_ac_gap: bool = True
+    """A slow pair needs the way between the two ranges to be out of other live posts'
+    coverage (``slow_ac_gap_cover`` x range; at most ``slow_ac_gap_frac`` of it covered):
+    a drone flying through covered ground would have been heard on the way, so dense
+    networks, whose tracks need no chain, make no chance chains out of false reports."""
+    slow_ac_gap_cover: float = 0.8
+    slow_ac_gap_frac: float = 0.1
+    slow_ac_hold: bool = True
+    """A chain track's reports from the post that reported last, while the track is
+    predicted within that post's range, keep it alive but leave its state as it was (they
+    tell only that it still is there; as position updates at the post, with the turn modes
+    mixed in, a post's run dragged 52 m/s down to 21 in 100 s)."""
     prior_alt_m: float = 1000.0
     prior_alt_sd: float = 1500.0
     sigma_v: float = 10.0
@@ -329,6 +360,7 @@ class _Tracks:
     last_radar: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     radar_dt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # its scan period seen
     fast: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # two-point start
+    chain: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # slow two-post start
     n_posts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sensor changes
     ac: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # last post: x, y, t, range
     misses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -427,6 +459,7 @@ class Tracker:
         )
         self._ac_r = self._srange[self._ac]
         self._ac_rmax = float(self._ac_r.max()) if self._ac.size else 0.0
+        self._seen: np.ndarray | None = None  # latest sensor_last_seen given to advance
         self._last_rep = np.full(self._skind.size, -np.inf)  # latest report per sensor
         self._ex_next = -math.inf  # next time the silence of posts is counted
         self._merge_next = -math.inf  # next time duplicates are looked for
@@ -456,6 +489,7 @@ class Tracker:
             "absorbed": 0,
             "fast_starts": 0,
             "fast_acoustic_starts": 0,
+            "chain_acoustic_starts": 0,
         }
 
     # ------------------------------------------------------------------ API
@@ -481,6 +515,8 @@ class Tracker:
         """
         t_out = float(t)
         t = t_out - self.cfg.process_lag_s
+        if sensor_last_seen is not None:
+            self._seen = np.asarray(sensor_last_seen, float)
         p = self._pending
         due = p["t"] <= t
         if due.any():
@@ -536,8 +572,16 @@ class Tracker:
         too unlikely to exist."""
         tr = self.tracks
         age = t - tr.last_update
-        dead = np.where(tr.confirmed, age > self.cfg.max_coast_s, age > self._tentative_age())
+        dead = np.where(tr.confirmed, age > self._coast_limit(), age > self._tentative_age())
         return dead | self._unlikely()
+
+    def _coast_limit(self) -> np.ndarray:
+        """Longest coast of each confirmed track: a chain track (posts heard one at a time)
+        waits for the next post up to ``slow_ac_max_dt_s``."""
+        cfg = self.cfg
+        tr = self.tracks
+        chain = tr.chain & (tr.radar_scans == 0)
+        return np.where(chain, max(cfg.max_coast_s, cfg.slow_ac_max_dt_s), cfg.max_coast_s)
 
     def _tentative_age(self) -> np.ndarray:
         """Longest silence of each tentative track: a two-post acoustic start waits for
@@ -545,9 +589,11 @@ class Tracker:
         tr = self.tracks
         cfg = self.cfg
         ac_fast = tr.fast & (tr.radar_scans == 0)
-        return np.where(
+        age = np.where(
             ac_fast, max(cfg.tentative_max_age_s, cfg.fast_ac_max_dt_s), cfg.tentative_max_age_s
         )
+        chain = tr.chain & (tr.radar_scans == 0)
+        return np.where(chain, max(cfg.tentative_max_age_s, cfg.slow_ac_max_dt_s), age)
 
     def _radar_silent(self, t: float, x: np.ndarray, last_seen: np.ndarray) -> np.ndarray:
         """Deleter on the clock: tracks whose last radar, live and in range, has missed
@@ -961,7 +1007,7 @@ class Tracker:
             self._initiate_fast(r, free, nsrc, hll)
         if cfg.fast_acoustic:
             # acoustic reports that no confirmed or two-point track took
-            est = tr.confirmed[:nt] | tr.fast[:nt]
+            est = tr.confirmed[:nt] | tr.fast[:nt] | tr.chain[:nt]
             taken = np.zeros(nm, bool)
             taken[am_all[est[at_all]]] = True
             self._initiate_fast_acoustic(r, r["kind"] == ACOUSTIC, ~taken, nsrc, hll)
@@ -985,12 +1031,27 @@ class Tracker:
         has_vz = np.isfinite(r["vz"][am])
         code = signature_codes(has_z, has_v, has_vz)
         sig = r["sigma"][am]
+        # a chain track's repeated reports of one post say only "still in its range": while
+        # the track is predicted there they leave its state as it was (a post's run of
+        # updates at the post would drag the track to a halt there); beyond, they update it
+        hold = (
+            cfg.slow_ac_hold
+            & tr.chain[at]
+            & (r["kind"][am] == ACOUSTIC)
+            & (r["sensor"][am] == tr.last_sensor[at])
+        )
+        if hold.any():
+            px = tr.x[at, 0] + tr.x[at, 3] * dt - r["x"][am]
+            py = tr.x[at, 1] + tr.x[at, 4] * dt - r["y"][am]
+            hold &= np.hypot(px, py) <= sig
+            ah = at[hold]
+            kept = (tr.x[ah], tr.P[ah], tr.xm[ah], tr.Pm[ah], tr.mu[ah], tr.t[ah])
         sz = np.where(np.isfinite(r["sigma_z"][am]), r["sigma_z"][am], sig)
         sv = np.full(at.size, cfg.sigma_v)
         meas = (r["x"][am], r["y"][am], r["z"][am], r["vx"][am], r["vy"][am], r["vz"][am])
         # IMM where the step is long enough for the modes to differ (a 3 deg/s turn moves
         # a drone ~1 m off the NCV prediction in 1 s); a single NCV step elsewhere
-        use = cfg.imm & (np.abs(dt) >= cfg.imm_min_dt_s)
+        use = cfg.imm & (np.abs(dt) >= cfg.imm_min_dt_s) & (np.abs(dt) <= cfg.imm_max_dt_s)
         x = np.empty((at.size, 6))
         P = np.empty((at.size, 6, 6))
         if (~use).any():
@@ -1042,6 +1103,8 @@ class Tracker:
         tr.x[at] = x
         tr.P[at] = P
         tr.t[at] = tm
+        if hold.any():
+            tr.x[ah], tr.P[ah], tr.xm[ah], tr.Pm[ah], tr.mu[ah], tr.t[ah] = kept
         tr.last_update[at] = np.maximum(tr.last_update[at], tm)
         tr.n_upd[at] += 1
         tr.hint[at] += hll[am]
@@ -1102,13 +1165,18 @@ class Tracker:
         d = np.hypot(dx, dy)
         rng = self._sensor_range(s)
         with np.errstate(invalid="ignore"):
-            ok = (dt > 0) & (d - rng - prev[:, 3] >= cfg.fast_ac_min_speed * dt)
-            ok &= d <= cfg.fast_ac_max_speed * np.maximum(dt, 0.0)
             v = tr.x[at, 3:5]
-            ok &= dx * v[:, 0] + dy * v[:, 1] >= 0.5 * d * np.hypot(v[:, 0], v[:, 1])
+            ahead = (dt > 0) & (dx * v[:, 0] + dy * v[:, 1] >= 0.5 * d * np.hypot(v[:, 0], v[:, 1]))
+            ok = ahead & (d - rng - prev[:, 3] >= cfg.fast_ac_min_speed * dt)
+            ok &= d <= cfg.fast_ac_max_speed * np.maximum(dt, 0.0)
+            ok_slow = ahead & (d - rng - prev[:, 3] <= cfg.slow_ac_max_speed * dt)
+            ok_slow &= d + rng + prev[:, 3] >= cfg.slow_ac_min_speed * dt
         fast_ac = tr.fast[at] & (tr.radar_scans[at] == 0)
-        tr.n_posts[at] += new & (~fast_ac | (ac & ok))
-        upd = ac & (~fast_ac | ok | ~new)
+        chain = tr.chain[at] & (tr.radar_scans[at] == 0)
+        ok = np.where(chain, ok_slow, ok)
+        two = fast_ac | chain
+        tr.n_posts[at] += new & (~two | (ac & ok))
+        upd = ac & (~two | ok | ~new)
         tr.ac[at[upd]] = np.stack((r["x"][am], r["y"][am], r["t"][am], rng), 1)[upd]
 
     def _misses(self, r: dict, updated: np.ndarray, xp: np.ndarray) -> None:
@@ -1199,11 +1267,13 @@ class Tracker:
         could link (see ``TrackerConfig.fast_acoustic``); each pair starts a two-point track
         at the later report, velocity = position difference / time difference, its variance
         (sigma_a^2 + sigma_b^2) / dt^2. All ``acoustic`` reports are then remembered for
-        ``fast_ac_max_dt_s`` (the taken ones only to measure how long each post heard)."""
+        ``fast_ac_max_dt_s`` (the taken ones only to measure how long each post heard).
+        Reports that start no fast track then try the slow pairs of ``slow_acoustic``."""
         cfg = self.cfg
         h = self._heard
         t_ref = float(r["t"].max())
-        old = h["t"] < t_ref - cfg.fast_ac_max_dt_s
+        keep_s = max(cfg.fast_ac_max_dt_s, cfg.slow_ac_max_dt_s if cfg.slow_acoustic else 0.0)
+        old = h["t"] < t_ref - keep_s
         if old.any():
             h = {k: v[~old] for k, v in h.items()}
         ia = np.flatnonzero(acoustic)
@@ -1216,6 +1286,7 @@ class Tracker:
         else:
             slow_a = np.zeros(ia.size, bool)
         sel = free[ia] & ~slow_a
+        started = np.zeros(ia.size, bool)
         idx, sj, rj = ia[sel], sa[sel], ra[sel]
         hf = np.flatnonzero(h["free"] & ~h["slow"])
         if idx.size and hf.size:
@@ -1231,26 +1302,10 @@ class Tracker:
             if pi.size:
                 # one start per report and per remembered report: the most recent pairs
                 mem, am = gnn_assign(hi, pi, dt[pi, hi], hf.size, idx.size)
-                rows = idx[am]
-                dtp = dt[am, mem]
-                n0 = len(self.tracks)
-                self._initiate(_take(r, rows), nsrc[rows], hll[rows] + hp["hll"][mem])
-                tr = self.tracks
-                sl = slice(n0, n0 + rows.size)
-                tr.x[sl, 3] = (r["x"][rows] - hp["x"][mem]) / dtp
-                tr.x[sl, 4] = (r["y"][rows] - hp["y"][mem]) / dtp
-                vv = (r["sigma"][rows] ** 2 + hp["sigma"][mem] ** 2) / dtp**2
-                tr.P[sl, 3, 3] = vv
-                tr.P[sl, 4, 4] = vv
-                tr.xm[sl] = tr.x[sl, None]
-                tr.Pm[sl] = tr.P[sl, None]
-                tr.fast[sl] = True
-                tr.n_upd[sl] = 2
-                tr.n_posts[sl] = 2
-                tr.multi[sl] = True
-                tr.lex[sl] = _logit(cfg.ex_init_multi)
-                tr.lex0[sl] = tr.lex[sl]
-                self.stats["fast_acoustic_starts"] += int(rows.size)
+                self._start_two_post(r, idx[am], hp, mem, dt[am, mem], nsrc, hll, "fast")
+                started[np.searchsorted(ia, idx[am])] = True
+        if cfg.slow_acoustic and ia.size:
+            self._initiate_slow_acoustic(r, ia[free[ia] & ~started], h, nsrc, hll)
         if ia.size:
             add = {
                 "t": r["t"][ia],
@@ -1265,6 +1320,115 @@ class Tracker:
             }
             h = {k: np.concatenate((v, add[k])) for k, v in h.items()}
         self._heard = h
+
+    def _start_two_post(
+        self, r: dict, rows: np.ndarray, hp: dict, mem: np.ndarray, dtp: np.ndarray, nsrc, hll,
+        kind: str,
+    ) -> None:  # fmt: skip
+        """Start two-post tracks at reports ``rows`` paired with remembered reports ``hp`` at
+        ``mem``, ``dtp`` earlier: velocity = position difference / time difference, its
+        variance (sigma_a^2 + sigma_b^2) / dt^2; ``kind`` "fast" or "chain" marks them."""
+        cfg = self.cfg
+        n0 = len(self.tracks)
+        self._initiate(_take(r, rows), nsrc[rows], hll[rows] + hp["hll"][mem])
+        tr = self.tracks
+        sl = slice(n0, n0 + rows.size)
+        tr.x[sl, 3] = (r["x"][rows] - hp["x"][mem]) / dtp
+        tr.x[sl, 4] = (r["y"][rows] - hp["y"][mem]) / dtp
+        vv = (r["sigma"][rows] ** 2 + hp["sigma"][mem] ** 2) / dtp**2
+        tr.P[sl, 3, 3] = vv
+        tr.P[sl, 4, 4] = vv
+        tr.xm[sl] = tr.x[sl, None]
+        tr.Pm[sl] = tr.P[sl, None]
+        getattr(tr, kind)[sl] = True
+        tr.n_upd[sl] = 2
+        tr.n_posts[sl] = 2
+        tr.multi[sl] = True
+        tr.lex[sl] = _logit(cfg.ex_init_multi)
+        tr.lex0[sl] = tr.lex[sl]
+        self.stats[f"{kind}_acoustic_starts"] += int(rows.size)
+
+    def _initiate_slow_acoustic(self, r: dict, idx: np.ndarray, h: dict, nsrc, hll) -> None:
+        """Slow two-post initiator (see ``TrackerConfig.slow_acoustic``): pair free acoustic
+        reports ``idx`` with free remembered reports ``h`` of posts whose range does not
+        overlap theirs, up to ``slow_ac_max_dt_s`` before, linked by a drone's speed; the
+        most recent pair of each report starts a two-point ("chain") track."""
+        cfg = self.cfg
+        hf = np.flatnonzero(h["free"])
+        if idx.size == 0 or hf.size == 0:
+            return
+        hp = {k: v[hf] for k, v in h.items()}
+        rj = self._sensor_range(r["sensor"][idx])
+        dt = r["t"][idx, None] - hp["t"][None, :]
+        d = np.hypot(r["x"][idx, None] - hp["x"][None, :], r["y"][idx, None] - hp["y"][None, :])
+        reach = rj[:, None] + hp["range"][None, :]
+        ok = (dt >= cfg.bin_s) & (dt <= cfg.slow_ac_max_dt_s) & (d > reach)
+        ok &= r["sensor"][idx, None] != hp["sensor"][None, :]
+        dts = np.where(ok, dt, 1.0)
+        ok &= d - reach <= cfg.slow_ac_max_speed * dts
+        ok &= d + reach >= cfg.slow_ac_min_speed * dts
+        pi, hi = np.nonzero(ok)
+        if pi.size == 0:
+            return
+        if cfg.slow_ac_gap:
+            gap = self._unheard_between(
+                r["x"][idx[pi]], r["y"][idx[pi]], rj[pi], r["sensor"][idx[pi]],
+                hp["x"][hi], hp["y"][hi], hp["range"][hi], hp["sensor"][hi], float(r["t"].max()),
+            )  # fmt: skip
+            pi, hi = pi[gap], hi[gap]
+            if pi.size == 0:
+                return
+        mem, am = gnn_assign(hi, pi, dt[pi, hi], hf.size, idx.size)
+        # the last report of a post's run is heard as the target leaves its range, the
+        # first of the next post's as it enters: on average pi/4 of each range (mean
+        # half-chord of a disc) lies between the target and each post, along the line
+        rows = idx[am]
+        u = np.stack((r["x"][rows] - hp["x"][mem], r["y"][rows] - hp["y"][mem]), 1)
+        u /= np.maximum(np.hypot(u[:, 0], u[:, 1]), 1.0)[:, None]
+        ra, rb = hp["range"][mem], rj[am]
+        hq = dict(hp)
+        hq["x"] = hp["x"].copy()
+        hq["y"] = hp["y"].copy()
+        hq["x"][mem] += np.pi / 4 * ra * u[:, 0]
+        hq["y"][mem] += np.pi / 4 * ra * u[:, 1]
+        rq = {**r, "x": r["x"].copy(), "y": r["y"].copy()}
+        rq["x"][rows] -= np.pi / 4 * rb * u[:, 0]
+        rq["y"][rows] -= np.pi / 4 * rb * u[:, 1]
+        n0 = len(self.tracks)
+        self._start_two_post(rq, rows, hq, mem, dt[am, mem], nsrc, hll, "chain")
+        self.tracks.ac[n0:, 0] = r["x"][rows]  # the posts' runs are counted from the post
+        self.tracks.ac[n0:, 1] = r["y"][rows]
+
+    def _unheard_between(self, bx, by, rb, sb, ax, ay, ra, sa, t: float) -> np.ndarray:
+        """Whether the straight way from post A's range to post B's (per pair) stays out of
+        the coverage (``slow_ac_gap_cover`` of the range) of every other live acoustic post: a
+        drone flying it would not have been heard between the two. Points every ~1 km;
+        at most ``slow_ac_gap_frac`` of them may be covered."""
+        cfg = self.cfg
+        n = bx.size
+        if n == 0 or self._ac_tree is None:
+            return np.ones(n, bool)
+        k = 24
+        f = (np.arange(k) + 0.5) / k
+        px = ax[:, None] + f[None, :] * (bx - ax)[:, None]
+        py = ay[:, None] + f[None, :] * (by - ay)[:, None]
+        out_a = np.hypot(px - ax[:, None], py - ay[:, None]) > ra[:, None]
+        out_b = np.hypot(px - bx[:, None], py - by[:, None]) > rb[:, None]
+        between = out_a & out_b
+        d, j = self._ac_tree.query(
+            np.stack((px.ravel(), py.ravel()), 1), k=4, distance_upper_bound=self._ac_rmax
+        )
+        ok = j < self._ac.size
+        jj = np.where(ok, j, 0)
+        post = self._ac[jj]
+        live = np.ones(self._ac.size, bool)
+        if self._seen is not None:
+            live = t - self._seen[self._ac] <= cfg.ex_live_s
+        cov = ok & live[jj] & (np.where(ok, d, np.inf) <= cfg.slow_ac_gap_cover * self._ac_r[jj])
+        cov &= (post != np.repeat(sa, k)[:, None]) & (post != np.repeat(sb, k)[:, None])
+        covered = cov.any(axis=1).reshape(n, k) & between
+        nb = np.maximum(between.sum(axis=1), 1)
+        return covered.sum(axis=1) <= cfg.slow_ac_gap_frac * nb
 
     def _slow_posts(
         self, t: np.ndarray, sensor: np.ndarray, rng: np.ndarray, h: dict, t_ref: float
@@ -1379,6 +1543,7 @@ class Tracker:
             last_radar=np.where(kind == RADAR, r["sensor"], NO_SENSOR),
             radar_dt=np.full(n, np.inf),
             fast=np.zeros(n, bool),
+            chain=np.zeros(n, bool),
             n_posts=np.ones(n, np.int64),
             ac=np.where(
                 (kind == ACOUSTIC)[:, None],
@@ -1406,6 +1571,7 @@ class Tracker:
         cfg = self.cfg
         hits = (tr.n_upd >= cfg.confirm_hits) & tr.multi
         hits &= ~tr.fast | (tr.n_posts >= cfg.fast_ac_confirm_posts)
+        hits &= ~tr.chain | (tr.n_posts >= cfg.slow_ac_confirm_posts)
         if cfg.existence:
             hits &= tr.lex >= _logit(cfg.ex_confirm)
         scans = np.where(tr.fast, cfg.fast_confirm_scans, cfg.confirm_radar_scans)
@@ -1431,7 +1597,7 @@ class Tracker:
         dead = np.where(
             tent,
             (tr.misses >= cfg.tentative_max_misses) | (age > self._tentative_age()),
-            (tr.misses >= cfg.max_misses) | (age > cfg.max_coast_s),
+            (tr.misses >= cfg.max_misses) | (age > self._coast_limit()),
         )
         dead |= sig2 > cfg.max_sigma_m**2
         dead |= self._unlikely()

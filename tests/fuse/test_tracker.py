@@ -383,17 +383,103 @@ def test_two_post_starts_confirm_no_fast_track_in_a_drone_swarm():
             conf |= set(s.ids[s.confirmed].tolist())
         return trk, fast, conf
 
-    # false reports at 10x the simulator's rate (0.2 per post and hour)
-    trk, fast, conf = run(TrackerConfig(), 0.025)
+    # false reports at 10x the simulator's rate (0.2 per post and hour); the slow two-post
+    # initiator (which takes some of the reports) off, to see the fast one alone
+    slow_off = {"slow_acoustic": False}
+    trk, fast, conf = run(TrackerConfig(**slow_off), 0.025)
     assert trk.stats["fast_acoustic_starts"] >= 3  # chance pairs were started ...
     assert conf  # the swarm itself is tracked
-    _, off_fast, _ = run(TrackerConfig(fast_acoustic=False), 0.025)
+    _, off_fast, _ = run(TrackerConfig(fast_acoustic=False, **slow_off), 0.025)
     # ... and confirmed no more fast movers than drone tracks' own jitter gives
     assert len(fast) <= len(off_fast)
     # at 40x (0.8 per post and hour), four posts in turn are needed for that
-    _, off_fast, _ = run(TrackerConfig(fast_acoustic=False), 0.1)
-    _, fast4, _ = run(TrackerConfig(fast_ac_confirm_posts=4), 0.1)
+    _, off_fast, _ = run(TrackerConfig(fast_acoustic=False, **slow_off), 0.1)
+    _, fast4, _ = run(TrackerConfig(fast_ac_confirm_posts=4, **slow_off), 0.1)
     assert len(fast4) <= len(off_fast)
+    # with both initiators on, still no more fast movers than without the fast one
+    _, fast_both, _ = run(TrackerConfig(), 0.025)
+    assert len(fast_both) <= len(off_fast)
+
+
+def _sparse_line_run(cfg: TrackerConfig, drone: bool, p_false: float, seed: int = 2):
+    """Posts 15 km apart on a 6 x 3 grid (range 3 km); a drone at 50 m/s along the middle
+    row (each post hears it ~2 min, then ~3 min of silence), and/or false reports of
+    random posts. Confirmed states of every tick."""
+    posts = [
+        (f"p{i}{j}", "acoustic", 15000.0 * i, 15000.0 * (j - 1), 3000.0)
+        for i in range(6)
+        for j in range(3)
+    ]
+    reg = registry(posts)
+    rng = np.random.default_rng(seed)
+    times = np.arange(0.0, 1800.0, 2.0)
+    truth = np.stack([-4000.0 + 50.0 * times, np.full_like(times, 800.0)], 1)[:, None, :]
+    heard = _acoustic_rows(reg, truth, times, rng, pd=0.85)
+
+    def rows_at(t):
+        rows = heard(t) if drone else []
+        if rng.random() < p_false:
+            i = int(rng.integers(len(reg.x)))
+            rows.append({"t": t, "sensor": i, "x": reg.x[i], "y": reg.y[i], "sigma": 3000.0})
+        return rows
+
+    trk, states = _run(reg, None, times, cfg=cfg, per_tick=rows_at)
+    return trk, states, times, truth
+
+
+def test_slow_two_post_start_tracks_a_drone_over_sparse_posts():
+    trk, states, times, truth = _sparse_line_run(TrackerConfig(), True, 0.0)
+    assert trk.stats["chain_acoustic_starts"] >= 1
+    first = next(k for k, s in enumerate(states) if s.confirmed.any())
+    # confirmed when the third post (x = 30 km) first hears it: x = 27 km at +620 s
+    assert 610.0 <= times[first] <= 700.0
+    last = states[-1]
+    i = np.flatnonzero(last.confirmed)
+    assert i.size == 1
+    assert np.hypot(*(last.x[i[0], :2] - truth[-1, 0])) < 6000.0
+    sp = np.hypot(*last.x[i[0], 3:5])
+    assert 35.0 < sp < 65.0 and abs(last.x[i[0], 4]) < 15.0
+    # one post at a time: without the slow start nothing ever confirms
+    _, off, _, _ = _sparse_line_run(TrackerConfig(slow_acoustic=False), True, 0.0)
+    assert not any(s.confirmed.any() for s in off)
+    # the turn modes on 200 s steps, or a post's run of reports as position updates, slow
+    # the track far below the drone's 50 m/s
+    for cfg in (TrackerConfig(imm_max_dt_s=1e9), TrackerConfig(slow_ac_hold=False)):
+        _, st, _, _ = _sparse_line_run(cfg, True, 0.0)
+        speeds = [np.hypot(*s.x[i, 3:5]) for s in st[-300:] for i in np.flatnonzero(s.confirmed)]
+        assert speeds and np.median(speeds) < 35.0
+
+
+def test_slow_two_post_start_confirms_no_false_reports():
+    # false reports only, 0.8 per post and hour (40x the simulator's): chance pairs start
+    # chain tracks, but no third post hears them in turn
+    trk, states, _, _ = _sparse_line_run(TrackerConfig(), False, 0.008, seed=3)
+    assert trk.stats["chain_acoustic_starts"] >= 1
+    assert not any(s.confirmed.any() for s in states)
+
+
+@pytest.mark.parametrize(
+    ("middle", "starts"),
+    [(None, 1), ("live", 0), ("dead", 1)],
+)
+def test_slow_pair_needs_an_unheard_way_between_the_posts(middle, starts):
+    # posts A and B 15 km apart each report once, 200 s apart (a drone's pace): a chain
+    # starts unless a live post covers the way between (the drone would have been heard)
+    posts = [("A", "acoustic", 0.0, 0.0, 3000.0), ("B", "acoustic", 15000.0, 0.0, 3000.0)]
+    if middle:
+        posts.append(("M", "acoustic", 7500.0, 0.0, 3000.0))
+    reg = registry(posts)
+    seen = np.full(len(posts), 0.0)
+    trk = Tracker(reg, TrackerConfig())
+    for k, (t, i) in enumerate(((0.0, 0), (200.0, 1))):
+        trk.add(
+            batch([{"t": t, "sensor": i, "x": reg.x[i], "y": reg.y[i], "sigma": 3000.0}], reg, k)
+        )
+        seen[:2] = t
+        if middle == "live":
+            seen[2] = t
+        trk.advance(t, seen)
+    assert trk.stats["chain_acoustic_starts"] == starts
 
 
 def test_posts_that_hear_a_drone_for_minutes_start_no_two_post_track():
