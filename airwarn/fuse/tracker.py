@@ -1005,12 +1005,12 @@ class Tracker:
         self._misses(r, updated, xp)
         if cfg.fast_init:
             self._initiate_fast(r, free, nsrc, hll)
-        if cfg.fast_acoustic:
+        if cfg.fast_acoustic or cfg.slow_acoustic:
             # acoustic reports that no confirmed or two-point track took
             est = tr.confirmed[:nt] | tr.fast[:nt] | tr.chain[:nt]
             taken = np.zeros(nm, bool)
             taken[am_all[est[at_all]]] = True
-            self._initiate_fast_acoustic(r, r["kind"] == ACOUSTIC, ~taken, nsrc, hll)
+            self._initiate_two_post(r, r["kind"] == ACOUSTIC, ~taken, nsrc, hll)
         self._initiate_grouped(r, free, nsrc, hll)
         self._confirm()
         self._delete(t_ref, Pp, updated)
@@ -1259,16 +1259,17 @@ class Tracker:
         self._update(n0 + np.arange(src.size), rows, r, nsrc, hll)
         self.stats["fast_starts"] += int(src.size)
 
-    def _initiate_fast_acoustic(
+    def _initiate_two_post(
         self, r: dict, acoustic: np.ndarray, free: np.ndarray, nsrc, hll
     ) -> None:
         """Two-post initiator: pair the ``free`` acoustic reports (no confirmed or two-point
         track took them) with free recent reports of other posts that only a fast mover
         could link (see ``TrackerConfig.fast_acoustic``); each pair starts a two-point track
         at the later report, velocity = position difference / time difference, its variance
-        (sigma_a^2 + sigma_b^2) / dt^2. All ``acoustic`` reports are then remembered for
-        ``fast_ac_max_dt_s`` (the taken ones only to measure how long each post heard).
-        Reports that start no fast track then try the slow pairs of ``slow_acoustic``."""
+        (sigma_a^2 + sigma_b^2) / dt^2. Reports that start no fast track then try the slow
+        pairs of ``slow_acoustic``. All ``acoustic`` reports are then remembered for the
+        longer of the two windows (the taken ones only to measure how long each post
+        heard)."""
         cfg = self.cfg
         h = self._heard
         t_ref = float(r["t"].max())
@@ -1289,7 +1290,7 @@ class Tracker:
         started = np.zeros(ia.size, bool)
         idx, sj, rj = ia[sel], sa[sel], ra[sel]
         hf = np.flatnonzero(h["free"] & ~h["slow"])
-        if idx.size and hf.size:
+        if cfg.fast_acoustic and idx.size and hf.size:
             hp = {k: v[hf] for k, v in h.items()}
             dt = r["t"][idx, None] - hp["t"][None, :]
             d = np.hypot(r["x"][idx, None] - hp["x"][None, :], r["y"][idx, None] - hp["y"][None, :])
@@ -1402,8 +1403,9 @@ class Tracker:
     def _unheard_between(self, bx, by, rb, sb, ax, ay, ra, sa, t: float) -> np.ndarray:
         """Whether the straight way from post A's range to post B's (per pair) stays out of
         the coverage (``slow_ac_gap_cover`` of the range) of every other live acoustic post: a
-        drone flying it would not have been heard between the two. Points every ~1 km;
-        at most ``slow_ac_gap_frac`` of them may be covered."""
+        drone flying it would not have been heard between the two. Of 24 points along the
+        way, those outside both ranges count; at most ``slow_ac_gap_frac`` of them may be
+        covered. All posts count as live until ``advance`` is given their liveness."""
         cfg = self.cfg
         n = bx.size
         if n == 0 or self._ac_tree is None:

@@ -439,9 +439,11 @@ def test_slow_two_post_start_tracks_a_drone_over_sparse_posts():
     assert np.hypot(*(last.x[i[0], :2] - truth[-1, 0])) < 6000.0
     sp = np.hypot(*last.x[i[0], 3:5])
     assert 35.0 < sp < 65.0 and abs(last.x[i[0], 4]) < 15.0
-    # one post at a time: without the slow start nothing ever confirms
+    # one post at a time: without the slow start nothing ever confirms; it needs no fast one
     _, off, _, _ = _sparse_line_run(TrackerConfig(slow_acoustic=False), True, 0.0)
     assert not any(s.confirmed.any() for s in off)
+    _, alone, _, _ = _sparse_line_run(TrackerConfig(fast_acoustic=False), True, 0.0)
+    assert next(k for k, s in enumerate(alone) if s.confirmed.any()) == first
     # the turn modes on 200 s steps, or a post's run of reports as position updates, slow
     # the track far below the drone's 50 m/s
     for cfg in (TrackerConfig(imm_max_dt_s=1e9), TrackerConfig(slow_ac_hold=False)):
