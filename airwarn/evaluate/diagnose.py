@@ -73,12 +73,17 @@ def read_confirmed_tracks(path: Path, frame) -> tuple[np.ndarray, np.ndarray, np
 
 
 def read_reports(
-    scenario_dir: Path, frame, reach_sigma: float = 1.5, reach_m: float = 1000.0
+    scenario_dir: Path,
+    frame,
+    reach_sigma: float = 1.5,
+    reach_m: float = 1000.0,
+    reach_max_m: float = 15000.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Accepted sensor reports of a scenario (sensors.jsonl, detections.jsonl) as local
     (x, y, t, reach) arrays, reach = ``reach_sigma`` x sigma + ``reach_m`` (how far from the
-    report a threat it heard can be); None when either file is missing. Lines are read as
-    ``ingest`` reads them (duplicates, late and bad lines dropped); heartbeats skipped."""
+    report a threat it heard can be), at most ``reach_max_m`` (a vaguer report places no
+    threat); None when either file is missing. Lines are read as ``ingest`` reads them
+    (duplicates, late and bad lines dropped); heartbeats skipped."""
     from airwarn.contracts import read_sensors
     from airwarn.ingest import Ingestor, SensorRegistry, iter_report_lines
 
@@ -91,7 +96,7 @@ def read_reports(
             continue
         ing.accept_line(text, line_no, dp.name)
     b = ing.drain()
-    return b.x, b.y, b.t, reach_sigma * b.sigma + reach_m
+    return b.x, b.y, b.t, np.minimum(reach_sigma * b.sigma + reach_m, reach_max_m)
 
 
 def tracked_times(

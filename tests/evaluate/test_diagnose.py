@@ -114,12 +114,15 @@ def test_reports_read_from_the_scenario_files(tmp_path, one_zone, drone):
         lines.append({"t": t, "sensor": "P1", "lat": post["lat"], "lon": post["lon"],
                       "sigma_m": 3000.0, "id": f"r{k}"})  # fmt: skip
     lines.append(dict(lines[-1]))  # a duplicate
+    lines.append({"t": 1530.0, "sensor": "P1", "lat": post["lat"], "lon": post["lon"],
+                  "sigma_m": 50000.0, "id": "vague"})  # fmt: skip
     (tmp_path / "detections.jsonl").write_text("".join(json.dumps(o) + "\n" for o in lines))
     write_tracks(tmp_path / "tracks.jsonl", [])
     card = score([drone], alerts(), one_zone)
     x, y, t, reach = read_reports(tmp_path, card.zones.frame)
-    assert t.tolist() == [1480.0, 1500.0, 1520.0]
-    assert reach == pytest.approx(np.full(3, 1.5 * 3000.0 + 1000.0))
+    assert t.tolist() == [1480.0, 1500.0, 1520.0, 1530.0]
+    # a vague report's reach is capped at 15 km
+    assert reach == pytest.approx([1.5 * 3000.0 + 1000.0] * 3 + [15000.0])
     d = diagnostics(card, alerts(), tmp_path / "tracks.jsonl", tmp_path)
     assert d["miss_stages"]["a_heard"]["heard_3_plus"] == 1
     assert "1 heard 3 or more times" in "\n".join(diagnostics_markdown(d))
