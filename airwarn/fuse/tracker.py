@@ -188,6 +188,9 @@ class TrackerConfig:
     """Radar scans in a row without update that delete a tentative track."""
     max_misses: int = 5
     """Radar scans in a row without update that delete a confirmed track."""
+    observer_max_age_s: float = 180.0
+    """A tentative track last updated by an observer (people report a passing drone about
+    once a minute, over towns) waits this long for the next report."""
     tentative_max_age_s: float = 30.0
     """A tentative track not updated for this long is deleted."""
     max_coast_s: float = 180.0
@@ -593,7 +596,13 @@ class Tracker:
             ac_fast, max(cfg.tentative_max_age_s, cfg.fast_ac_max_dt_s), cfg.tentative_max_age_s
         )
         chain = tr.chain & (tr.radar_scans == 0)
-        return np.where(chain, max(cfg.tentative_max_age_s, cfg.slow_ac_max_dt_s), age)
+        age = np.where(chain, max(cfg.tentative_max_age_s, cfg.slow_ac_max_dt_s), age)
+        ls = tr.last_sensor
+        known = (ls >= 0) & (ls < self._skind.size)
+        kind = np.full(ls.shape, -1, np.int64)
+        kind[known] = self._skind[ls[known]]
+        obs = (ls == -1) | (kind == OBSERVER)
+        return np.where(obs & (tr.radar_scans == 0), np.maximum(age, cfg.observer_max_age_s), age)
 
     def _radar_silent(self, t: float, x: np.ndarray, last_seen: np.ndarray) -> np.ndarray:
         """Deleter on the clock: tracks whose last radar, live and in range, has missed
@@ -1130,7 +1139,9 @@ class Tracker:
         )
         s0 = tr.sensor0[at]
         self._count_posts(at, am, r)
-        tr.multi[at] |= (nsrc[am] >= 2) | ((s0 != NO_SENSOR) & (s0 != s))
+        # each observer report is another person's (phone users are not registered: they
+        # all share sensor -1), as for existence above
+        tr.multi[at] |= (nsrc[am] >= 2) | ((s0 != NO_SENSOR) & (s0 != s)) | (kind == OBSERVER)
         tr.sensor0[at] = np.where(s0 == NO_SENSOR, s, s0)
         tr.last_sensor[at] = s
         tr.misses[at] = 0

@@ -250,6 +250,45 @@ def test_climbing_two_point_track_confirms_at_its_third_plot(radar_reg):
     assert first == {"climbing": 12.0, "climbing, rule off": 24.0, "level": 24.0}
 
 
+def test_drone_reported_by_phone_observers_alone_is_tracked():
+    # people along a drone's route (50 m/s) report it about once a minute, each from an
+    # unregistered phone (sensor -1), 2 km sigma: reports a minute apart join one track,
+    # which confirms at the third; with the ordinary 30 s tentative age none ever does
+    rng = np.random.default_rng(6)
+    reg = registry([])
+    times = np.arange(0.0, 900.0, 60.0) + rng.uniform(-10, 10, 15)
+    rows = [
+        {"t": float(t), "sensor": -1, "x": 50.0 * t + rng.normal(0, 2000), "y": rng.normal(0, 2000)}
+        | {"sigma": 2000.0}
+        for t in times
+    ]
+
+    def run(cfg: TrackerConfig):
+        # a tick every 5 s, as the pipeline does: the state just after each report is kept
+        trk = Tracker(reg, cfg)
+        out = []
+        k = 0
+        for tick in np.arange(-10.0, 920.0, 5.0):
+            fresh = k < len(rows) and rows[k]["t"] <= tick
+            if fresh:
+                trk.add(batch([rows[k]], reg, k))
+                k += 1
+            s = trk.advance(float(tick))
+            if fresh:
+                out.append(s)
+        return out
+
+    states = run(TrackerConfig())
+    first = next(k for k, s in enumerate(states) if s.confirmed.any())
+    assert first == 2
+    last = states[-1]
+    i = np.flatnonzero(last.confirmed)
+    assert i.size == 1
+    assert np.hypot(last.x[i[0], 0] - 50.0 * times[-1], last.x[i[0], 1]) < 4000.0
+    assert 30.0 < np.hypot(*last.x[i[0], 3:5]) < 70.0
+    assert not any(s.confirmed.any() for s in run(TrackerConfig(observer_max_age_s=30.0)))
+
+
 def _clutter_confirmed(radar_reg, cfg: TrackerConfig) -> int:
     """Confirmed track ids from 60 scans of 20 clutter plots (no velocity) within 60 km."""
     rng = np.random.default_rng(0)
