@@ -588,7 +588,8 @@ class Tracker:
 
     def _tentative_age(self) -> np.ndarray:
         """Longest silence of each tentative track: a two-post acoustic start waits for
-        the next post on its line (up to ``fast_ac_max_dt_s``)."""
+        the next post on its line (``fast_ac_max_dt_s``; a chain ``slow_ac_max_dt_s``), a
+        track an observer last updated for the next report (``observer_max_age_s``)."""
         tr = self.tracks
         cfg = self.cfg
         ac_fast = tr.fast & (tr.radar_scans == 0)
