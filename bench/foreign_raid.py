@@ -476,6 +476,17 @@ def main() -> None:
         f"false episodes {100 * (s['false_alert_frac'] or 0):.1f}% · "
         f"{s['ratio_to_oracle']}x oracle · {s['ratio_to_region_wide']}x region-wide"
     )
+    ms = json.loads((run / "diagnostics.json").read_text())["miss_stages"]
+    if "by_outcome" in ms:
+        stages = ("a_not_tracked", "b_not_predicted", "c_not_alerted")
+        st = {k: sum(v[k] for v in ms["by_outcome"].values()) for k in stages}
+        h = ms.get("a_heard", {})
+        print(
+            f"missed or late pairs by stage: never tracked {st['a_not_tracked']} (heard by no "
+            f"sensor {h.get('not_heard', '-')}, 1-2 times {h.get('heard_1_2', '-')}, 3+ times "
+            f"{h.get('heard_3_plus', '-')}) · not predicted {st['b_not_predicted']} · "
+            f"pre-alerted, not alerted {st['c_not_alerted']}"
+        )
 
 
 if __name__ == "__main__":
