@@ -192,18 +192,8 @@ def miss_stages(
     res["b_first_tracked_lt_300s"] = int((b & (first_seen < 300)).sum())
     res["c_prealert_at_deadline"] = int((c & in_pre).sum())
     res["c_alert_cleared_before_arrival"] = int((c & in_alert).sum())
-    res["a_tracked_later"] = int(
-        (
-            (stage == 0)
-            & np.array(
-                [
-                    bool(((tt[pr.threat[i]] > d) & (tt[pr.threat[i]] <= pr.t_arr[i])).any())
-                    for i, d in zip(bad, dead, strict=True)
-                ],
-                bool,
-            )
-        ).sum()
-    )
+    later = _count_between(tt, pr.threat[bad], dead, pr.t_arr[bad], lo_open=True) > 0
+    res["a_tracked_later"] = int(((stage == 0) & later).sum())
     if reports is not None:
         res["a_heard"] = _heard_split(card, bad[stage == 0], dead[stage == 0], window_s, reports)
     res["stage"] = stage
@@ -214,18 +204,30 @@ def miss_stages(
 HEARD = ("not_heard", "heard_1_2", "heard_3_plus")
 
 
+def _count_between(
+    per_threat: list[np.ndarray], thr: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+    lo_open: bool = False,
+) -> np.ndarray:  # fmt: skip
+    """Per query, how many of threat ``thr``'s sorted times lie in [lo, hi] ((lo, hi] with
+    ``lo_open``): one searchsorted over all threats' times, keyed by threat."""
+    sizes = np.array([a.size for a in per_threat], np.int64)
+    if thr.size == 0 or sizes.sum() == 0:
+        return np.zeros(thr.size, np.int64)
+    allt = np.concatenate(per_threat)
+    t0 = float(min(allt.min(), np.min(lo)))
+    span = float(max(allt.max(), np.max(hi))) - t0 + 1.0
+    key = np.repeat(np.arange(sizes.size), sizes) * span + (allt - t0)
+    base = thr * span - t0
+    a = np.searchsorted(key, base + np.asarray(lo, float), side="right" if lo_open else "left")
+    b = np.searchsorted(key, base + np.asarray(hi, float), side="right")
+    return (b - a).astype(np.int64)
+
+
 def _heard_split(card: Scorecard, idx: np.ndarray, dead: np.ndarray, window_s: float, reports):
     """Pairs ``idx`` (deadlines ``dead``) counted by the sensor reports near their threat in
     the ``window_s`` before the deadline (HEARD), overall and by class."""
     pr = card.pairs
-    heard = near_times(card, *reports)
-    n = np.array(
-        [
-            int(((heard[pr.threat[i]] >= d - window_s) & (heard[pr.threat[i]] <= d)).sum())
-            for i, d in zip(idx, dead, strict=True)
-        ],
-        np.int64,
-    )
+    n = _count_between(near_times(card, *reports), pr.threat[idx], dead - window_s, dead)
     grade = np.where(n == 0, 0, np.where(n < 3, 1, 2))
     out: dict[str, Any] = {h: int((grade == k).sum()) for k, h in enumerate(HEARD)}
     out["by_class"] = {

@@ -205,6 +205,16 @@ def test_fast_mover_without_radar_velocity_is_tracked_by_two_point_start(
     assert not off[-1].confirmed.any()
 
 
+def _first_confirmed(reg, truth, times, rng, sigma, z, sigma_z, cfg) -> float | None:
+    """Time of the first confirmed track from position-only radar plots of ``truth`` with
+    altitude ``z(t)`` (sigma ``sigma_z``)."""
+    rows = _radar_rows(truth, times, rng, sigma=sigma)
+    for r in rows:
+        r["z"], r["sigma_z"] = z(r["t"]), sigma_z
+    _, states = _run(reg, rows, times, cfg=cfg)
+    return next((float(t) for t, s in zip(times, states, strict=True) if s.confirmed.any()), None)
+
+
 def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
     # a ballistic missile 40 km up, plots every 10 s, position and altitude only: the
     # two-point track confirms at once (clutter is low; the flight lasts minutes), a
@@ -218,12 +228,8 @@ def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
         ("ballistic, high rule off", 40000.0, TrackerConfig(confirm_scans_high=5)),
         ("cruise", 100.0, TrackerConfig()),
     ):
-        rows = _radar_rows(truth, times, rng, sigma=200.0)
-        for r in rows:
-            r["z"], r["sigma_z"] = alt, 300.0
-        _, states = _run(radar_reg, rows, times, cfg=cfg)
-        first[name] = next(
-            (float(t) for t, s in zip(times, states, strict=True) if s.confirmed.any()), None
+        first[name] = _first_confirmed(
+            radar_reg, truth, times, rng, 200.0, lambda t, alt=alt: alt, 300.0, cfg
         )
     assert first == {"ballistic": 10.0, "ballistic, high rule off": 40.0, "cruise": 40.0}
 
@@ -240,13 +246,8 @@ def test_climbing_two_point_track_confirms_at_its_third_plot(radar_reg):
         ("climbing, rule off", 650.0, TrackerConfig(confirm_climb_vz=np.inf)),
         ("level", 0.0, TrackerConfig()),
     ):
-        rows = _radar_rows(truth, times, rng, sigma=250.0)
-        for r in rows:
-            r["z"], r["sigma_z"] = 1500.0 + vz * r["t"] - 0.5 * 9.81 * r["t"] ** 2, 500.0
-        _, states = _run(radar_reg, rows, times, cfg=cfg)
-        first[name] = next(
-            (float(t) for t, s in zip(times, states, strict=True) if s.confirmed.any()), None
-        )
+        z = lambda t, vz=vz: 1500.0 + vz * t - 0.5 * 9.81 * t**2  # noqa: E731
+        first[name] = _first_confirmed(radar_reg, truth, times, rng, 250.0, z, 500.0, cfg)
     assert first == {"climbing": 12.0, "climbing, rule off": 24.0, "level": 24.0}
 
 
