@@ -423,6 +423,15 @@ class TrackUpdate:
         }
 
 
+ANONYMOUS_OBSERVER = -1
+"""``DetectionBatch.sensor`` of an observer report whose reporter is unknown: each such
+report counts as another person's."""
+UNREGISTERED = -3
+"""``DetectionBatch.sensor`` of the first unregistered sensor id (a phone observer) ingest
+saw; the next ones get -4, -5, ... so one person's reports keep one code. (-2 is kept
+free: fusion uses it for "no sensor".)"""
+
+
 # ---------------------------------------------------------------------------
 # columnar hand-offs between stages (local metric frame, see airwarn.geo)
 # ---------------------------------------------------------------------------
@@ -435,7 +444,7 @@ class DetectionBatch:
     """
 
     t: np.ndarray  # (n,) measurement time
-    sensor: np.ndarray  # (n,) int index into the sensor registry; -1 = unregistered observer
+    sensor: np.ndarray  # (n,) int registry index; < 0 unregistered observer (see UNREGISTERED)
     sensor_kind: np.ndarray  # (n,) int code: 0 acoustic, 1 radar, 2 observer, 3 other
     x: np.ndarray  # (n,) east, m
     y: np.ndarray  # (n,) north, m

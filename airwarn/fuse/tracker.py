@@ -25,6 +25,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from airwarn.contracts import (
+    ANONYMOUS_OBSERVER,
     MAX_LATENESS_S,
     SENSOR_KIND_CODE,
     THREAT_CLASSES,
@@ -602,7 +603,7 @@ class Tracker:
         known = (ls >= 0) & (ls < self._skind.size)
         kind = np.full(ls.shape, -1, np.int64)
         kind[known] = self._skind[ls[known]]
-        obs = (ls == -1) | (kind == OBSERVER)
+        obs = ((ls < 0) & (ls != NO_SENSOR)) | (kind == OBSERVER)
         return np.where(obs & (tr.radar_scans == 0), np.maximum(age, cfg.observer_max_age_s), age)
 
     def _radar_silent(self, t: float, x: np.ndarray, last_seen: np.ndarray) -> np.ndarray:
@@ -1121,7 +1122,7 @@ class Tracker:
         s = r["sensor"][am]
         kind = r["kind"][am]
         if cfg.existence:
-            new_s = (s != tr.last_sensor[at]) | (kind == OBSERVER)
+            new_s = (s != tr.last_sensor[at]) | (s == ANONYMOUS_OBSERVER)
             ll = np.where(new_s, math.log(cfg.ex_lr_new), math.log(cfg.ex_lr_same))
             ll[(kind == RADAR) | (nsrc[am] >= 2)] = math.log(cfg.ex_lr_multi)
             lx = np.minimum(tr.lex[at] + ll, _logit(cfg.ex_max))
@@ -1140,9 +1141,11 @@ class Tracker:
         )
         s0 = tr.sensor0[at]
         self._count_posts(at, am, r)
-        # each observer report is another person's (phone users are not registered: they
-        # all share sensor -1), as for existence above
-        tr.multi[at] |= (nsrc[am] >= 2) | ((s0 != NO_SENSOR) & (s0 != s)) | (kind == OBSERVER)
+        # an anonymous observer report is another person's, as for existence above (phone
+        # users that name themselves keep one code each, see ingest's SensorRegistry.code)
+        tr.multi[at] |= (
+            (nsrc[am] >= 2) | ((s0 != NO_SENSOR) & (s0 != s)) | (s == ANONYMOUS_OBSERVER)
+        )
         tr.sensor0[at] = np.where(s0 == NO_SENSOR, s, s0)
         tr.last_sensor[at] = s
         tr.misses[at] = 0

@@ -23,6 +23,7 @@ from airwarn.contracts import (
     OTHER_SENSOR_KIND,
     SENSOR_KIND_CODE,
     UNKNOWN_CLS,
+    UNREGISTERED,
     Detection,
     DetectionBatch,
     Heartbeat,
@@ -50,6 +51,19 @@ class SensorRegistry:
         self.kind = np.array(
             [SENSOR_KIND_CODE.get(s.kind, OTHER_SENSOR_KIND) for s in self.sensors], np.int64
         )
+        self.unregistered: dict[str, int] = {}
+
+    def code(self, sensor_id: str) -> int:
+        """Batch code of a sensor id: its registry index, or for an unregistered id (a phone
+        observer) a stable negative code, ``UNREGISTERED`` for the first one seen, one less
+        for each next, so that fusion tells one person reporting twice from two people."""
+        i = self.index.get(sensor_id)
+        if i is not None:
+            return i
+        c = self.unregistered.get(sensor_id)
+        if c is None:
+            c = self.unregistered[sensor_id] = UNREGISTERED - len(self.unregistered)
+        return c
 
     def __len__(self) -> int:
         return len(self.sensors)
@@ -207,7 +221,7 @@ def to_batch(
     t = np.array([d.t for d in reports], float)
     lat = np.array([d.lat for d in reports], float)
     lon = np.array([d.lon for d in reports], float)
-    sensor = np.array([registry.index.get(d.sensor, -1) for d in reports], np.int64)
+    sensor = np.array([registry.code(d.sensor) for d in reports], np.int64)
     kind = np.where(
         sensor >= 0,
         registry.kind[np.maximum(sensor, 0)] if n and len(registry) else 0,

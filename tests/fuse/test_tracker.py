@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from airwarn.contracts import ANONYMOUS_OBSERVER, UNREGISTERED
 from airwarn.fuse import Tracker, TrackerConfig
 from tests.fuse.conftest import batch, registry
 
@@ -252,19 +253,24 @@ def test_climbing_two_point_track_confirms_at_its_third_plot(radar_reg):
 
 
 def test_drone_reported_by_phone_observers_alone_is_tracked():
-    # people along a drone's route (50 m/s) report it about once a minute, each from an
-    # unregistered phone (sensor -1), 2 km sigma: reports a minute apart join one track,
-    # which confirms at the third; with the ordinary 30 s tentative age none ever does
+    # people along a drone's route (50 m/s) report it about once a minute, each from their
+    # own unregistered phone (codes as ingest gives them, or anonymous: sensor -1), 2 km
+    # sigma: reports a minute apart join one track, which confirms at the third; with the
+    # ordinary 30 s tentative age none ever does, nor when one phone sends all the reports
+    # (one person reporting again is no second source: a prankster cannot raise an alert)
     rng = np.random.default_rng(6)
     reg = registry([])
     times = np.arange(0.0, 900.0, 60.0) + rng.uniform(-10, 10, 15)
     rows = [
-        {"t": float(t), "sensor": -1, "x": 50.0 * t + rng.normal(0, 2000), "y": rng.normal(0, 2000)}
+        {"t": float(t), "x": 50.0 * t + rng.normal(0, 2000), "y": rng.normal(0, 2000)}
         | {"sigma": 2000.0}
         for t in times
     ]
+    people = UNREGISTERED - np.arange(len(rows))
+    anonymous = np.full(len(rows), ANONYMOUS_OBSERVER)
+    one_phone = np.full(len(rows), UNREGISTERED)
 
-    def run(cfg: TrackerConfig):
+    def run(cfg: TrackerConfig, sensors: np.ndarray):
         # a tick every 5 s, as the pipeline does: the state just after each report is kept
         trk = Tracker(reg, cfg)
         out = []
@@ -272,22 +278,24 @@ def test_drone_reported_by_phone_observers_alone_is_tracked():
         for tick in np.arange(-10.0, 920.0, 5.0):
             fresh = k < len(rows) and rows[k]["t"] <= tick
             if fresh:
-                trk.add(batch([rows[k]], reg, k))
+                trk.add(batch([rows[k] | {"sensor": int(sensors[k])}], reg, k))
                 k += 1
             s = trk.advance(float(tick))
             if fresh:
                 out.append(s)
         return out
 
-    states = run(TrackerConfig())
-    first = next(k for k, s in enumerate(states) if s.confirmed.any())
-    assert first == 2
-    last = states[-1]
-    i = np.flatnonzero(last.confirmed)
-    assert i.size == 1
-    assert np.hypot(last.x[i[0], 0] - 50.0 * times[-1], last.x[i[0], 1]) < 4000.0
-    assert 30.0 < np.hypot(*last.x[i[0], 3:5]) < 70.0
-    assert not any(s.confirmed.any() for s in run(TrackerConfig(observer_max_age_s=30.0)))
+    for sensors in (people, anonymous):
+        states = run(TrackerConfig(), sensors)
+        first = next(k for k, s in enumerate(states) if s.confirmed.any())
+        assert first == 2
+        last = states[-1]
+        i = np.flatnonzero(last.confirmed)
+        assert i.size == 1
+        assert np.hypot(last.x[i[0], 0] - 50.0 * times[-1], last.x[i[0], 1]) < 4000.0
+        assert 30.0 < np.hypot(*last.x[i[0], 3:5]) < 70.0
+    assert not any(s.confirmed.any() for s in run(TrackerConfig(observer_max_age_s=30.0), people))
+    assert not any(s.confirmed.any() for s in run(TrackerConfig(), one_phone))
 
 
 def _clutter_confirmed(radar_reg, cfg: TrackerConfig) -> int:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from airwarn.contracts import Detection, Heartbeat, Sensor
+from airwarn.contracts import UNREGISTERED, Detection, Heartbeat, Sensor
 from airwarn.geo import LocalFrame
 from airwarn.ingest import Ingestor, SensorRegistry
 
@@ -66,11 +66,26 @@ def test_batch_columns_in_local_frame(ingestor: Ingestor) -> None:
     )
     ingestor.accept_line(det(2.0, "b", sensor="phone-7"), 2)
     b = ingestor.drain()
-    assert b.sensor.tolist() == [1, -1]
+    assert b.sensor.tolist() == [1, UNREGISTERED]
     assert b.sensor_kind.tolist() == [1, 2]  # radar; unregistered -> observer
     assert np.allclose([b.x[0], b.y[0]], 0.0, atol=1e-6)
     assert b.vx[0] == pytest.approx(50.0, abs=0.1) and np.isnan(b.vx[1])
     assert b.z[0] == 500.0 and np.isnan(b.z[1])
+
+
+def test_unregistered_phones_keep_one_code_each(ingestor: Ingestor) -> None:
+    # fusion must tell one person reporting twice from two people: each unregistered id
+    # keeps its code across batches, and registered sensors keep their index
+    for i, s in enumerate(["phone-7", "phone-9", "phone-7"]):
+        ingestor.accept_line(det(10.0 + i, f"x{i}", sensor=s), i + 1)
+    first = ingestor.drain().sensor.tolist()
+    ingestor.accept_line(det(20.0, "y0", sensor="phone-9"), 4)
+    ingestor.accept_line(det(21.0, "y1", sensor="a1"), 5)
+    ingestor.accept_line(det(22.0, "y2", sensor="phone-3"), 6)
+    second = ingestor.drain().sensor.tolist()
+    assert first == [UNREGISTERED, UNREGISTERED - 1, UNREGISTERED]
+    assert second == [UNREGISTERED - 1, 0, UNREGISTERED - 2]
+    assert ingestor.stats.unregistered == 5
 
 
 def test_health_from_heartbeats(ingestor: Ingestor) -> None:
