@@ -487,6 +487,12 @@ def main() -> None:
             f"{h.get('heard_3_plus', '-')}) · not predicted {st['b_not_predicted']} · "
             f"pre-alerted, not alerted {st['c_not_alerted']}"
         )
+        ae = ms.get("after_input_end")
+        if ae and (ae["impact"] or ae["overflight"]):
+            print(
+                f"of them with the deadline after the sensor data ended: {ae['impact']} impact, "
+                f"{ae['overflight']} overflight (threats still flying at the raid's end)"
+            )
 
 
 if __name__ == "__main__":

@@ -99,6 +99,30 @@ def read_reports(
     return b.x, b.y, b.t, np.minimum(reach_sigma * b.sigma + reach_m, reach_max_m)
 
 
+def input_end(scenario_dir: Path, tail_bytes: int = 65536) -> float | None:
+    """Time of the scenario's last sensor record (report or heartbeat): the largest ``t``
+    among the last lines of detections.jsonl (lines come in arrival order); None when the
+    file is missing or its tail holds no readable time."""
+    dp = Path(scenario_dir) / "detections.jsonl"
+    if not dp.exists():
+        return None
+    with open(dp, "rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - tail_bytes))
+        lines = fh.read().decode("utf-8", errors="replace").splitlines()
+    if size > tail_bytes:
+        lines = lines[1:]  # the first may be cut
+    best = None
+    for line in lines:
+        try:
+            t = float(json.loads(line)["t"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+        if np.isfinite(t):
+            best = t if best is None else max(best, t)
+    return best
+
+
 def tracked_times(
     card: Scorecard, tracks: tuple[np.ndarray, np.ndarray, np.ndarray], near_m: float
 ) -> list[np.ndarray]:
@@ -146,10 +170,13 @@ def miss_stages(
     near_track_m: float = 5000.0,
     window_s: float = 1800.0,
     reports: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    t_end: float | None = None,
 ) -> dict[str, Any]:
     """Classify each missed or late pair as a / b / c (module doc); counts by kind and class.
     With ``reports`` (:func:`read_reports`), split stage a by how often sensors heard the
-    threat in the window: not at all, 1-2 reports (too few for any track), 3 or more."""
+    threat in the window: not at all, 1-2 reports (too few for any track), 3 or more. With
+    ``t_end`` (:func:`input_end`), count the pairs whose deadline came after the sensor
+    data ended (a scenario that stops its sensors while threats still fly)."""
     pr, zs = card.pairs, card.zones
     bad = np.flatnonzero(pr.outcome != HIT)
     res: dict[str, Any] = {"near_track_m": near_track_m, "window_s": window_s}
@@ -158,16 +185,9 @@ def miss_stages(
         return res
     tt = tracked_times(card, read_confirmed_tracks(Path(tracks_file), zs.frame), near_track_m)
     dead = pr.t_arr[bad] - zs.shelter_s[pr.zone[bad]]
-    stage = np.zeros(bad.size, np.int64)
-    last_seen = np.full(bad.size, np.nan)
-    first_seen = np.full(bad.size, np.nan)
-    for j, (i, d) in enumerate(zip(bad, dead, strict=True)):
-        ts = tt[pr.threat[i]]
-        w = ts[(ts >= d - window_s) & (ts <= d)]
-        if w.size:
-            last_seen[j] = d - w[-1]
-            first_seen[j] = d - ts[0] if ts[0] <= d else np.nan
+    last_seen, first_seen = _seen_before(tt, pr.threat[bad], dead, window_s)
     tracked = np.isfinite(last_seen)
+    stage = np.zeros(bad.size, np.int64)
     in_alert = card.alert_eps.containing(pr.zone[bad], dead) >= 0
     in_pre = card.prealert_eps.containing(pr.zone[bad], dead) >= 0
     stage[:] = np.where(~tracked, 0, np.where(in_alert | in_pre, 2, 1))
@@ -196,9 +216,41 @@ def miss_stages(
     res["a_tracked_later"] = int(((stage == 0) & later).sum())
     if reports is not None:
         res["a_heard"] = _heard_split(card, bad[stage == 0], dead[stage == 0], window_s, reports)
+    if t_end is not None:
+        after = dead > t_end
+        res["input_end"] = t_end
+        res["after_input_end"] = {
+            "impact": int((after & pr.impact[bad]).sum()),
+            "overflight": int((after & ~pr.impact[bad]).sum()),
+        }
     res["stage"] = stage
     res["index"] = bad
     return res
+
+
+def _seen_before(
+    per_threat: list[np.ndarray], thr: np.ndarray, dead: np.ndarray, window_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per query (threat ``thr``, deadline ``dead``), how long before the deadline its last
+    sorted time within the ``window_s`` before it lay, and its first time of all (NaN: none
+    in the window)."""
+    last = np.full(thr.size, np.nan)
+    first = np.full(thr.size, np.nan)
+    sizes = np.array([a.size for a in per_threat], np.int64)
+    if thr.size == 0 or sizes.sum() == 0:
+        return last, first
+    allt = np.concatenate(per_threat)
+    start = np.concatenate(([0], np.cumsum(sizes)))
+    t0 = float(min(allt.min(), np.min(dead)))
+    span = float(max(allt.max(), np.max(dead))) - t0 + 1.0
+    key = np.repeat(np.arange(sizes.size), sizes) * span + (allt - t0)
+    j = np.searchsorted(key, thr * span + (dead - t0), side="right") - 1  # last time <= dead
+    ok = j >= start[thr]
+    jj = np.where(ok, j, 0)
+    ok &= allt[jj] >= dead - window_s
+    last[ok] = dead[ok] - allt[jj[ok]]
+    first[ok] = dead[ok] - allt[start[thr[ok]]]
+    return last, first
 
 
 HEARD = ("not_heard", "heard_1_2", "heard_3_plus")
@@ -396,7 +448,8 @@ def diagnostics(
     """All diagnostics as a JSON-ready dict (stage a split by reports when ``scenario_dir``
     holds the sensor and detection files)."""
     reports = None if scenario_dir is None else read_reports(scenario_dir, card.zones.frame)
-    ms = miss_stages(card, tracks_file, reports=reports)
+    t_end = None if scenario_dir is None else input_end(scenario_dir)
+    ms = miss_stages(card, tracks_file, reports=reports, t_end=t_end)
     ms.pop("stage", None)
     ms.pop("index", None)
     return {
@@ -435,6 +488,14 @@ def diagnostics_markdown(d: dict[str, Any]) -> list[str]:
             f"a: {ms['a_tracked_later']:,} tracked between the deadline and the arrival.",
             "",
         ]
+        if ms.get("after_input_end"):
+            ae = ms["after_input_end"]
+            L += [
+                f"Of all these pairs, {ae['impact']:,} impact and {ae['overflight']:,} "
+                "overflight pairs had their deadline after the sensor data ended (no sensor "
+                "record after it: nothing could warn of them).",
+                "",
+            ]
         if "a_heard" in ms:
             h = ms["a_heard"]
             L += [

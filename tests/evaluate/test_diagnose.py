@@ -15,6 +15,7 @@ from airwarn.evaluate.diagnose import (
     diagnostics_markdown,
     excess_hours,
     false_causes,
+    input_end,
     miss_stages,
     read_reports,
 )
@@ -127,6 +128,46 @@ def test_reports_read_from_the_scenario_files(tmp_path, one_zone, drone):
     assert d["miss_stages"]["a_heard"]["heard_3_plus"] == 1
     assert "1 heard 3 or more times" in "\n".join(diagnostics_markdown(d))
     assert read_reports(tmp_path / "missing", card.zones.frame) is None
+    # the sensor data ended at 1530, before the deadline 1840: nothing could warn
+    assert d["miss_stages"]["after_input_end"] == {"impact": 0, "overflight": 1}
+    assert "1 overflight pairs had their deadline after the sensor data ended" in "\n".join(
+        diagnostics_markdown(d)
+    )
+
+
+def test_input_end_is_the_last_record_time(tmp_path):
+    """The last lines' largest t (a heartbeat counts; a line cut by the tail window and a
+    bad line do not)."""
+    rows = [{"t": 100.0 + k, "sensor": "P1", "heartbeat": True} for k in range(200)]
+    rows[-2]["t"] = 400.0  # arrived before a later line with an earlier time
+    text = "".join(json.dumps(o) + "\n" for o in rows) + "{not json\n"
+    (tmp_path / "detections.jsonl").write_text(text)
+    assert input_end(tmp_path) == 400.0
+    assert input_end(tmp_path, tail_bytes=200) == 400.0
+    assert input_end(tmp_path / "missing") is None
+
+
+@pytest.mark.parametrize(
+    ("track_times", "lost", "first_recent"),
+    [
+        # last confirmed track 400 s before the deadline: lost (> 5 min)
+        ([DEADLINE - 900.0, DEADLINE - 400.0], 1, 0),
+        # first tracked 100 s before the deadline
+        ([DEADLINE - 100.0], 0, 1),
+        # a track after the deadline does not make the earlier one recent
+        ([DEADLINE - 400.0, DEADLINE + 50.0], 1, 0),
+    ],
+)
+def test_tracked_pairs_last_and_first_seen(
+    tmp_path, one_zone, drone, track_times, lost, first_recent
+):
+    f = tmp_path / "tracks.jsonl"
+    write_tracks(f, [(t, drone_x(t), 1000.0, True) for t in track_times])
+    card = score([drone], alerts(), one_zone)
+    ms = miss_stages(card, f)
+    assert ms["by_outcome"]["overflight_miss"]["b_not_predicted"] == 1
+    assert ms["b_track_lost_300s"] == lost
+    assert ms["b_first_tracked_lt_300s"] == first_recent
 
 
 def test_hits_are_not_classified(tmp_path, one_zone, drone):
