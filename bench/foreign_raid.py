@@ -17,7 +17,8 @@ What differs from ``airwarn.sim``:
   no class hints except "ballistic" for high fast plots;
 * acoustic posts on a hexagonal grid (not near places), one range and sigma for all,
   a report every 8 s while a threat is within range below 3,500 m (Pd 0.7);
-* latencies, duplicates, outages and false reports of their own.
+* latencies, duplicates, outages and false reports of their own; sensors report until 5
+  minutes after the last threat has ended.
 
     python bench/foreign_raid.py --zones ZONES --out DIR [--seed S] [--hours H] \
         [--drones N] [--cruise N] [--ballistic N] [--bearing DEG] [--post-km KM] \
@@ -258,7 +259,10 @@ def reports(args, fr: Frame, thr, posts, radars, period, rng) -> tuple[list[dict
     """Report and heartbeat lines with their arrival times."""
     lines: list[dict] = []
     arr: list[float] = []
-    t0, t1 = args.start, args.start + args.hours * 3600.0
+    # sensors keep reporting until 5 minutes after the last threat has ended (threats
+    # launched late in the window still fly after it)
+    t0 = args.start
+    t1 = max(t0 + args.hours * 3600.0, max(float(th["t"][-1]) for th in thr) + 300.0)
     # radars
     mast = 25.0
     vel_ok = rng.random(len(radars)) < 0.6
@@ -342,7 +346,7 @@ def reports(args, fr: Frame, thr, posts, radars, period, rng) -> tuple[list[dict
                 lines.append({"t": float(tt[k]), "sensor": f"FP{q:05d}", "lat": round(float(lat), 6),
                               "lon": round(float(lon), 6), "sigma_m": rng_m, "cls": cls})  # fmt: skip
                 arr.append(float(tt[k]) + rng.uniform(3.0, 15.0))
-    nfa = rng.poisson(0.05 * len(posts) * args.hours)
+    nfa = rng.poisson(0.05 * len(posts) * (t1 - t0) / 3600.0)
     for q, tf in zip(rng.integers(0, len(posts), nfa), rng.uniform(t0, t1, nfa), strict=True):
         lat, lon = fr.ll(posts[q, 0], posts[q, 1])
         lines.append({"t": round(float(tf), 2), "sensor": f"FP{q:05d}", "lat": round(float(lat), 6),
