@@ -252,6 +252,28 @@ def test_climbing_two_point_track_confirms_at_its_third_plot(radar_reg):
     assert first == {"climbing": 12.0, "climbing, rule off": 24.0, "level": 24.0}
 
 
+@pytest.mark.parametrize(
+    ("z", "v", "cfg", "confirmed"),
+    [
+        # rising at 1.5 km/s, 40 km up: it may land within ~2 minutes
+        (40000.0, (1500.0, 0.0, 300.0), TrackerConfig(), True),
+        (40000.0, (1500.0, 0.0, 300.0), TrackerConfig(confirm_hypersonic=np.inf), False),
+        # falling: a missile is tracked by then; one stray plot waits for a second
+        (40000.0, (1500.0, 0.0, -300.0), TrackerConfig(), False),
+        # as fast as an aircraft can fly
+        (40000.0, (600.0, 0.0, 300.0), TrackerConfig(), False),
+        # a long-range missile rising 150 km up lands more than 5 minutes later
+        (150000.0, (2500.0, 0.0, 1500.0), TrackerConfig(), False),
+    ],
+)
+def test_one_hypersonic_plot_confirms_a_short_flight(radar_reg, z, v, cfg, confirmed):
+    row = {"t": 0.0, "sensor": 0, "x": 20000.0, "y": 5000.0, "sigma": 300.0, "z": z}
+    row |= {"sigma_z": 500.0, "vx": v[0], "vy": v[1], "vz": v[2]}
+    trk = Tracker(radar_reg, cfg)
+    trk.add(batch([row], radar_reg))
+    assert trk.advance(1.0).confirmed.tolist() == [confirmed]
+
+
 def test_drone_reported_by_phone_observers_alone_is_tracked():
     # people along a drone's route (50 m/s) report it about once a minute, each from their
     # own unregistered phone (codes as ingest gives them, or anonymous: sensor -1), 2 km
