@@ -427,9 +427,9 @@ ANONYMOUS_OBSERVER = -1
 """``DetectionBatch.sensor`` of an observer report whose reporter is unknown: each such
 report counts as another person's."""
 UNREGISTERED = -3
-"""``DetectionBatch.sensor`` of the first unregistered sensor id (a phone observer) ingest
-saw; the next ones get -4, -5, ... so one person's reports keep one code. (-2 is kept
-free: fusion uses it for "no sensor".)"""
+"""Largest ``DetectionBatch.sensor`` code of an unregistered sensor id (a phone observer):
+ingest gives each id ``UNREGISTERED`` minus a hash of it, so one person's reports keep one
+code. (-2 is kept free: fusion uses it for "no sensor".)"""
 
 
 # ---------------------------------------------------------------------------

@@ -9,9 +9,11 @@ ignored. Reports up to ``MAX_LATENESS_S`` older than the arrival clock (the newe
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +36,14 @@ from airwarn.contracts import (
 )
 from airwarn.geo import LocalFrame
 
-__all__ = ["IngestStats", "Ingestor", "SensorRegistry", "iter_report_lines", "to_batch"]
+__all__ = [
+    "IngestStats",
+    "Ingestor",
+    "SensorRegistry",
+    "iter_report_lines",
+    "to_batch",
+    "unregistered_code",
+]
 
 
 class SensorRegistry:
@@ -51,22 +60,25 @@ class SensorRegistry:
         self.kind = np.array(
             [SENSOR_KIND_CODE.get(s.kind, OTHER_SENSOR_KIND) for s in self.sensors], np.int64
         )
-        self.unregistered: dict[str, int] = {}
 
     def code(self, sensor_id: str) -> int:
         """Batch code of a sensor id: its registry index, or for an unregistered id (a phone
-        observer) a stable negative code, ``UNREGISTERED`` for the first one seen, one less
-        for each next, so that fusion tells one person reporting twice from two people."""
+        observer) :func:`unregistered_code`, so that fusion tells one person reporting twice
+        from two people."""
         i = self.index.get(sensor_id)
-        if i is not None:
-            return i
-        c = self.unregistered.get(sensor_id)
-        if c is None:
-            c = self.unregistered[sensor_id] = UNREGISTERED - len(self.unregistered)
-        return c
+        return unregistered_code(sensor_id) if i is None else i
 
     def __len__(self) -> int:
         return len(self.sensors)
+
+
+@lru_cache(maxsize=65536)
+def unregistered_code(sensor_id: str) -> int:
+    """Stable negative batch code of an unregistered sensor id: ``UNREGISTERED`` minus a
+    56-bit hash of the id (BLAKE2b), the same in every process and registry and needing no
+    table that grows with the number of phones (two ids share a code with odds ~1e-17)."""
+    h = hashlib.blake2b(sensor_id.encode("utf-8"), digest_size=7).digest()
+    return UNREGISTERED - int.from_bytes(h, "big")
 
 
 @dataclass

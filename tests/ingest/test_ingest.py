@@ -9,7 +9,7 @@ import pytest
 
 from airwarn.contracts import UNREGISTERED, Detection, Heartbeat, Sensor
 from airwarn.geo import LocalFrame
-from airwarn.ingest import Ingestor, SensorRegistry
+from airwarn.ingest import Ingestor, SensorRegistry, unregistered_code
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_batch_columns_in_local_frame(ingestor: Ingestor) -> None:
     )
     ingestor.accept_line(det(2.0, "b", sensor="phone-7"), 2)
     b = ingestor.drain()
-    assert b.sensor.tolist() == [1, UNREGISTERED]
+    assert b.sensor.tolist() == [1, unregistered_code("phone-7")]
     assert b.sensor_kind.tolist() == [1, 2]  # radar; unregistered -> observer
     assert np.allclose([b.x[0], b.y[0]], 0.0, atol=1e-6)
     assert b.vx[0] == pytest.approx(50.0, abs=0.1) and np.isnan(b.vx[1])
@@ -83,9 +83,14 @@ def test_unregistered_phones_keep_one_code_each(ingestor: Ingestor) -> None:
     ingestor.accept_line(det(21.0, "y1", sensor="a1"), 5)
     ingestor.accept_line(det(22.0, "y2", sensor="phone-3"), 6)
     second = ingestor.drain().sensor.tolist()
-    assert first == [UNREGISTERED, UNREGISTERED - 1, UNREGISTERED]
-    assert second == [UNREGISTERED - 1, 0, UNREGISTERED - 2]
+    p7, p9, p3 = (unregistered_code(s) for s in ("phone-7", "phone-9", "phone-3"))
+    assert first == [p7, p9, p7]
+    assert second == [p9, 0, p3]
+    assert len({p7, p9, p3}) == 3 and max(p7, p9, p3) <= UNREGISTERED
     assert ingestor.stats.unregistered == 5
+    # the same in another registry (a restarted service)
+    other = SensorRegistry([], LocalFrame(50.0, 30.0))
+    assert other.code("phone-9") == p9
 
 
 def test_health_from_heartbeats(ingestor: Ingestor) -> None:
