@@ -58,7 +58,8 @@ class SensorRegistry:
         self.x, self.y = frame.to_local(lat, lon) if len(lat) else (np.zeros(0), np.zeros(0))
         self.range_m = np.array([s.range_m for s in self.sensors], float)
         self.kind = np.array(
-            [SENSOR_KIND_CODE.get(s.kind, OTHER_SENSOR_KIND) for s in self.sensors], np.int64
+            [SENSOR_KIND_CODE.get(s.kind.strip().lower(), OTHER_SENSOR_KIND) for s in self.sensors],
+            np.int64,
         )
 
     def code(self, sensor_id: str) -> int:

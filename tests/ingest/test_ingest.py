@@ -93,6 +93,15 @@ def test_unregistered_phones_keep_one_code_each(ingestor: Ingestor) -> None:
     assert other.code("phone-9") == p9
 
 
+def test_sensor_kinds_read_in_any_case() -> None:
+    sensors = [
+        Sensor("a", "Acoustic", 50.0, 30.0, 3000.0),
+        Sensor("r", " RADAR", 50.0, 30.0, 3000.0),
+        Sensor("e", "eo_tracker", 50.0, 30.0, 3000.0),
+    ]
+    assert SensorRegistry(sensors, LocalFrame(50.0, 30.0)).kind.tolist() == [0, 1, 3]
+
+
 def test_health_from_heartbeats(ingestor: Ingestor) -> None:
     ingestor.accept_line(json.dumps({"t": 0.0, "sensor": "a1", "heartbeat": True}), 1)
     ingestor.accept_line(json.dumps({"t": 200.0, "sensor": "r1", "heartbeat": True}), 2)
