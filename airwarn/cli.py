@@ -304,5 +304,18 @@ def zones_cmd(
         console.print(f"[yellow]skipped {len(res.skipped)} source features: {first} ...")
 
 
+def main() -> None:
+    """The console entry point: run the command; a bad input record (a sensors, zones,
+    truth or alerts file the command cannot use) ends it with the record's message and
+    exit status 2 rather than a traceback."""
+    from airwarn.contracts import RecordError
+
+    try:
+        app()
+    except RecordError as exc:
+        console.print(f"[red]error: {exc}")
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

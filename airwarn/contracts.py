@@ -321,11 +321,14 @@ class Threat:
         if imp is not None:
             if not isinstance(imp, dict):
                 raise _err(src, line, "impact", "must be an object or null")
-            imp = {
-                "t": _num(imp, "t", src, line),
-                "lat": _num(imp, "lat", src, line, lo=-90, hi=90),
-                "lon": _num(imp, "lon", src, line, lo=-180, hi=180),
-            }
+            try:
+                imp = {
+                    "t": _num(imp, "t", src, line),
+                    "lat": _num(imp, "lat", src, line, lo=-90, hi=90),
+                    "lon": _num(imp, "lon", src, line, lo=-180, hi=180),
+                }
+            except RecordError as e:
+                raise _err(src, line, f"impact.{e.field}", e.message) from None
         return cls(tid, c, arrays["t"], arrays["lat"], arrays["lon"], arrays["alt_m"], fate, imp)
 
     def to_json(self) -> dict:

@@ -1,0 +1,27 @@
+"""The console entry point: a bad input record ends a command with its message, not a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from airwarn.cli import main
+
+
+def test_bad_record_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
+    # a truth line whose impact lacks its time: evaluate names the file, line and field
+    threat = {"id": "D1", "cls": "drone", "t": [0.0, 60.0], "lat": [50.0, 50.01],
+              "lon": [30.0, 30.01], "alt_m": [300.0, 300.0], "fate": "impact",
+              "impact": {"lat": 50.01, "lon": 30.01}}  # fmt: skip
+    (tmp_path / "truth.jsonl").write_text(json.dumps(threat) + "\n")
+    (tmp_path / "alerts.jsonl").write_text("")
+    argv = ["airwarn", "evaluate", "--scenario", str(tmp_path), "--alerts"]
+    monkeypatch.setattr(sys, "argv", [*argv, str(tmp_path / "alerts.jsonl")])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "truth.jsonl line 1: field 'impact.t': is required" in err
+    assert "Traceback" not in err
