@@ -306,14 +306,14 @@ def zones_cmd(
 
 def main() -> None:
     """The console entry point: run the command; a bad input record (a sensors, zones,
-    truth or alerts file the command cannot use) ends it with the record's message and
-    exit status 2 rather than a traceback."""
-    from airwarn.contracts import RecordError
+    truth or alerts file the command cannot use) or a bad policy key ends it with the
+    message and exit status 2 rather than a traceback."""
+    from airwarn.contracts import PolicyError, RecordError
 
     try:
         app()
-    except RecordError as exc:
-        console.print(f"[red]error: {exc}")
+    except (RecordError, PolicyError) as exc:
+        console.print(f"error: {exc}", style="red", markup=False, soft_wrap=True)
         raise SystemExit(2) from None
 
 

@@ -48,6 +48,11 @@ HEARTBEAT_PERIOD_S = 60.0
 """Sensors send one heartbeat per period; silence beyond ~2 periods means down."""
 
 
+class PolicyError(ValueError):
+    """A bad policy file or key (policy.toml and its tables); the message names the file or
+    table and the key."""
+
+
 class RecordError(ValueError):
     """A bad input record: names the source, the line (or feature) and the field."""
 

@@ -25,3 +25,16 @@ def test_bad_record_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "truth.jsonl line 1: field 'impact.t': is required" in err
     assert "Traceback" not in err
+
+
+def test_bad_policy_key_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
+    (tmp_path / "policy.toml").write_text("[fuse]\nmax_coast = 400.0\n")
+    (tmp_path / "sensors.jsonl").write_text("")
+    (tmp_path / "detections.jsonl").write_text("")
+    argv = ["airwarn", "replay", "--sensors", str(tmp_path / "sensors.jsonl"), "--detections"]
+    argv += [str(tmp_path / "detections.jsonl"), "--policy", str(tmp_path / "policy.toml")]
+    monkeypatch.setattr(sys, "argv", [*argv, "--out", str(tmp_path / "run")])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    assert "unknown [fuse] key 'max_coast'" in capsys.readouterr().err

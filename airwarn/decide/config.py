@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from airwarn.contracts import CLS_CODE, THREAT_CLASSES
+from airwarn.contracts import CLS_CODE, THREAT_CLASSES, PolicyError
 
 # name: (default, lo, hi); bool defaults mean a true/false key
 PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
@@ -67,13 +67,13 @@ def _check_value(name: str, v: Any, spec: tuple, where: str) -> Any:
     default, lo, hi = spec
     if isinstance(default, bool):
         if not isinstance(v, bool):
-            raise ValueError(f"{where}: key '{name}' must be true or false, got {v!r}")
+            raise PolicyError(f"{where}: key '{name}' must be true or false, got {v!r}")
         return v
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise ValueError(f"{where}: key '{name}' must be a number, got {v!r}")
+        raise PolicyError(f"{where}: key '{name}' must be a number, got {v!r}")
     v = float(v)
     if v != v or (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise ValueError(f"{where}: key '{name}' must be in [{lo}, {hi}], got {v!r}")
+        raise PolicyError(f"{where}: key '{name}' must be in [{lo}, {hi}], got {v!r}")
     return v
 
 
@@ -107,7 +107,7 @@ class DecideConfig:
         known = set(PER_CLASS) | set(GLOBAL) | set(LIST_KEYS) | {"by_class"}
         unknown = sorted(set(sec) - known)
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
+            raise PolicyError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
         scalars = {
             k: _check_value(k, sec.get(k, spec[0]), spec, where) for k, spec in GLOBAL.items()
         }
@@ -116,10 +116,10 @@ class DecideConfig:
         }
         by_class = sec.get("by_class", {})
         if not isinstance(by_class, dict):
-            raise ValueError(f"{where}: 'by_class' must be a table of per-class tables")
+            raise PolicyError(f"{where}: 'by_class' must be a table of per-class tables")
         bad_cls = sorted(set(by_class) - set(CLS_CODE))
         if bad_cls:
-            raise ValueError(
+            raise PolicyError(
                 f"{where}: unknown class(es) {bad_cls} in by_class; classes: {list(THREAT_CLASSES)}"
             )
         per_class: dict[str, np.ndarray] = {}
@@ -129,29 +129,29 @@ class DecideConfig:
         for c, table in by_class.items():
             w = f"{where} by_class.{c}"
             if not isinstance(table, dict):
-                raise ValueError(f"{w}: must be a table")
+                raise PolicyError(f"{w}: must be a table")
             bad = sorted(set(table) - set(PER_CLASS))
             if bad:
-                raise ValueError(f"{w}: unknown key(s) {bad}; per-class keys: {sorted(PER_CLASS)}")
+                raise PolicyError(f"{w}: unknown key(s) {bad}; per-class keys: {sorted(PER_CLASS)}")
             for k, v in table.items():
                 per_class[k][CLS_CODE[c]] = _check_value(k, v, PER_CLASS[k], w)
         lists: dict[str, list] = {}
         for k, default in LIST_KEYS.items():
             v = sec.get(k, default)
             if not isinstance(v, list) or not v:
-                raise ValueError(f"{where}: key '{k}' must be a non-empty list, got {v!r}")
+                raise PolicyError(f"{where}: key '{k}' must be a non-empty list, got {v!r}")
             if k == "danger_order":
                 bad = [c for c in v if c not in CLS_CODE]
                 if bad or len(set(v)) != len(v):
-                    raise ValueError(
+                    raise PolicyError(
                         f"{where}: key 'danger_order' must list distinct classes of "
                         f"{list(THREAT_CLASSES)}, got {v!r}"
                     )
             else:
                 if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v):
-                    raise ValueError(f"{where}: key '{k}' must be a list of numbers, got {v!r}")
+                    raise PolicyError(f"{where}: key '{k}' must be a list of numbers, got {v!r}")
                 if any(x < 0 for x in v):
-                    raise ValueError(f"{where}: key '{k}' must hold non-negative numbers")
+                    raise PolicyError(f"{where}: key '{k}' must hold non-negative numbers")
                 v = [float(x) for x in v]
             lists[k] = list(v)
         # danger rank: higher is more dangerous; classes left out of the list rank lowest

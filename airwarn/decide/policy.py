@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from airwarn.contracts import PolicyError
+
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
 
@@ -47,23 +49,23 @@ class Policy:
             try:
                 user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as exc:
-                raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+                raise PolicyError(f"{path}: not valid TOML ({exc})") from exc
             _merge(base, user)
             src = str(path)
         known = {"tick_s", "track_every_s", "fuse_lag_s", "fuse", "predict", "decide"}
         unknown = set(base) - known
         if unknown:
-            raise ValueError(f"{src}: unknown policy keys {sorted(unknown)}")
+            raise PolicyError(f"{src}: unknown policy keys {sorted(unknown)}")
         lag = base.get("fuse_lag_s", 5.0)
         if isinstance(lag, bool) or not isinstance(lag, int | float) or not 0 <= lag <= 60:
-            raise ValueError(f"{src}: key 'fuse_lag_s' must be a number in [0, 60], got {lag!r}")
+            raise PolicyError(f"{src}: key 'fuse_lag_s' must be a number in [0, 60], got {lag!r}")
         for k in ("tick_s", "track_every_s"):
             v = base.get(k)
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
-                raise ValueError(f"{src}: key '{k}' must be a positive number, got {v!r}")
+                raise PolicyError(f"{src}: key '{k}' must be a positive number, got {v!r}")
         for k in ("fuse", "predict", "decide"):
             if not isinstance(base.get(k, {}), dict):
-                raise ValueError(f"{src}: '{k}' must be a table ([{k}])")
+                raise PolicyError(f"{src}: '{k}' must be a table ([{k}])")
         from airwarn.decide.config import DecideConfig
 
         DecideConfig.from_dict(base.get("decide", {}), src)  # bad [decide] keys fail here

@@ -30,6 +30,7 @@ from airwarn.contracts import (
     SENSOR_KIND_CODE,
     THREAT_CLASSES,
     DetectionBatch,
+    PolicyError,
     TrackState,
 )
 from airwarn.fuse.associate import cluster_points, gate_pairs, gnn_assign
@@ -297,12 +298,12 @@ class TrackerConfig:
         """A config from a policy's ``[fuse]`` table (keys are this class's fields; ``fixed``
         ones are set by the caller). Unknown keys and values of the wrong type are named."""
         if not isinstance(d, dict):
-            raise ValueError(f"{src}: 'fuse' must be a table ([fuse])")
+            raise PolicyError(f"{src}: 'fuse' must be a table ([fuse])")
         base = cls()
         out: dict = {}
         for k, v in d.items():
             if k not in base.__dataclass_fields__ or k in fixed:
-                raise ValueError(f"{src}: unknown [fuse] key {k!r}")
+                raise PolicyError(f"{src}: unknown [fuse] key {k!r}")
             ref = getattr(base, k)
             if isinstance(ref, bool):
                 ok = isinstance(v, bool)
@@ -317,7 +318,7 @@ class TrackerConfig:
             else:
                 ok = False
             if not ok:
-                raise ValueError(f"{src}: [fuse] key {k!r} must be like {ref!r}, got {v!r}")
+                raise PolicyError(f"{src}: [fuse] key {k!r} must be like {ref!r}, got {v!r}")
             out[k] = v
         return cls(**out, **fixed)
 

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from airwarn.contracts import THREAT_CLASSES
+from airwarn.contracts import THREAT_CLASSES, PolicyError
 
 
 @dataclass(frozen=True)
@@ -183,21 +183,21 @@ class PredictConfig:
         for k, v in DEFAULTS.items():
             val = sec.pop(k, v)
             if isinstance(val, bool) or not isinstance(val, int | float):
-                raise ValueError(f"policy [predict] key '{k}': must be a number, got {val!r}")
+                raise PolicyError(f"policy [predict] key '{k}': must be a number, got {val!r}")
             if not math.isfinite(float(val)) or val < 0:
-                raise ValueError(
+                raise PolicyError(
                     f"policy [predict] key '{k}': must be finite and >= 0, got {val!r}"
                 )
             top[k] = int(val) if isinstance(v, int) else float(val)
         if top["samples"] < 4:
-            raise ValueError("policy [predict] key 'samples': must be >= 4")
+            raise PolicyError("policy [predict] key 'samples': must be >= 4")
         if not 0 < top["p_min"] < 1:
-            raise ValueError("policy [predict] key 'p_min': must be in (0, 1)")
+            raise PolicyError("policy [predict] key 'p_min': must be in (0, 1)")
         if not 0 < top["eta_q"] < 1:
-            raise ValueError("policy [predict] key 'eta_q': must be in (0, 1)")
+            raise PolicyError("policy [predict] key 'eta_q': must be in (0, 1)")
         for k in ("reach_m", "grid_m", "step_m"):
             if top[k] <= 0:
-                raise ValueError(f"policy [predict] key '{k}': must be > 0")
+                raise PolicyError(f"policy [predict] key '{k}': must be > 0")
         routes = {}
         for name, base in DEFAULT_ROUTES.items():
             routes[name] = RouteModel(**_merge(base, sec.pop(name, None), f"predict.{name}"))
@@ -205,7 +205,7 @@ class PredictConfig:
             **_merge(DEFAULT_BALLISTIC, sec.pop("ballistic", None), "predict.ballistic")
         )
         if sec:
-            raise ValueError(f"policy [predict]: unknown keys {sorted(sec)}")
+            raise PolicyError(f"policy [predict]: unknown keys {sorted(sec)}")
         return cls(**top, routes=routes, ballistic=ball)
 
     def route_for(self, cls_code: int) -> RouteModel:
@@ -219,15 +219,15 @@ def _merge(base: dict[str, Any], user: Any, where: str) -> dict[str, Any]:
     if user is None:
         return out
     if not isinstance(user, dict):
-        raise ValueError(f"policy [{where}]: must be a table")
+        raise PolicyError(f"policy [{where}]: must be a table")
     for k, v in user.items():
         if k not in base:
-            raise ValueError(f"policy [{where}]: unknown key '{k}'")
+            raise PolicyError(f"policy [{where}]: unknown key '{k}'")
         if isinstance(base[k], bool):
             if not isinstance(v, bool):
-                raise ValueError(f"policy [{where}] key '{k}': must be true or false, got {v!r}")
+                raise PolicyError(f"policy [{where}] key '{k}': must be true or false, got {v!r}")
         elif isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
-            raise ValueError(f"policy [{where}] key '{k}': must be a number >= 0, got {v!r}")
+            raise PolicyError(f"policy [{where}] key '{k}': must be a number >= 0, got {v!r}")
         out[k] = v if isinstance(base[k], bool) else float(v)
     return out
 
