@@ -294,7 +294,7 @@ def zones_cmd(
     try:
         res = import_zones(source, src, exclude_oblasts=exclude_oblast)
     except ValueError as exc:  # RecordError included
-        console.print(f"[red]{exc}")
+        console.print(f"error: {exc}", style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     n = write_geojson(out, res)
     pop = sum(z.population for z in res.zones)
