@@ -146,11 +146,28 @@ def replay_cmd(
     """Run the pipeline on files in the public formats; write alerts.jsonl, tracks.jsonl and CAP."""
     res, summary = _run_replay(sensors, detections, zones, out, policy, cap, track_every)
     console.print(json.dumps(summary, indent=1))
-    ing = res.ingest
+    for line in ingest_warnings(res.ingest, summary["sensors"]):
+        console.print(line, style="yellow", markup=False, soft_wrap=True)
+
+
+def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
+    """Warnings on a replay's input counts that point at a file written wrongly: bad lines,
+    many reports dropped as too late (lines not in arrival order), most reports naming
+    sensors absent from sensors.jsonl (taken as phone observers)."""
+    out = []
     if ing["errors"]:
-        console.print(
-            f"[yellow]{ing['errors']} bad lines skipped; first: {ing['error_samples'][:3]}"
+        out.append(f"{ing['errors']} bad lines skipped; first: {ing['error_samples'][:3]}")
+    if ing["too_late"] > 0.05 * max(ing["lines"], 1):
+        out.append(
+            f"{ing['too_late']} of {ing['lines']} lines came more than 60 s after later ones and "
+            "were dropped: detections.jsonl must list lines in arrival order"
         )
+    if n_sensors and ing["unregistered"] > 0.5 * max(ing["reports"], 1):
+        out.append(
+            f"{ing['unregistered']} of {ing['reports']} reports name sensors absent from "
+            "sensors.jsonl and were taken as phone observers: do the sensor ids match?"
+        )
+    return out
 
 
 @app.command()

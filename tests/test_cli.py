@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from airwarn.cli import main
+from airwarn.cli import ingest_warnings, main
 
 
 def test_bad_record_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
@@ -38,3 +38,17 @@ def test_bad_policy_key_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
         main()
     assert exc.value.code == 2
     assert "unknown [fuse] key 'max_coast'" in capsys.readouterr().err
+
+
+def test_ingest_warnings_point_at_a_wrongly_written_file():
+    ok = {"errors": 0, "error_samples": [], "lines": 3000, "reports": 1000, "too_late": 10}
+    ok |= {"unregistered": 20}
+    assert ingest_warnings(ok, n_sensors=50) == []
+    sorted_by_sensor = ok | {"reports": 400, "too_late": 2600}
+    assert "arrival order" in ingest_warnings(sorted_by_sensor, 50)[0]
+    ids_do_not_match = ok | {"unregistered": 990}
+    assert "do the sensor ids match?" in ingest_warnings(ids_do_not_match, 50)[0]
+    # observers only, no sensors file entries: nothing to match
+    assert ingest_warnings(ids_do_not_match, 0) == []
+    bad = ok | {"errors": 2, "error_samples": ["detections.jsonl line 3: field 't': [x]"]}
+    assert ingest_warnings(bad, 50)[0].startswith("2 bad lines skipped")
