@@ -84,6 +84,25 @@ def _run_replay(
     return res, summary
 
 
+def _print_card(card, out: Path) -> None:
+    """Print the scorecard and where the report is; warn when missed or late pairs fell after
+    the last sensor record (a scenario whose sensors stopped while threats still flew)."""
+    console.print(card.table())
+    diag = Path(out) / "diagnostics.json"
+    ms = json.loads(diag.read_text()).get("miss_stages", {}) if diag.exists() else {}
+    ae = ms.get("after_input_end") or {}
+    if ae.get("impact") or ae.get("overflight"):
+        console.print(
+            f"{ae['impact']} impact and {ae['overflight']} overflight pairs missed or late had "
+            "their deadline after the last sensor record: the scenario's sensors stopped while "
+            "threats still flew",
+            style="yellow",
+            markup=False,
+            soft_wrap=True,
+        )
+    console.print(f"report: {Path(out) / 'report.md'}")
+
+
 @app.command()
 def simulate(
     out: Path = typer.Option(..., help="Directory to write the scenario into."),
@@ -185,8 +204,7 @@ def evaluate(
     out = out or alerts.parent
     with console.status("evaluating"):
         card = evaluate_files(scenario, alerts, out, zones_path=zones)
-    console.print(card.table())
-    console.print(f"report: {out / 'report.md'}")
+    _print_card(card, out)
 
 
 @app.command()
@@ -250,8 +268,7 @@ def run(
             zones_path=zones_path if zones_path.exists() else None,
             stage_seconds={"simulate": sim_s, **summary["stage_seconds"]},
         )
-    console.print(card.table())
-    console.print(f"report: {out / 'report.md'}")
+    _print_card(card, out)
 
 
 @app.command()

@@ -52,3 +52,30 @@ def test_ingest_warnings_point_at_a_wrongly_written_file():
     assert ingest_warnings(ids_do_not_match, 0) == []
     bad = ok | {"errors": 2, "error_samples": ["detections.jsonl line 3: field 't': [x]"]}
     assert ingest_warnings(bad, 50)[0].startswith("2 bad lines skipped")
+
+
+def test_evaluate_warns_of_misses_after_the_sensor_data_ended(tmp_path, monkeypatch, capsys):
+    # a drone crosses a zone at t = 600 s; the only sensor record is at t = 100 s
+    zone = {"type": "Feature", "properties": {"id": "A", "population": 1000, "shelter_s": 60,
+            "region": "R"}, "geometry": {"type": "Polygon", "coordinates": [[[30.0, 50.0],
+            [30.05, 50.0], [30.05, 50.05], [30.0, 50.05], [30.0, 50.0]]]}}  # fmt: skip
+    (tmp_path / "zones.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [zone]})
+    )
+    lon = [29.7 + 0.05 * k for k in range(11)]
+    threat = {"id": "D1", "cls": "drone", "t": [100.0 * k for k in range(11)],
+              "lat": [50.025] * 11, "lon": lon, "alt_m": [300.0] * 11, "fate": "left",
+              "impact": None}  # fmt: skip
+    (tmp_path / "truth.jsonl").write_text(json.dumps(threat) + "\n")
+    (tmp_path / "detections.jsonl").write_text(
+        json.dumps({"t": 100.0, "sensor": "P1", "heartbeat": True}) + "\n"
+    )
+    for name in ("alerts.jsonl", "tracks.jsonl"):
+        (tmp_path / name).write_text("")
+    argv = ["airwarn", "evaluate", "--scenario", str(tmp_path), "--alerts"]
+    monkeypatch.setattr(sys, "argv", [*argv, str(tmp_path / "alerts.jsonl")])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 0
+    err = capsys.readouterr().err
+    assert "0 impact and 1 overflight pairs missed or late had their deadline after" in err
