@@ -88,19 +88,20 @@ def _print_card(card, out: Path) -> None:
     """Print the scorecard and where the report is; warn when missed or late pairs fell after
     the last sensor record (a scenario whose sensors stopped while threats still flew)."""
     console.print(card.table())
-    diag = Path(out) / "diagnostics.json"
-    ms = json.loads(diag.read_text()).get("miss_stages", {}) if diag.exists() else {}
-    ae = ms.get("after_input_end") or {}
+    ae = card.diagnostics.get("miss_stages", {}).get("after_input_end") or {}
     if ae.get("impact") or ae.get("overflight"):
-        console.print(
+        _say(
             f"{ae['impact']} impact and {ae['overflight']} overflight pairs missed or late had "
             "their deadline after the last sensor record: the scenario's sensors stopped while "
-            "threats still flew",
-            style="yellow",
-            markup=False,
-            soft_wrap=True,
+            "threats still flew"
         )
     console.print(f"report: {Path(out) / 'report.md'}")
+
+
+def _say(text: str, style: str = "yellow") -> None:
+    """Print a warning (or, red, an error) as plain text: no rich markup, so a message that
+    names a policy table such as [fuse] prints whole."""
+    console.print(text, style=style, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -166,7 +167,7 @@ def replay_cmd(
     res, summary = _run_replay(sensors, detections, zones, out, policy, cap, track_every)
     console.print(json.dumps(summary, indent=1))
     for line in ingest_warnings(res.ingest, summary["sensors"]):
-        console.print(line, style="yellow", markup=False, soft_wrap=True)
+        _say(line)
 
 
 def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
@@ -328,7 +329,7 @@ def zones_cmd(
     try:
         res = import_zones(source, src, exclude_oblasts=exclude_oblast)
     except ValueError as exc:  # RecordError included
-        console.print(f"error: {exc}", style="red", markup=False, soft_wrap=True)
+        _say(f"error: {exc}", "red")
         raise typer.Exit(2) from exc
     n = write_geojson(out, res)
     pop = sum(z.population for z in res.zones)
@@ -347,7 +348,7 @@ def main() -> None:
     try:
         app()
     except (RecordError, PolicyError) as exc:
-        console.print(f"error: {exc}", style="red", markup=False, soft_wrap=True)
+        _say(f"error: {exc}", "red")
         raise SystemExit(2) from None
 
 

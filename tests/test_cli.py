@@ -10,6 +10,14 @@ import pytest
 from airwarn.cli import ingest_warnings, main
 
 
+def _airwarn(monkeypatch, *args: str) -> int:
+    """Run the console entry point with these arguments; its exit status."""
+    monkeypatch.setattr(sys, "argv", ["airwarn", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    return exc.value.code
+
+
 def test_bad_record_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
     # a truth line whose impact lacks its time: evaluate names the file, line and field
     threat = {"id": "D1", "cls": "drone", "t": [0.0, 60.0], "lat": [50.0, 50.01],
@@ -17,11 +25,8 @@ def test_bad_record_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
               "impact": {"lat": 50.01, "lon": 30.01}}  # fmt: skip
     (tmp_path / "truth.jsonl").write_text(json.dumps(threat) + "\n")
     (tmp_path / "alerts.jsonl").write_text("")
-    argv = ["airwarn", "evaluate", "--scenario", str(tmp_path), "--alerts"]
-    monkeypatch.setattr(sys, "argv", [*argv, str(tmp_path / "alerts.jsonl")])
-    with pytest.raises(SystemExit) as exc:
-        main()
-    assert exc.value.code == 2
+    args = ("evaluate", "--scenario", str(tmp_path), "--alerts", str(tmp_path / "alerts.jsonl"))
+    assert _airwarn(monkeypatch, *args) == 2
     err = capsys.readouterr().err
     assert "truth.jsonl line 1: field 'impact.t': is required" in err
     assert "Traceback" not in err
@@ -31,12 +36,9 @@ def test_bad_policy_key_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
     (tmp_path / "policy.toml").write_text("[fuse]\nmax_coast = 400.0\n")
     (tmp_path / "sensors.jsonl").write_text("")
     (tmp_path / "detections.jsonl").write_text("")
-    argv = ["airwarn", "replay", "--sensors", str(tmp_path / "sensors.jsonl"), "--detections"]
-    argv += [str(tmp_path / "detections.jsonl"), "--policy", str(tmp_path / "policy.toml")]
-    monkeypatch.setattr(sys, "argv", [*argv, "--out", str(tmp_path / "run")])
-    with pytest.raises(SystemExit) as exc:
-        main()
-    assert exc.value.code == 2
+    args = ["replay", "--sensors", str(tmp_path / "sensors.jsonl"), "--detections"]
+    args += [str(tmp_path / "detections.jsonl"), "--policy", str(tmp_path / "policy.toml")]
+    assert _airwarn(monkeypatch, *args, "--out", str(tmp_path / "run")) == 2
     assert "unknown [fuse] key 'max_coast'" in capsys.readouterr().err
 
 
@@ -72,10 +74,7 @@ def test_evaluate_warns_of_misses_after_the_sensor_data_ended(tmp_path, monkeypa
     )
     for name in ("alerts.jsonl", "tracks.jsonl"):
         (tmp_path / name).write_text("")
-    argv = ["airwarn", "evaluate", "--scenario", str(tmp_path), "--alerts"]
-    monkeypatch.setattr(sys, "argv", [*argv, str(tmp_path / "alerts.jsonl")])
-    with pytest.raises(SystemExit) as exc:
-        main()
-    assert exc.value.code == 0
+    args = ("evaluate", "--scenario", str(tmp_path), "--alerts", str(tmp_path / "alerts.jsonl"))
+    assert _airwarn(monkeypatch, *args) == 0
     err = capsys.readouterr().err
     assert "0 impact and 1 overflight pairs missed or late had their deadline after" in err

@@ -228,6 +228,25 @@ def miss_stages(
     return res
 
 
+def _keyed(per_threat: list[np.ndarray], qmin: float, qmax: float):
+    """All threats' sorted times in one sorted array, keyed ``threat * span + (t - t0)`` so
+    that one searchsorted answers queries on any threat; returns the times, each threat's
+    first index, the keys and the key function of (threat, time) queries within
+    [``qmin``, ``qmax``]."""
+    sizes = np.array([a.size for a in per_threat], np.int64)
+    allt = np.concatenate(per_threat)
+    start = np.concatenate(([0], np.cumsum(sizes)))
+    t0 = float(min(allt.min(), qmin))
+    span = float(max(allt.max(), qmax)) - t0 + 1.0
+    key = np.repeat(np.arange(sizes.size), sizes) * span + (allt - t0)
+    return allt, start, key, lambda thr, t: thr * span + (np.asarray(t, float) - t0)
+
+
+def _has_times(per_threat: list[np.ndarray], thr: np.ndarray) -> bool:
+    """Whether there are queries and any time to look them up in."""
+    return thr.size > 0 and any(a.size for a in per_threat)
+
+
 def _seen_before(
     per_threat: list[np.ndarray], thr: np.ndarray, dead: np.ndarray, window_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -236,15 +255,10 @@ def _seen_before(
     in the window)."""
     last = np.full(thr.size, np.nan)
     first = np.full(thr.size, np.nan)
-    sizes = np.array([a.size for a in per_threat], np.int64)
-    if thr.size == 0 or sizes.sum() == 0:
+    if not _has_times(per_threat, thr):
         return last, first
-    allt = np.concatenate(per_threat)
-    start = np.concatenate(([0], np.cumsum(sizes)))
-    t0 = float(min(allt.min(), np.min(dead)))
-    span = float(max(allt.max(), np.max(dead))) - t0 + 1.0
-    key = np.repeat(np.arange(sizes.size), sizes) * span + (allt - t0)
-    j = np.searchsorted(key, thr * span + (dead - t0), side="right") - 1  # last time <= dead
+    allt, start, key, q = _keyed(per_threat, float(np.min(dead)), float(np.max(dead)))
+    j = np.searchsorted(key, q(thr, dead), side="right") - 1  # last time <= dead
     ok = j >= start[thr]
     jj = np.where(ok, j, 0)
     ok &= allt[jj] >= dead - window_s
@@ -262,16 +276,11 @@ def _count_between(
 ) -> np.ndarray:  # fmt: skip
     """Per query, how many of threat ``thr``'s sorted times lie in [lo, hi] ((lo, hi] with
     ``lo_open``): one searchsorted over all threats' times, keyed by threat."""
-    sizes = np.array([a.size for a in per_threat], np.int64)
-    if thr.size == 0 or sizes.sum() == 0:
+    if not _has_times(per_threat, thr):
         return np.zeros(thr.size, np.int64)
-    allt = np.concatenate(per_threat)
-    t0 = float(min(allt.min(), np.min(lo)))
-    span = float(max(allt.max(), np.max(hi))) - t0 + 1.0
-    key = np.repeat(np.arange(sizes.size), sizes) * span + (allt - t0)
-    base = thr * span - t0
-    a = np.searchsorted(key, base + np.asarray(lo, float), side="right" if lo_open else "left")
-    b = np.searchsorted(key, base + np.asarray(hi, float), side="right")
+    _, _, key, q = _keyed(per_threat, float(np.min(lo)), float(np.max(hi)))
+    a = np.searchsorted(key, q(thr, lo), side="right" if lo_open else "left")
+    b = np.searchsorted(key, q(thr, hi), side="right")
     return (b - a).astype(np.int64)
 
 

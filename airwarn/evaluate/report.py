@@ -49,7 +49,7 @@ def evaluate_files(
     card.summary["alerts_file"] = str(alerts_path)
     tracks_file = alerts_path.parent / "tracks.jsonl"
     write_report(card, out, tracks_file if tracks_file.exists() else None, stage_seconds)
-    _write_diagnostics(
+    card.diagnostics = _write_diagnostics(
         card, alerts, tracks_file if tracks_file.exists() else None, out, scenario_dir
     )
     c3 = time.perf_counter()
@@ -65,8 +65,9 @@ def evaluate_files(
 
 def _write_diagnostics(
     card: Scorecard, alerts, tracks_file: Path | None, out: Path, scenario_dir: Path
-) -> None:
-    """Append the diagnostic section (miss stages, excess person-hours) to report.md."""
+) -> dict:
+    """Write diagnostics.json and append the diagnostic section (miss stages, excess
+    person-hours) to report.md; return the diagnostics."""
     from airwarn.evaluate.diagnose import diagnostics, diagnostics_markdown
 
     d = diagnostics(card, alerts, tracks_file, scenario_dir)
@@ -77,6 +78,7 @@ def _write_diagnostics(
     marker = "## Figures"
     text = text.replace(marker, sec + "\n" + marker, 1) if marker in text else text + "\n" + sec
     rep.write_text(text, encoding="utf-8")
+    return d
 
 
 def write_pairs_csv(card: Scorecard, path: Path) -> None:

@@ -636,6 +636,7 @@ class Scorecard:
     false_alert: np.ndarray
     params: EvalParams
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)  # set by evaluate_files
 
     def to_json(self) -> dict:
         """Flat-ish JSON: top-level totals, ``by_class`` and ``targets`` (see module doc)."""
