@@ -5,7 +5,12 @@ built-in frame centre (every square populated: the worst case, real zones leave 
 and a raid of drones, cruise missiles and ballistic missiles spread over it. Prints the
 time per update and per (track, zone) pair, and the same with lost-track ghosts.
 
-    python bench/predict_bench.py [--zones 20000] [--tracks 600] [--updates 5]
+    python bench/predict_bench.py [--zones 20000] [--tracks 600] [--updates 5] \
+        [--ballistic N] [--policy P]
+
+``--ballistic`` sets how many of the tracks are ballistic missiles (default 2%; a barrage
+such as Iran's of April 2024 had ~120), ``--policy`` another policy TOML (e.g. one with
+``[predict.ballistic] path_samples = 0``).
 """
 
 from __future__ import annotations
@@ -58,9 +63,12 @@ def square_zones(n: int, frame: LocalFrame, rng: np.random.Generator) -> list[Zo
     ]
 
 
-def raid(n: int, t: float, frame_half: float, rng: np.random.Generator) -> TrackState:
-    """``n`` confirmed threats: 96% drones, 2% cruise, 2% ballistic, spread over the box."""
-    n_bal = max(1, n // 50)
+def raid(
+    n: int, t: float, frame_half: float, rng: np.random.Generator, n_bal: int | None = None
+) -> TrackState:
+    """``n`` confirmed threats: 2% cruise, ``n_bal`` (default 2%) ballistic, the rest drones,
+    spread over the box."""
+    n_bal = max(1, n // 50) if n_bal is None else n_bal
     n_cru = max(1, n // 50)
     n_dr = n - n_bal - n_cru
     cls = np.array(
@@ -73,8 +81,10 @@ def raid(n: int, t: float, frame_half: float, rng: np.random.Generator) -> Track
     x[:, 2] = np.where(cls == CLS_CODE["cruise"], 100.0, 300.0)
     x[:, 3], x[:, 4] = sp * np.cos(ang), sp * np.sin(ang)
     b = cls == CLS_CODE["ballistic"]
-    x[b, 2] = 35000.0
-    x[b, 3], x[b, 4], x[b, 5] = 1200 * np.cos(ang[b]), 1200 * np.sin(ang[b]), -600.0
+    # ballistic: 40 km up, from climbing (the whole path ahead) to falling
+    x[b, 2] = 40000.0
+    x[b, 3], x[b, 4] = 1200 * np.cos(ang[b]), 1200 * np.sin(ang[b])
+    x[b, 5] = rng.uniform(-600.0, 600.0, int(b.sum()))
     P = np.zeros((n, 6, 6))
     for i in range(3):
         P[:, i, i] = 300.0**2
@@ -120,6 +130,8 @@ def main() -> None:
     ap.add_argument("--ticks", type=int, default=24, help="pipeline ticks (5 s) to time")
     ap.add_argument("--ghosts", type=int, default=100, help="tracks deleted for the ghost run")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ballistic", type=int, default=None, help="ballistic tracks among them")
+    ap.add_argument("--policy", type=Path, default=None, help="policy TOML (default: built-in)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     frame = LocalFrame(*UKRAINE_CENTER)
@@ -127,13 +139,13 @@ def main() -> None:
     zl = square_zones(a.zones, frame, rng)
     zs = ZoneSet(zl, frame)
     c1 = time.perf_counter()
-    pred = Predictor(zs, Policy.load())
+    pred = Predictor(zs, Policy.load(a.policy))
     c2 = time.perf_counter()
     print(f"zones: {len(zs)} squares of {np.sqrt(zs.area_m2.mean()) / 1000:.2f} km side")
     print(f"ZoneSet build {c1 - c0:.2f} s; Predictor init (raster) {c2 - c1:.2f} s, ", end="")
     print(f"{pred.raster.nx * pred.raster.ny} cells, {pred.raster.n_pairs} (cell, zone) entries")
     half = np.sqrt(UKRAINE_AREA_M2) / 2
-    tr = raid(a.tracks, 1.7e9, half, rng)
+    tr = raid(a.tracks, 1.7e9, half, rng, a.ballistic)
     pairs = len(tr) * len(zs)
 
     def run(label: str, states: list[TrackState]) -> None:

@@ -50,6 +50,7 @@ class BallisticModel:
     curvature: bool  # include Earth curvature (centrifugal relief v^2/R) in gravity
     ghost_margin_s: float  # a lost ballistic ghost lasts until this long after its last impact
     terminal_m: float  # zones within reach of the last terminal_m (horizontal) before impact
+    path_samples: float  # impact samples whose ground track before the terminal part counts
 
 
 DEFAULT_ROUTES: dict[str, dict[str, float]] = {
@@ -126,6 +127,7 @@ DEFAULT_BALLISTIC: dict[str, Any] = dict(
     curvature=True,
     ghost_margin_s=30.0,
     terminal_m=25000.0,
+    path_samples=32.0,
 )
 
 DEFAULTS: dict[str, Any] = dict(

@@ -8,8 +8,10 @@ fusion deleted) into sparse :class:`~airwarn.contracts.ZoneThreats` rows:
   is reached by a sample when a sample point falls in a grid cell listing it
   (:mod:`airwarn.predict.raster`, i.e. within ``reach_m`` of its polygon); a strike
   is a sample reaching its target zone;
-* ballistic threats — impact-point samples (:mod:`airwarn.predict.ballistic`); only
-  the impact counts (reach = impact within ``reach_m``, impact = inside the polygon).
+* ballistic threats — impact-point samples (:mod:`airwarn.predict.ballistic`): a zone
+  is reached by an impact within ``reach_m``, by the last ``terminal_m`` of a sample's
+  fall, and (``path_samples`` of the samples, in slots of their own merged afterwards) by
+  its ground track from the present position; struck by an impact inside the polygon.
 
 ``p_reach`` = share of samples reaching the zone within the horizon, ``p_impact`` =
 share striking inside it; ``eta_p10`` / ``eta_p50`` are quantiles of the first
@@ -308,6 +310,7 @@ class Predictor:
         slots_pmin: list[np.ndarray] = []
         held: list[np.ndarray] = []
         hits: list[_Hits] = []
+        extra: tuple[np.ndarray, ...] | None = None  # ballistic path slots, after all others
         n_slot = 0
         for code, name in enumerate(ROUTE_MODELS):
             idx = np.flatnonzero(live & (model == code))
@@ -367,7 +370,8 @@ class Predictor:
             lag = np.concatenate([np.zeros(idx.size), t - bg.t_lost])
             am = np.concatenate([self._ball_fit[0], bg.a_mean])
             asg = np.concatenate([self._ball_fit[1], bg.a_sigma])
-            hits.append(self._ballistic_hits(x, P, ids, lag, am, asg, n_slot))
+            b_hits, path = self._ballistic_hits(x, P, ids, lag, am, asg, n_slot)
+            hits.append(b_hits)
             held.append(ids)
             slots_id.append(ids)
             slots_cls.append(np.concatenate([tracks.cls[idx], bg.cls]))
@@ -376,6 +380,16 @@ class Predictor:
             slots_x.append(np.concatenate([tracks.x[idx], np.full((len(bg.ids), 6), np.nan)]))
             slots_pmin.append(np.full(len(ids), self.cfg.ballistic.p_min))
             n_slot += len(ids)
+            if path is not None:  # the ground track before the terminal part: its own slots
+                kp = min(int(self.cfg.ballistic.path_samples), kb_)
+                hits.append(path)
+                extra = (
+                    ids,
+                    slots_cls[-1],
+                    slots_lost[-1],
+                    np.full(len(ids), self.cfg.samples / kp),
+                )
+                n_slot += len(ids)
 
         held_ids = np.concatenate(held) if held else np.zeros(0, np.int64)
         if n_slot >= 1 << (63 - self._sh_slot):
@@ -387,15 +401,17 @@ class Predictor:
             f_ids = np.concatenate(slots_id).astype(np.int64)
             f_lost = np.concatenate(slots_lost)
             f_x = np.concatenate(slots_x)
-            fresh = self._reduce(
-                t,
-                hits,
-                f_ids,
-                np.concatenate(slots_cls).astype(np.int64),
-                f_lost,
-                np.concatenate(slots_w),
-                np.concatenate(slots_pmin),
-            )
+            r_ids, r_cls, r_lost = f_ids, np.concatenate(slots_cls).astype(np.int64), f_lost
+            r_w, r_pmin = np.concatenate(slots_w), np.concatenate(slots_pmin)
+            if extra is not None:
+                r_ids = np.concatenate([r_ids, extra[0]]).astype(np.int64)
+                r_cls = np.concatenate([r_cls, extra[1]]).astype(np.int64)
+                r_lost = np.concatenate([r_lost, extra[2]])
+                r_w = np.concatenate([r_w, extra[3]])
+                r_pmin = np.concatenate([r_pmin, np.full(len(extra[0]), self.cfg.ballistic.p_min)])
+            fresh = self._reduce(t, hits, r_ids, r_cls, r_lost, r_w, r_pmin)
+            if extra is not None:
+                fresh = _merge_rows(fresh)
         return self.cache.merge(t, fresh, f_ids, f_lost, f_x, held_ids)
 
     def models(self, tracks: TrackState) -> np.ndarray:
@@ -656,8 +672,10 @@ class Predictor:
         a_mean: np.ndarray,
         a_sigma: np.ndarray,
         slot0: int,
-    ) -> _Hits:
-        """Zones within reach of each impact sample (reach) and containing it (strike)."""
+    ) -> tuple[_Hits, _Hits | None]:
+        """Zones within reach of each impact sample (reach) and containing it (strike); and
+        the zones under the ground track before the terminal part (slots after these,
+        ``slot0 + len(ids)`` on; None when ``path_samples`` is 0)."""
         bm = self.cfg.ballistic
         e = self.ball_noise[self._rows(ids)]
         ix, iy, ti = sample_impacts(x, P, e, bm, a_mean, a_sigma)
@@ -673,7 +691,46 @@ class Predictor:
         inside = self.zones.containing(px, py) if px.size else np.zeros(0, np.int64)
         si = np.flatnonzero(inside >= 0)
         strike = base[si] | (inside[si] << self._sh_zone)
-        return _Hits(np.concatenate([reach, strike]), strike)
+        path = None
+        if bm.path_samples >= 1:
+            sel = k_i < int(bm.path_samples)
+            path = self._path(
+                x, lag, n_i[sel], k_i[sel], px[sel], py[sel], pe[sel], slot0 + len(ids)
+            )
+        return _Hits(np.concatenate([reach, strike]), strike), path
+
+    def _path(self, x, lag, n_i, k_i, px, py, pe, slot0: int) -> _Hits:
+        """Reach keys of the zones under each impact sample's ground track from the threat's
+        present position to where its terminal part begins (``terminal_m`` before the
+        impact): a straight line flown at constant ground speed. A missile passing tens of
+        kilometres up still drops debris where it is intercepted or fails; Israel's Home
+        Front Command alerts along the path for that reason."""
+        bm = self.cfg.ballistic
+        step = self.cfg.step_m  # as route samples: the zone grid covers the gaps
+        v = x[n_i, 3:5]
+        sp = np.maximum(np.hypot(v[:, 0], v[:, 1]), 1.0)
+        T = pe + lag[n_i]  # seconds from the state's time to the impact
+        qx = px - v[:, 0] / sp * bm.terminal_m  # where the terminal part begins
+        qy = py - v[:, 1] / sp * bm.terminal_m
+        x0, y0 = x[n_i, 0], x[n_i, 1]
+        t_q = T - bm.terminal_m / sp  # state time to the terminal part
+        L = np.hypot(qx - x0, qy - y0)
+        ok = (t_q > lag[n_i]) & np.isfinite(L)
+        n_pts = np.where(ok, np.ceil(L / step), 0).astype(np.int64)
+        tot = int(n_pts.sum())
+        if tot == 0:
+            return _Hits(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        row = np.repeat(np.arange(n_i.size), n_pts)
+        j = np.arange(tot) - np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
+        f = (j + 1) / n_pts[row]  # (0, 1]: share of the way to the terminal part
+        eta = f * t_q[row] - lag[n_i[row]]
+        keep = eta >= 0.0  # not behind the threat's present position
+        row, f, eta = row[keep], f[keep], eta[keep]
+        gx = x0[row] + f * (qx[row] - x0[row])
+        gy = y0[row] + f * (qy[row] - y0[row])
+        base = self._pack(n_i[row] + slot0, 0, k_i[row], np.rint(eta))
+        pt, zone = self.raster.expand(self.raster.cells(gx, gy))
+        return _Hits(base[pt] | (zone << self._sh_zone), np.zeros(0, np.int64))
 
     def _terminal(self, x, n_i, k_i, px, py, pe, slot0: int) -> np.ndarray:
         """Reach keys of the zones under the last ``terminal_m`` of each impact sample's
@@ -756,6 +813,39 @@ class Predictor:
             lost=lost[us],
             eta_q=eta_q[keep],
         )
+
+
+def _merge_rows(zt: ZoneThreats) -> ZoneThreats:
+    """One row per (track, zone): a ballistic track's path rows merged into its impact rows
+    (largest probabilities, earliest arrival times)."""
+    if len(zt) == 0:
+        return zt
+    o = np.lexsort((zt.zone, zt.track))
+    tr, zo = zt.track[o], zt.zone[o]
+    new = np.r_[True, (tr[1:] != tr[:-1]) | (zo[1:] != zo[:-1])]
+    if new.all():
+        return zt
+    first = o[new]
+    inv = np.empty(o.size, np.int64)
+    inv[o] = np.cumsum(new) - 1
+
+    def red(v: np.ndarray, fn) -> np.ndarray:
+        out = v[first].copy()
+        fn.at(out, inv, v)
+        return out
+
+    return ZoneThreats(
+        t=zt.t,
+        zone=zt.zone[first],
+        track=zt.track[first],
+        cls=zt.cls[first],
+        p_reach=red(zt.p_reach, np.maximum),
+        p_impact=red(zt.p_impact, np.maximum),
+        eta_p10=red(zt.eta_p10, np.minimum),
+        eta_p50=red(zt.eta_p50, np.minimum),
+        lost=zt.lost[first],
+        eta_q=None if zt.eta_q is None else red(zt.eta_q, np.minimum),
+    )
 
 
 __all__ = ["Predictor", "ROUTE_MODELS", "THREAT_CLASSES"]

@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from airwarn.contracts import CLS_CODE, TrackState
+from airwarn.contracts import CLS_CODE, TrackState, ZoneThreats
 from airwarn.decide.policy import Policy
 from airwarn.predict import PredictConfig, Predictor
 from airwarn.predict.ballistic import G0, impact_point
+from airwarn.predict.predictor import _merge_rows
 
 from .conftest import make_tracks, make_zones
 
@@ -115,7 +116,7 @@ def test_ballistic_impact_point_closed_form():
     assert iy[0] == pytest.approx(-2000.0 - 600.0 * t_hand)
 
 
-def test_ballistic_alerts_only_the_impact_zone(policy):
+def test_ballistic_alerts_the_impact_zone_and_the_path_not_beside(policy):
     # falls from 30 km at -500 m/s vertical, 1000 m/s east: impact ~ 42.6 s, ~42.6 km east
     pol = pure_ballistic()
     t_imp = (-500.0 + math.sqrt(500.0**2 + 2 * G0 * 30000.0)) / G0
@@ -132,8 +133,34 @@ def test_ballistic_alerts_only_the_impact_zone(policy):
     assert r["impact"][1] >= 0.9  # p_impact
     # first within reach on the terminal path: (4 km half side + 2 km reach) before impact
     assert abs(r["impact"][3] - (t_imp - 6.0)) <= 3.0
-    assert "under_path" not in r  # overflight high up, 38 km before the impact: nobody
+    # passed 38 km before the impact, still ~28 km up: debris of an interception or a
+    # failure falls there (reached, never struck), as the threat flies over it
+    p_reach, p_imp, p10, _, _ = r["under_path"]
+    assert p_reach >= 0.9 and p_imp == 0.0
+    assert p10 <= 1.0  # the missile is over it now (its 4 km half side + 2 km reach)
     assert "aside" not in r
+    # the path ends where the terminal part begins: a zone there is reached by both parts,
+    # in one row
+    zt = Predictor(make_zones([("joint", x_imp - 25000.0, 0)], half=4000.0), pol).update(tr)
+    assert len(zt) == 1 and zt.p_reach[0] >= 0.9
+    # path_samples = 0: the impact area and the terminal part only
+    pol.predict["ballistic"]["path_samples"] = 0
+    r0 = rows(Predictor(zones, pol).update(tr), zones)
+    assert "under_path" not in r0 and r0["impact"][1] >= 0.9
+
+
+def test_ballistic_path_starts_at_the_present_position():
+    # a zone behind the missile (already overflown) is not on its path
+    pol = pure_ballistic()
+    zones = make_zones([("behind", -20000.0, 0), ("ahead", 15000.0, 0)], half=3000.0)
+    tr = make_tracks(
+        0.0, [[0, 0, 30000, 1000.0, 0, -500.0]], ["ballistic"], sigma_pos=50, sigma_vel=3
+    )
+    r = rows(Predictor(zones, pol).update(tr), zones)
+    assert "behind" not in r
+    p_reach, _, p10, _, _ = r["ahead"]
+    # over it after (15 - 3 - 2) km at 1 km/s
+    assert p_reach >= 0.9 and abs(p10 - 10.0) <= 2.0
 
 
 def test_ballistic_terminal_path_zones_are_reached_not_struck():
@@ -151,7 +178,7 @@ def test_ballistic_terminal_path_zones_are_reached_not_struck():
     assert p_reach >= 0.9 and p_imp == 0.0
     # first within reach (12 + 3 + 2) km before the impact point, at 1 km/s
     assert abs(p50 - (t_imp - 17.0)) <= 3.0
-    pol.predict["ballistic"]["terminal_m"] = 0.0
+    pol.predict["ballistic"] |= {"terminal_m": 0.0, "path_samples": 0}
     assert "terminal" not in rows(Predictor(zones, pol).update(tr), zones)
 
 
@@ -474,3 +501,29 @@ def test_vel_sd_scale_narrows_the_spread_of_an_uncertain_heading():
     assert side[1.0] > 0.1  # ~ +-18 deg of heading reaches 6 km off the line at 12 km
     assert side[0.25] < 0.5 * side[1.0]
     assert ahead[0.25] >= max(ahead[1.0], 0.9)
+
+
+def test_merge_rows_keeps_one_row_per_track_and_zone():
+    zt = ZoneThreats(
+        t=0.0,
+        zone=np.array([3, 1, 3, 1]),
+        track=np.array([7, 7, 7, 9]),
+        cls=np.array([4, 4, 4, 4]),
+        p_reach=np.array([0.2, 0.5, 0.9, 0.1]),
+        p_impact=np.array([0.1, 0.0, 0.0, 0.0]),
+        eta_p10=np.array([30.0, 10.0, 20.0, 5.0]),
+        eta_p50=np.array([40.0, 12.0, 25.0, 6.0]),
+        lost=np.zeros(4, bool),
+        eta_q=np.array([35.0, 11.0, np.inf, 5.5]),
+    )
+    m = _merge_rows(zt)
+    got = {(int(tk), int(z)): i for i, (tk, z) in enumerate(zip(m.track, m.zone, strict=True))}
+    assert sorted(got) == [(7, 1), (7, 3), (9, 1)]
+    i = got[(7, 3)]
+    assert (m.p_reach[i], m.p_impact[i], m.eta_p10[i], m.eta_p50[i], m.eta_q[i]) == (
+        0.9,
+        0.1,
+        20.0,
+        25.0,
+        35.0,
+    )
