@@ -34,6 +34,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "covered_quiet_alert_s": (30.0, 0.0, 86_400.0),
     "retract_hold_s": (600.0, 0.0, 7200.0),
     "passed_hold_s": (7200.0, 0.0, 7200.0),
+    "ended_hold_s": (7200.0, 0.0, 7200.0),
 }
 GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "latency_s": (20.0, 0.0, 600.0),
@@ -54,6 +55,7 @@ GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "vanish_min_coast_s": (20.0, 0.0, 3600.0),
     "covered_quiet_frac": (0.8, 0.0, 2.0),
     "passed_cover_s": (7200.0, 0.0, 7200.0),
+    "ended_cover_s": (7200.0, 0.0, 7200.0),
 }
 LIST_KEYS: dict[str, list] = {
     "danger_order": ["ballistic", "cruise", "jet_drone", "drone", "unknown", "aircraft"],

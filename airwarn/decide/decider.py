@@ -115,6 +115,7 @@ class Decider:
         self._lost_t0 = np.zeros(0)
         self._prev_trk = (np.zeros(0, np.int64), np.zeros((0, 6)), np.zeros(0))  # confirmed
         self._vanished = np.zeros(0, np.int64)  # sorted ids of tracks that vanished in coverage
+        self._ended_ids = np.zeros(0, np.int64)  # sorted: vanished, or ended by _ended, now
 
     # ------------------------------------------------------------------ queries
     def idle(self) -> bool:
@@ -235,7 +236,8 @@ class Decider:
         alert_ok &= (lost_for <= pc["lost_alert_s"][cls]) & (quiet <= pc["stale_alert_s"][cls])
         # a live track unheard while it flew inside live acoustic coverage, or coasting below
         # ground: the threat most likely ended
-        alert_ok &= ~_member(track, self._ended(tracks, health))
+        self._ended_ids = np.union1d(self._ended(tracks, health), self._vanished)
+        alert_ok &= ~_member(track, self._ended_ids)
         pre_thr = pc["pre_p"][cls] * fp
         pre_ok = alert_ok | (((p >= pre_thr) | (pi >= pre_thr)) & (eta_lo <= pre_h))
 
@@ -271,6 +273,11 @@ class Decider:
         code_p = self._inv_rank[np.maximum(rank_p, 0)]
         self.alert_until[za] = np.maximum(self.alert_until[za], t + pc["hold_s"][code_a[za]])
         cover = zp & (eta_p <= cfg.passed_cover_s)
+        # zones another threat, not one that ended, makes plausible within ended_cover_s
+        other = pre_ok & (eta_lo <= cfg.ended_cover_s) & ~_member(track, self._ended_ids)
+        cover_live = np.zeros(nz, bool)
+        cover_live[zone[other]] = True
+        self._ended_hold(zone[alert_ok], track[alert_ok], cover_live)
         self._retract(t, za, cover, zone[alert_ok], track[alert_ok], tracks)
         self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
         self._last_support[za] = t
@@ -388,6 +395,25 @@ class Decider:
                 near_z[z], hold, np.minimum(hold, self.cfg.per_class["passed_hold_s"][code])
             )
             self.alert_until[z] = np.minimum(self.alert_until[z], self._last_support[z] + hold)
+
+    def _ended_hold(self, sup_z: np.ndarray, sup_tr: np.ndarray, cover: np.ndarray) -> None:
+        """Shorten to ended_hold_s the hold of zones whose alert support (``sup_z``, ``sup_tr``
+        now) ended because every threat that supported it at the last tick most likely ended
+        (unheard inside live acoustic coverage, vanished there, or coasting below ground),
+        unless another threat makes the zone plausible (``cover``)."""
+        lim = self.cfg.per_class["ended_hold_s"]
+        pz, ptr = self._prev_sup
+        if not (lim < 7200.0).any() or self._ended_ids.size == 0 or pz.size == 0:
+            return
+        other = cover.copy()
+        other[sup_z] = True  # still supported
+        other[pz[~_member(ptr, self._ended_ids)]] = True  # a supporter that did not end
+        z = np.unique(pz)
+        z = z[~other[z] & (self.state[z] == ALERT)]
+        if z.size:
+            code = self._inv_rank[np.maximum(self.a_rank[z], 0)]
+            until = self._last_support[z] + lim[code]
+            self.alert_until[z] = np.minimum(self.alert_until[z], until)
 
     def _receding(self, zone: np.ndarray, track: np.ndarray, tracks: TrackState) -> np.ndarray:
         """Per (zone, track) pair: the track is more than the zone's radius + PASSED_M from its

@@ -505,3 +505,40 @@ def test_kept_alert_does_not_need_eta_q(zones, policy, mk) -> None:
     ]
     ch = drive(dec, mk, first + later)
     assert [s for _, s in states(ch, "A")] == ["alert"]
+
+
+def test_ended_hold_when_the_threat_fell_silent_in_acoustic_coverage(zones, policy, mk) -> None:
+    """Zone A is alerted by drone track 5, which then goes unheard right beside a live
+    acoustic post (most likely downed): the alert ends ended_hold_s after its last support
+    instead of hold_s. A second threat still plausible for A keeps the usual hold."""
+    from airwarn.contracts import SensorHealth
+
+    def acoustic(t):
+        return SensorHealth(t=t, x=np.array([-21_000.0]), y=np.array([0.0]),
+                            range_m=np.array([40_000.0]), kind=np.zeros(1, np.int64),
+                            last_seen=np.array([t]), alive=np.ones(1, bool))  # fmt: skip
+
+    def run(pol, other: bool):
+        dec = Decider(zones, pol)
+        out = []
+        for k in range(120):
+            t = mk.T0 + k * TICK
+            trk = mk.tracks(t, [(5, -22_000.0, 0, 50, 0, "drone", True),
+                                (6, -90_000.0, 0, 50, 0, "drone", True)])  # fmt: skip
+            trk.last_update[0] = min(t, mk.T0 + 3 * TICK)  # measured until T0 + 15 s
+            rows = [(0, 5, "drone", 0.6, 0.0, 100.0, 150.0)]
+            if other:  # track 6 may reach A in ~20 minutes
+                rows.append((0, 6, "drone", 0.3, 0.0, 1200.0, 1500.0))
+            out += dec.step(t, mk.threats(t, rows), trk, acoustic(t))
+        return states(out, "A")
+
+    # unheard for 30 s (covered_quiet_alert_s) at T0 + 45: alert support ends there
+    last = mk.T0 + 40.0
+    pol = _override(policy)
+    pol.decide["by_class"]["drone"]["ended_hold_s"] = 7200.0  # off
+    assert run(pol, False)[:2] == [(mk.T0, "alert"), (last + 300.0, "pre_alert")]
+    pol.decide["by_class"]["drone"]["ended_hold_s"] = 60.0  # the built-in policy's
+    assert run(pol, False)[:2] == [(mk.T0, "alert"), (last + 60.0, "pre_alert")]
+    assert run(pol, True)[:2] == [(mk.T0, "alert"), (last + 300.0, "pre_alert")]
+    pol.decide["ended_cover_s"] = 600.0  # track 6's arrival is beyond it: the short hold
+    assert run(pol, True)[:2] == [(mk.T0, "alert"), (last + 60.0, "pre_alert")]
