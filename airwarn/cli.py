@@ -173,7 +173,7 @@ def replay_cmd(
 def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
     """Warnings on a replay's input counts that point at a file written wrongly: bad lines,
     many reports dropped as too late (lines not in arrival order), most reports naming
-    sensors absent from sensors.jsonl (taken as phone observers)."""
+    sensors absent from sensors.jsonl (taken as phone observers), no heartbeats at all."""
     out = []
     if ing["errors"]:
         out.append(f"{ing['errors']} bad lines skipped; first: {ing['error_samples'][:3]}")
@@ -186,6 +186,12 @@ def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
         out.append(
             f"{ing['unregistered']} of {ing['reports']} reports name sensors absent from "
             "sensors.jsonl and were taken as phone observers: do the sensor ids match?"
+        )
+    if n_sensors and ing["reports"] and not ing.get("heartbeats", 1):
+        out.append(
+            "no heartbeat lines: sensors count as live only while they report, so the "
+            "silence of a post that heard nothing lately is no evidence (more alerts), and "
+            "none is taken for dead (degraded mode cannot widen alerts around failed sensors)"
         )
     return out
 

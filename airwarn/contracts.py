@@ -570,6 +570,9 @@ class SensorHealth:
     kind: np.ndarray  # (S,) int sensor kind code
     last_seen: np.ndarray  # (S,) time of the last heartbeat or report (-inf never)
     alive: np.ndarray  # (S,) bool
+    # (S,) bool, optional: silence is evidence of failure - the sensor has sent heartbeats,
+    # or was never heard while sensors of its kind send them. None: every sensor
+    monitored: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------------

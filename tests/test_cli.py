@@ -44,8 +44,9 @@ def test_bad_policy_key_exits_2_with_its_message(tmp_path, monkeypatch, capsys):
 
 def test_ingest_warnings_point_at_a_wrongly_written_file():
     ok = {"errors": 0, "error_samples": [], "lines": 3000, "reports": 1000, "too_late": 10}
-    ok |= {"unregistered": 20}
+    ok |= {"unregistered": 20, "heartbeats": 2000}
     assert ingest_warnings(ok, n_sensors=50) == []
+    assert "no heartbeat lines" in ingest_warnings(ok | {"heartbeats": 0}, 50)[0]
     sorted_by_sensor = ok | {"reports": 400, "too_late": 2600}
     assert "arrival order" in ingest_warnings(sorted_by_sensor, 50)[0]
     ids_do_not_match = ok | {"unregistered": 990}

@@ -581,6 +581,8 @@ class Decider:
         if health is None or len(tracks) == 0 or len(health.alive) == 0:
             return none
         dead = ~np.asarray(health.alive, bool)
+        if health.monitored is not None:  # silence of a sensor that sends no heartbeats
+            dead &= np.asarray(health.monitored, bool)
         if t - (self._t0 or t) < cfg.degraded_grace_s:
             # sensors never heard from may simply not have sent their first heartbeat yet
             dead &= np.isfinite(np.asarray(health.last_seen, float))

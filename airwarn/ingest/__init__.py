@@ -127,6 +127,7 @@ class Ingestor:
         self._arrival = 0
         self._pending_arrival: list[int] = []
         self.last_seen = np.full(len(registry), -np.inf)
+        self.sent_heartbeat = np.zeros(len(registry), bool)
 
     # -- per record -------------------------------------------------------
     def _error(self, err: RecordError) -> None:
@@ -176,6 +177,7 @@ class Ingestor:
             self.stats.heartbeats += 1
             if si >= 0:
                 self.last_seen[si] = max(self.last_seen[si], rec.t)
+                self.sent_heartbeat[si] = True
             self.clock = max(self.clock, rec.t)
             return rec
         if rec.id in self._seen:
@@ -202,8 +204,13 @@ class Ingestor:
         return batch
 
     def health(self, t: float, *, silent_after_s: float = 2.5 * HEARTBEAT_PERIOD_S) -> SensorHealth:
-        """Sensor liveness at ``t``: alive if heard from within ``silent_after_s``."""
+        """Sensor liveness at ``t``: alive if heard from within ``silent_after_s``; monitored
+        (its silence is evidence of failure) if it has sent a heartbeat, or was never heard
+        while sensors of its kind send heartbeats. A feed without heartbeats monitors none:
+        a post that hears nothing is not a dead one."""
         r = self.registry
+        kinds = np.unique(r.kind[self.sent_heartbeat])
+        never = ~np.isfinite(self.last_seen)
         return SensorHealth(
             t=t,
             x=r.x,
@@ -212,6 +219,7 @@ class Ingestor:
             kind=r.kind,
             last_seen=self.last_seen.copy(),
             alive=(t - self.last_seen) <= silent_after_s,
+            monitored=self.sent_heartbeat | (never & np.isin(r.kind, kinds)),
         )
 
 

@@ -220,6 +220,17 @@ def test_degraded_mode_widens_never_silences(zones, policy, mk) -> None:
     # with no predicted pair at all for E, the dead coverage on the path still alerts it
     _, a_dead2 = run(dead, rows[1:])
     assert "E" in a_dead2
+    # the silent post never sent heartbeats (not monitored): its silence is no failure
+    import dataclasses
+
+    dec = Decider(zones, policy)
+    alerted = set()
+    for k in range(60):
+        t = mk.T0 + k * TICK
+        h = dataclasses.replace(mk.health(t, dead), monitored=np.array([True, False]))
+        alerted |= {c.zone for c in dec.step(t, mk.threats(t, rows), mk.tracks(t, trk), h)
+                    if c.state == "alert"}  # fmt: skip
+    assert alerted == a_ok and dec.degraded_tracks.size == 0
     # dead coverage on the path but no zone near it: degraded, nothing added, no crash
     dec = Decider(zones, policy)
     far = [(1, 28_000.0, 90_000.0, 50.0, 0.0, "drone", True)]

@@ -107,3 +107,21 @@ def test_health_from_heartbeats(ingestor: Ingestor) -> None:
     ingestor.accept_line(json.dumps({"t": 200.0, "sensor": "r1", "heartbeat": True}), 2)
     h = ingestor.health(220.0)
     assert h.alive.tolist() == [False, True]
+    assert h.monitored.tolist() == [True, True]  # both send heartbeats: silence means failure
+
+
+def test_sensors_that_send_no_heartbeats_are_never_taken_for_dead() -> None:
+    sensors = [Sensor(f"a{i}", "acoustic", 50.0, 30.0 + i / 10, 3000.0) for i in range(3)]
+    sensors.append(Sensor("r1", "radar", 50.5, 30.5, 200_000.0))
+    ing = Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)))
+    ing.accept_line(det(10.0, "x1", "a0"), 1)
+    ing.accept_line(det(12.0, "x2", "r1"), 2)
+    h = ing.health(400.0)
+    # silent for 6 minutes, but no heartbeats anywhere: nobody is taken for dead
+    assert h.alive.tolist() == [False, False, False, False]
+    assert h.monitored.tolist() == [False, False, False, False]
+    # once the posts send heartbeats, a post never heard is monitored (the radar still not)
+    ing.accept_line(json.dumps({"t": 390.0, "sensor": "a1", "heartbeat": True}), 3)
+    h = ing.health(400.0)
+    assert h.alive.tolist() == [False, True, False, False]
+    assert h.monitored.tolist() == [False, True, True, False]
