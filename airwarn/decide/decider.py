@@ -277,8 +277,7 @@ class Decider:
         other = pre_ok & (eta_lo <= cfg.ended_cover_s) & ~_member(track, self._ended_ids)
         cover_live = np.zeros(nz, bool)
         cover_live[zone[other]] = True
-        self._ended_hold(zone[alert_ok], track[alert_ok], cover_live)
-        self._retract(t, za, cover, zone[alert_ok], track[alert_ok], tracks)
+        self._retract(t, za, cover, cover_live, zone[alert_ok], track[alert_ok], tracks)
         self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
         self._last_support[za] = t
         manual = self.manual_until > t
@@ -361,14 +360,16 @@ class Decider:
         t: float,
         za: np.ndarray,
         zp: np.ndarray,
+        zp_live: np.ndarray,
         sup_z: np.ndarray,
         sup_tr: np.ndarray,
         tracks: TrackState,
     ) -> None:
         """Shorten the hold of zones whose alert support ended while every supporting track
         is still measured now (prediction moved away, nothing arrived): retract_hold_s; if
-        every such track has passed the zone and none supports even a pre-alert there:
-        passed_hold_s."""
+        every such track has passed the zone and none supports even a pre-alert there
+        (``zp``): passed_hold_s. Every supporting threat ended and none that did not makes the
+        zone plausible (``zp_live``): ended_hold_s (:meth:`_ended_hold`)."""
         pz, ptr = self._prev_sup
         self._prev_sup = (sup_z, sup_tr)
         ended = (self.state == ALERT) & ~za
@@ -378,6 +379,7 @@ class Decider:
         if not m.any():
             return
         pz, ptr = pz[m], ptr[m]
+        self._ended_hold(pz, ptr, zp_live)
         found, _, last_up = self._track_info(ptr, tracks)
         live = found & (last_up >= t - RETRACT_QUIET_S)
         dead_z = np.zeros(len(self.zones), bool)
@@ -396,20 +398,18 @@ class Decider:
             )
             self.alert_until[z] = np.minimum(self.alert_until[z], self._last_support[z] + hold)
 
-    def _ended_hold(self, sup_z: np.ndarray, sup_tr: np.ndarray, cover: np.ndarray) -> None:
-        """Shorten to ended_hold_s the hold of zones whose alert support (``sup_z``, ``sup_tr``
-        now) ended because every threat that supported it at the last tick most likely ended
-        (unheard inside live acoustic coverage, vanished there, or coasting below ground),
-        unless another threat makes the zone plausible (``cover``)."""
+    def _ended_hold(self, pz: np.ndarray, ptr: np.ndarray, cover: np.ndarray) -> None:
+        """Shorten to ended_hold_s the hold of zones whose alert support ended (``pz``, with
+        the tracks ``ptr`` that supported them at the last tick) because every such threat
+        most likely ended (unheard inside live acoustic coverage, vanished there, or coasting
+        below ground), unless another threat makes the zone plausible (``cover``)."""
         lim = self.cfg.per_class["ended_hold_s"]
-        pz, ptr = self._prev_sup
-        if not (lim < 7200.0).any() or self._ended_ids.size == 0 or pz.size == 0:
+        if not (lim < 7200.0).any() or self._ended_ids.size == 0:
             return
         other = cover.copy()
-        other[sup_z] = True  # still supported
         other[pz[~_member(ptr, self._ended_ids)]] = True  # a supporter that did not end
         z = np.unique(pz)
-        z = z[~other[z] & (self.state[z] == ALERT)]
+        z = z[~other[z]]
         if z.size:
             code = self._inv_rank[np.maximum(self.a_rank[z], 0)]
             until = self._last_support[z] + lim[code]

@@ -310,8 +310,7 @@ class Predictor:
         slots_pmin: list[np.ndarray] = []
         held: list[np.ndarray] = []
         hits: list[_Hits] = []
-        extra: tuple[np.ndarray, ...] | None = None  # ballistic path slots, after all others
-        n_slot = 0
+        n_slot = n_path = 0
         for code, name in enumerate(ROUTE_MODELS):
             idx = np.flatnonzero(live & (model == code))
             gh = self.ghosts[name]
@@ -383,13 +382,12 @@ class Predictor:
             if path is not None:  # the ground track before the terminal part: its own slots
                 kp = min(int(self.cfg.ballistic.path_samples), kb_)
                 hits.append(path)
-                extra = (
-                    ids,
-                    slots_cls[-1],
-                    slots_lost[-1],
-                    np.full(len(ids), self.cfg.samples / kp),
-                )
+                for lst in (slots_id, slots_cls, slots_lost, slots_x, slots_pmin):
+                    lst.append(lst[-1])
+                slots_w.append(np.full(len(ids), self.cfg.samples / kp))
                 n_slot += len(ids)
+                n_path = len(ids)
+        n_fresh = n_slot - n_path  # slots of the tracks and ghosts predicted afresh
 
         held_ids = np.concatenate(held) if held else np.zeros(0, np.int64)
         if n_slot >= 1 << (63 - self._sh_slot):
@@ -400,18 +398,19 @@ class Predictor:
         else:
             f_ids = np.concatenate(slots_id).astype(np.int64)
             f_lost = np.concatenate(slots_lost)
-            f_x = np.concatenate(slots_x)
-            r_ids, r_cls, r_lost = f_ids, np.concatenate(slots_cls).astype(np.int64), f_lost
-            r_w, r_pmin = np.concatenate(slots_w), np.concatenate(slots_pmin)
-            if extra is not None:
-                r_ids = np.concatenate([r_ids, extra[0]]).astype(np.int64)
-                r_cls = np.concatenate([r_cls, extra[1]]).astype(np.int64)
-                r_lost = np.concatenate([r_lost, extra[2]])
-                r_w = np.concatenate([r_w, extra[3]])
-                r_pmin = np.concatenate([r_pmin, np.full(len(extra[0]), self.cfg.ballistic.p_min)])
-            fresh = self._reduce(t, hits, r_ids, r_cls, r_lost, r_w, r_pmin)
-            if extra is not None:
+            fresh = self._reduce(
+                t,
+                hits,
+                f_ids,
+                np.concatenate(slots_cls).astype(np.int64),
+                f_lost,
+                np.concatenate(slots_w),
+                np.concatenate(slots_pmin),
+            )
+            if n_path:  # ballistic path slots: one row per (track, zone) again
                 fresh = _merge_rows(fresh)
+            f_ids, f_lost = f_ids[:n_fresh], f_lost[:n_fresh]
+            f_x = np.concatenate(slots_x)[:n_fresh]
         return self.cache.merge(t, fresh, f_ids, f_lost, f_x, held_ids)
 
     def models(self, tracks: TrackState) -> np.ndarray:
