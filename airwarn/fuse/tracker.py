@@ -380,6 +380,7 @@ class _Tracks:
     chain: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # slow two-post start
     n_posts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sensor changes
     ac: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # last post: x, y, t, range
+    ac1: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # last acoustic report
     misses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     confirmed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ballistic: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -507,6 +508,7 @@ class Tracker:
             "fast_starts": 0,
             "fast_acoustic_starts": 0,
             "chain_acoustic_starts": 0,
+            "chain_to_fast": 0,
         }
 
     # ------------------------------------------------------------------ API
@@ -1205,7 +1207,52 @@ class Tracker:
         two = fast_ac | chain
         tr.n_posts[at] += new & (~two | (ac & ok))
         upd = ac & (~two | ok | ~new)
-        tr.ac[at[upd]] = np.stack((r["x"][am], r["y"][am], r["t"][am], rng), 1)[upd]
+        rep = np.stack((r["x"][am], r["y"][am], r["t"][am], rng), 1)
+        tr.ac[at[upd]] = rep[upd]
+        if cfg.fast_acoustic and chain.any():
+            self._chain_to_fast(at, am, r, chain & ac & new & ~ok)
+        tr.ac1[at[ac]] = rep[ac]
+
+    def _chain_to_fast(self, at: np.ndarray, am: np.ndarray, r: dict, cand: np.ndarray) -> None:
+        """A chain (slow two-post) track whose last two acoustic reports, from two posts,
+        only a fast mover links (the pair rule of ``fast_acoustic``) restarts as a two-point
+        fast track at the later report: velocity = their position difference / time
+        difference, ``n_posts`` = 2. Without it a cruise missile whose reports a chance
+        chain took (they are then not free to start a fast pair) stayed unconfirmed for
+        ten minutes of posts heard in turn on ``bench/foreign_raid.py`` seed 8."""
+        cfg = self.cfg
+        tr = self.tracks
+        prev = tr.ac1[at]
+        s = r["sensor"][am]
+        dt = r["t"][am] - prev[:, 2]
+        d = np.hypot(r["x"][am] - prev[:, 0], r["y"][am] - prev[:, 1])
+        with np.errstate(invalid="ignore"):
+            cand = cand & (dt >= cfg.bin_s) & (dt <= cfg.fast_ac_max_dt_s)
+            cand &= d - self._sensor_range(s) - prev[:, 3] >= cfg.fast_ac_min_speed * dt
+            cand &= d <= cfg.fast_ac_max_speed * dt
+        if not cand.any():
+            return
+        i, m, dtc = at[cand], am[cand], dt[cand]
+        x = tr.x[i].copy()
+        x[:, 0], x[:, 1] = r["x"][m], r["y"][m]
+        x[:, 3] = (r["x"][m] - prev[cand, 0]) / dtc
+        x[:, 4] = (r["y"][m] - prev[cand, 1]) / dtc
+        P = tr.P[i].copy()
+        P[:, :2, :] = 0.0
+        P[:, :, :2] = 0.0
+        P[:, 3:5, :] = 0.0
+        P[:, :, 3:5] = 0.0
+        s2 = r["sigma"][m] ** 2
+        P[:, 0, 0] = P[:, 1, 1] = s2
+        P[:, 3, 3] = P[:, 4, 4] = 2.0 * s2 / dtc**2
+        tr.x[i], tr.P[i] = x, P
+        tr.xm[i] = x[:, None]
+        tr.Pm[i] = P[:, None]
+        tr.chain[i] = False
+        tr.fast[i] = True
+        tr.n_posts[i] = 2
+        tr.ac[i] = np.stack((r["x"][m], r["y"][m], r["t"][m], self._sensor_range(s[cand])), 1)
+        self.stats["chain_to_fast"] += int(i.size)
 
     def _misses(self, r: dict, updated: np.ndarray, xp: np.ndarray) -> None:
         """Count radar scans in which the track's radar reported but not on this track."""
@@ -1555,6 +1602,11 @@ class Tracker:
         lex = np.where(
             (kind == RADAR) | (nsrc >= 2), _logit(cfg.ex_init_multi), _logit(cfg.ex_init_acoustic)
         )
+        ac = np.where(
+            (kind == ACOUSTIC)[:, None],
+            np.stack((r["x"], r["y"], r["t"], self._sensor_range(r["sensor"])), 1),
+            np.nan,
+        )
         ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
         self.next_id += n
         new = _Tracks(
@@ -1575,11 +1627,8 @@ class Tracker:
             fast=np.zeros(n, bool),
             chain=np.zeros(n, bool),
             n_posts=np.ones(n, np.int64),
-            ac=np.where(
-                (kind == ACOUSTIC)[:, None],
-                np.stack((r["x"], r["y"], r["t"], self._sensor_range(r["sensor"])), 1),
-                np.nan,
-            ),
+            ac=ac,
+            ac1=ac.copy(),
             misses=np.zeros(n, np.int64),
             confirmed=np.zeros(n, bool),
             ballistic=np.zeros(n, bool),

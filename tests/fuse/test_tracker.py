@@ -415,6 +415,41 @@ def test_cruise_heard_by_acoustic_posts_only_is_tracked_by_two_post_start():
     assert not any(s.confirmed.any() for s in off)
 
 
+def test_a_chain_that_takes_a_cruise_missile_restarts_as_a_fast_track():
+    # two false reports 240 s apart start a chain (a drone's pace) on a line of posts
+    # 12 km apart; a cruise missile then flies along the line and the chain takes its
+    # reports, so they start no fast pair. Posts heard in turn that only a fast mover
+    # links restart the chain as a fast track: confirmed when the missile reaches the
+    # third post (x = 21 km at +347 s); without the restart it confirmed only at the fifth
+    posts = [(f"p{i}", "acoustic", 12000.0 * i, 0.0, 3000.0) for i in range(10)]
+    posts += [(f"q{i}", "acoustic", 12000.0 * i, 30000.0, 3000.0) for i in range(10)]
+    reg = registry(posts)
+    times = np.arange(0.0, 800.0, 2.0)
+    t0 = 230.0
+    truth = np.stack([-6000.0 + 230.0 * (times - t0), np.full_like(times, 500.0)], 1)[:, None]
+    heard = _acoustic_rows(reg, truth, times, np.random.default_rng(1))
+
+    def rows_at(t):
+        rows = heard(t) if t >= t0 else []
+        for tf, i in ((0.0, 0), (240.0, 1)):
+            if t == tf:
+                rows.append({"t": t, "sensor": i, "x": reg.x[i], "y": reg.y[i], "sigma": 3000.0})
+        return rows
+
+    trk, states = _run(reg, None, times, per_tick=rows_at)
+    assert trk.stats["chain_acoustic_starts"] >= 1
+    assert trk.stats["chain_to_fast"] >= 1
+    first = None
+    for k, s in enumerate(states):
+        fast = s.confirmed & (np.hypot(s.x[:, 3], s.x[:, 4]) > 150.0)
+        if fast.any():
+            i = np.flatnonzero(fast)[0]
+            first = times[k]
+            assert np.hypot(*(s.x[i, :2] - truth[k, 0])) < 5000.0
+            break
+    assert first is not None and first <= 380.0
+
+
 def test_two_post_starts_confirm_no_fast_track_in_a_drone_swarm():
     # 12 drones at 50 m/s in a 6 km corridor over posts every 6 km, and false reports:
     # chance pairs of reports at a fast mover's spacing abound, chance lines do not
