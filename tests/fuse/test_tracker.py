@@ -450,6 +450,28 @@ def test_a_chain_that_takes_a_cruise_missile_restarts_as_a_fast_track():
     assert first is not None and first <= 380.0
 
 
+def test_a_fast_track_waits_for_a_post_beyond_the_pair_window():
+    # posts on a line with a 40 km gap: the missile is heard by the first two, then for
+    # 150 s by none, then by the third; the pair started at the second post waits for it
+    xs = [0.0, 16000.0, 56000.0, 72000.0, 88000.0, 104000.0]
+    posts = [(f"p{i}", "acoustic", x, 0.0, 3000.0) for i, x in enumerate(xs)]
+    posts += [(f"q{i}", "acoustic", 16000.0 * i, 30000.0, 3000.0) for i in range(6)]
+    reg = registry(posts)
+    times = np.arange(0.0, 600.0, 2.0)
+    truth = np.stack([-8000.0 + 230.0 * times, np.full_like(times, 500.0)], 1)[:, None]
+    heard = _acoustic_rows(reg, truth, times, np.random.default_rng(1))
+
+    def first_confirmed(cfg: TrackerConfig) -> float:
+        _, states = _run(reg, None, times, cfg=cfg, per_tick=heard)
+        return next(times[k] for k, s in enumerate(states) if s.confirmed.any())
+
+    # confirmed when the third post hears it (x = 53 km at +266 s) ...
+    assert 266.0 <= first_confirmed(TrackerConfig()) <= 280.0
+    # ... where a pair that waits only the pair window (120 s) dies and the fifth post
+    # confirms a later pair (measured: +408 s)
+    assert first_confirmed(TrackerConfig(fast_ac_next_s=120.0)) > 380.0
+
+
 def test_two_post_starts_confirm_no_fast_track_in_a_drone_swarm():
     # 12 drones at 50 m/s in a 6 km corridor over posts every 6 km, and false reports:
     # chance pairs of reports at a fast mover's spacing abound, chance lines do not
