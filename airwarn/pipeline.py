@@ -139,9 +139,13 @@ def drive(
         c_ticks += time.perf_counter() - c0
         return res
 
+    unreported = 0  # bytes read since the last progress call (one call per ~256 KB)
     for line_no, text in iter_report_lines(det_path):
         if progress is not None:
-            progress(len(text) if text.isascii() else len(text.encode()))
+            unreported += len(text) if text.isascii() else len(text.encode())
+            if unreported >= 1 << 18:
+                progress(unreported)
+                unreported = 0
         s = text.strip()
         if not s:
             continue
@@ -163,6 +167,8 @@ def drive(
                 # nothing is live: jump over the quiet gap to the tick just before rec.t
                 next_tick = (math.ceil(rec.t / tick_s) - 1) * tick_s
         ing.admit(rec)
+    if progress is not None and unreported:
+        progress(unreported)
     pipe.timer.add("ingest", time.perf_counter() - c_start - c_ticks)
 
     # the input has ended: keep deciding until every threat and alert has run out

@@ -79,6 +79,26 @@ def test_replay_is_deterministic(straight, tmp_path) -> None:
     assert a and a == (tmp_path / "b" / "alerts.jsonl").read_bytes()
 
 
+def test_replay_reports_progress_in_a_few_calls_that_add_up_to_the_file(straight, tmp_path) -> None:
+    scen, _ = straight
+    from airwarn.contracts import read_sensors, read_zones
+
+    det = scen / "detections.jsonl"
+    calls: list[int] = []
+    replay(
+        read_sensors(scen / "sensors.jsonl"),
+        det,
+        zone_set(read_zones(scen / "zones.geojson")),
+        Policy.load(),
+        tmp_path,
+        cap=False,
+        progress=calls.append,
+    )
+    assert sum(calls) == det.stat().st_size
+    lines = det.read_bytes().count(b"\n")
+    assert len(calls) <= det.stat().st_size // (1 << 18) + 1 < lines
+
+
 def test_replay_is_causal(straight, tmp_path) -> None:
     """Replaying the first half of the file gives the same alert lines up to that point."""
     scen, _ = straight
