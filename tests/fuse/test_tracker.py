@@ -472,6 +472,36 @@ def test_a_fast_track_waits_for_a_post_beyond_the_pair_window():
     assert first_confirmed(TrackerConfig(fast_ac_next_s=120.0)) > 380.0
 
 
+def test_a_fast_pair_that_follows_a_drone_gives_way_to_its_chain():
+    # a false report of a post 20 km back, then a drone entering the next post's range:
+    # the pair looks like a fast mover and takes the drone's reports post after post,
+    # counting none. Once that post has heard it for longer than a fast mover stays,
+    # the pair is refuted and the drone's own chain confirms it at its third post
+    # (x = 13 km at +430 s, as without the false report); unrefuted, never in 20 minutes
+    xs = [-20000.0] + [8000.0 * i for i in range(8)]
+    posts = [(f"p{i}", "acoustic", x, 0.0, 3000.0) for i, x in enumerate(xs)]
+    posts += [(f"q{i}", "acoustic", 8000.0 * i - 20000, 30000.0, 3000.0) for i in range(9)]
+    reg = registry(posts)
+    times = np.arange(0.0, 1200.0, 2.0)
+    truth = np.stack([-6000.0 + 45.0 * times, np.full_like(times, 300.0)], 1)[:, None]
+    heard = _acoustic_rows(reg, truth, times, np.random.default_rng(1))
+
+    def rows_at(t):
+        rows = heard(t)
+        if t == 10.0:
+            rows.append({"t": t, "sensor": 0, "x": reg.x[0], "y": reg.y[0], "sigma": 3000.0})
+        return rows
+
+    def first(refute: bool) -> tuple[Tracker, float | None]:
+        trk, states = _run(reg, None, times, TrackerConfig(fast_ac_refute=refute), rows_at)
+        return trk, next((times[k] for k, s in enumerate(states) if s.confirmed.any()), None)
+
+    trk, t_on = first(True)
+    assert trk.stats["fast_acoustic_starts"] >= 1 and trk.stats["fast_refuted"] >= 1
+    assert t_on is not None and 420.0 <= t_on <= 440.0
+    assert first(False)[1] is None
+
+
 def test_two_post_starts_confirm_no_fast_track_in_a_drone_swarm():
     # 12 drones at 50 m/s in a 6 km corridor over posts every 6 km, and false reports:
     # chance pairs of reports at a fast mover's spacing abound, chance lines do not
