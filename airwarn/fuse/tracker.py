@@ -134,14 +134,14 @@ class TrackerConfig:
     fast_ac_max_speed: float = 400.0
     fast_ac_max_dt_s: float = 120.0
     fast_ac_confirm_posts: int = 3
-    fast_ac_next_s: float = 180.0
+    fast_ac_next_s: float = 120.0
     """How long a tentative two-post fast track waits for the next post on its line
-    before it is deleted (``fast_ac_max_dt_s`` where that is longer). Longer than the
-    pair window: posts 12 km apart, each hearing a missile only while it is within 3 km,
-    leave gaps of two minutes and more along its way (126 and 142 s between the posts
-    of one missile of ``bench/foreign_raid.py`` seed 8), and a pair that waits no longer
-    than the pair window dies before its third post. Only tracks already started wait
-    longer, so this makes no more chance pairs than before."""
+    before it is deleted (``fast_ac_max_dt_s`` where that is longer). Posts 12 km apart,
+    each hearing a missile only while it is within 3 km, leave gaps of two minutes and
+    more along its way (126 and 142 s between the posts of one missile of
+    ``bench/foreign_raid.py`` seed 8), and a pair that waits no longer than the pair
+    window dies before its third post; but waiting longer also lets chance reports line
+    up (see policy.toml for what 180 s did), so the default waits the pair window."""
     fast_ac_dwell: bool = True
     """A post that heard something for longer than a fast mover stays in its range
     (2 range / ``fast_ac_min_speed`` plus two bins) heard a drone: its reports start no

@@ -450,9 +450,9 @@ def test_a_chain_that_takes_a_cruise_missile_restarts_as_a_fast_track():
     assert first is not None and first <= 380.0
 
 
-def test_a_fast_track_waits_for_a_post_beyond_the_pair_window():
+def test_fast_ac_next_s_lets_a_fast_track_wait_for_a_post_beyond_the_pair_window():
     # posts on a line with a 40 km gap: the missile is heard by the first two, then for
-    # 150 s by none, then by the third; the pair started at the second post waits for it
+    # 150 s by none, then by the third; a pair that may wait 180 s waits for it
     xs = [0.0, 16000.0, 56000.0, 72000.0, 88000.0, 104000.0]
     posts = [(f"p{i}", "acoustic", x, 0.0, 3000.0) for i, x in enumerate(xs)]
     posts += [(f"q{i}", "acoustic", 16000.0 * i, 30000.0, 3000.0) for i in range(6)]
@@ -465,11 +465,11 @@ def test_a_fast_track_waits_for_a_post_beyond_the_pair_window():
         _, states = _run(reg, None, times, cfg=cfg, per_tick=heard)
         return next(times[k] for k, s in enumerate(states) if s.confirmed.any())
 
-    # confirmed when the third post hears it (x = 53 km at +266 s) ...
-    assert 266.0 <= first_confirmed(TrackerConfig()) <= 280.0
-    # ... where a pair that waits only the pair window (120 s) dies and the fifth post
-    # confirms a later pair (measured: +408 s)
-    assert first_confirmed(TrackerConfig(fast_ac_next_s=120.0)) > 380.0
+    # waiting 180 s: confirmed when the third post hears it (x = 53 km at +266 s) ...
+    assert 266.0 <= first_confirmed(TrackerConfig(fast_ac_next_s=180.0)) <= 280.0
+    # ... where a pair that waits only the pair window (the default, 120 s) dies and the
+    # fifth post confirms a later pair (measured: +408 s)
+    assert first_confirmed(TrackerConfig()) > 380.0
 
 
 def test_a_fast_pair_that_follows_a_drone_gives_way_to_its_chain():
