@@ -1220,8 +1220,7 @@ class Tracker:
         with np.errstate(invalid="ignore"):
             v = tr.x[at, 3:5]
             ahead = (dt > 0) & (dx * v[:, 0] + dy * v[:, 1] >= 0.5 * d * np.hypot(v[:, 0], v[:, 1]))
-            ok = ahead & (d - rng - prev[:, 3] >= cfg.fast_ac_min_speed * dt)
-            ok &= d <= cfg.fast_ac_max_speed * np.maximum(dt, 0.0)
+            ok = ahead & self._fast_link(d, dt, rng, prev[:, 3])
             ok_slow = ahead & (d - rng - prev[:, 3] <= cfg.slow_ac_max_speed * dt)
             ok_slow &= d + rng + prev[:, 3] >= cfg.slow_ac_min_speed * dt
         fast_ac = tr.fast[at] & (tr.radar_scans[at] == 0)
@@ -1235,6 +1234,15 @@ class Tracker:
         if cfg.fast_acoustic and chain.any():
             self._chain_to_fast(at, am, r, chain & ac & new & ~ok)
         tr.ac1[at[ac]] = rep[ac]
+
+    def _fast_link(self, d: np.ndarray, dt: np.ndarray, ra: np.ndarray, rb: np.ndarray):
+        """Whether two acoustic reports ``d`` apart and ``dt`` seconds apart, of posts with
+        ranges ``ra`` and ``rb``, are a fast mover's (the pair rule of ``fast_acoustic``):
+        even the shortest displacement the ranges allow takes ``fast_ac_min_speed`` or
+        more, and the centres' at most ``fast_ac_max_speed``."""
+        cfg = self.cfg
+        ok = d - ra - rb >= cfg.fast_ac_min_speed * dt
+        return ok & (d <= cfg.fast_ac_max_speed * dt)
 
     def _chain_to_fast(self, at: np.ndarray, am: np.ndarray, r: dict, cand: np.ndarray) -> None:
         """A chain (slow two-post) track whose last two acoustic reports, from two posts,
@@ -1251,8 +1259,7 @@ class Tracker:
         d = np.hypot(r["x"][am] - prev[:, 0], r["y"][am] - prev[:, 1])
         with np.errstate(invalid="ignore"):
             cand = cand & (dt >= cfg.bin_s) & (dt <= cfg.fast_ac_max_dt_s)
-            cand &= d - self._sensor_range(s) - prev[:, 3] >= cfg.fast_ac_min_speed * dt
-            cand &= d <= cfg.fast_ac_max_speed * dt
+            cand &= self._fast_link(d, dt, self._sensor_range(s), prev[:, 3])
         if not cand.any():
             return
         i, m, dtc = at[cand], am[cand], dt[cand]
@@ -1418,9 +1425,7 @@ class Tracker:
             d = np.hypot(r["x"][idx, None] - hp["x"][None, :], r["y"][idx, None] - hp["y"][None, :])
             ok = (dt >= cfg.bin_s) & (dt <= cfg.fast_ac_max_dt_s)
             ok &= sj[:, None] != hp["sensor"][None, :]
-            dts = np.where(ok, dt, 1.0)
-            ok &= d - rj[:, None] - hp["range"][None, :] >= cfg.fast_ac_min_speed * dts
-            ok &= d <= cfg.fast_ac_max_speed * dts
+            ok &= self._fast_link(d, np.where(ok, dt, 1.0), rj[:, None], hp["range"][None, :])
             pi, hi = np.nonzero(ok)
             if pi.size:
                 # one start per report and per remembered report: the most recent pairs
