@@ -154,7 +154,8 @@ class TrackerConfig:
     takes no longer keep the drone's own chain from starting. On an acoustic-only raid
     (``bench/foreign_raid.py --seed 12 --radar-km 3000 --post-km 8``) a chance fast pair
     took a swarm drone's reports post after post, counting none of them, while the drone
-    stayed untracked; with it that raid's impacts missed went 5 -> 3 (one more late). Its
+    stayed untracked; with it (and the chain restart) that raid's impacts missed went
+    5 -> 2 (late 1 -> 2). Its
     velocity and second sensor are dropped: kept, the refuted pairs confirmed as drones
     with a fast mover's velocity (3.1 -> 3.6x the oracle there)."""
     slow_acoustic: bool = True
