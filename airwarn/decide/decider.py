@@ -274,9 +274,11 @@ class Decider:
         self.alert_until[za] = np.maximum(self.alert_until[za], t + pc["hold_s"][code_a[za]])
         cover = zp & (eta_p <= cfg.passed_cover_s)
         # zones another threat, not one that ended, makes plausible within ended_cover_s
-        other = pre_ok & (eta_lo <= cfg.ended_cover_s) & ~_member(track, self._ended_ids)
-        cover_live = np.zeros(nz, bool)
-        cover_live[zone[other]] = True
+        cover_live = None
+        if (pc["ended_hold_s"] < 7200.0).any() and self._ended_ids.size:
+            other = pre_ok & (eta_lo <= cfg.ended_cover_s) & ~_member(track, self._ended_ids)
+            cover_live = np.zeros(nz, bool)
+            cover_live[zone[other]] = True
         self._retract(t, za, cover, cover_live, zone[alert_ok], track[alert_ok], tracks)
         self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
         self._last_support[za] = t
@@ -360,7 +362,7 @@ class Decider:
         t: float,
         za: np.ndarray,
         zp: np.ndarray,
-        zp_live: np.ndarray,
+        zp_live: np.ndarray | None,
         sup_z: np.ndarray,
         sup_tr: np.ndarray,
         tracks: TrackState,
@@ -369,7 +371,8 @@ class Decider:
         is still measured now (prediction moved away, nothing arrived): retract_hold_s; if
         every such track has passed the zone and none supports even a pre-alert there
         (``zp``): passed_hold_s. Every supporting threat ended and none that did not makes the
-        zone plausible (``zp_live``): ended_hold_s (:meth:`_ended_hold`)."""
+        zone plausible (``zp_live``; None when no class has an ended hold or nothing
+        ended): ended_hold_s (:meth:`_ended_hold`)."""
         pz, ptr = self._prev_sup
         self._prev_sup = (sup_z, sup_tr)
         ended = (self.state == ALERT) & ~za
@@ -379,7 +382,8 @@ class Decider:
         if not m.any():
             return
         pz, ptr = pz[m], ptr[m]
-        self._ended_hold(pz, ptr, zp_live)
+        if zp_live is not None:
+            self._ended_hold(pz, ptr, zp_live)
         found, _, last_up = self._track_info(ptr, tracks)
         live = found & (last_up >= t - RETRACT_QUIET_S)
         dead_z = np.zeros(len(self.zones), bool)
@@ -404,8 +408,6 @@ class Decider:
         most likely ended (unheard inside live acoustic coverage, vanished there, or coasting
         below ground), unless another threat makes the zone plausible (``cover``)."""
         lim = self.cfg.per_class["ended_hold_s"]
-        if not (lim < 7200.0).any() or self._ended_ids.size == 0:
-            return
         other = cover.copy()
         other[pz[~_member(ptr, self._ended_ids)]] = True  # a supporter that did not end
         z = np.unique(pz)

@@ -1236,6 +1236,19 @@ class Tracker:
             self._chain_to_fast(at, am, r, chain & ac & new & ~ok)
         tr.ac1[at[ac]] = rep[ac]
 
+    def _set_velocity(self, i, vx: np.ndarray, vy: np.ndarray, var: np.ndarray) -> None:
+        """Give tracks ``i`` a new horizontal velocity with variance ``var`` per axis, not
+        correlated with the rest of the state, and collapse their turn modes onto it."""
+        tr = self.tracks
+        tr.x[i, 3] = vx
+        tr.x[i, 4] = vy
+        tr.P[i, 3:5, :] = 0.0
+        tr.P[i, :, 3:5] = 0.0
+        tr.P[i, 3, 3] = var
+        tr.P[i, 4, 4] = var
+        tr.xm[i] = tr.x[i, None]
+        tr.Pm[i] = tr.P[i, None]
+
     def _fast_link(self, d: np.ndarray, dt: np.ndarray, ra: np.ndarray, rb: np.ndarray):
         """Whether two acoustic reports ``d`` apart and ``dt`` seconds apart, of posts with
         ranges ``ra`` and ``rb``, are a fast mover's (the pair rule of ``fast_acoustic``):
@@ -1264,21 +1277,16 @@ class Tracker:
         if not cand.any():
             return
         i, m, dtc = at[cand], am[cand], dt[cand]
-        x = tr.x[i].copy()
-        x[:, 0], x[:, 1] = r["x"][m], r["y"][m]
-        x[:, 3] = (r["x"][m] - prev[cand, 0]) / dtc
-        x[:, 4] = (r["y"][m] - prev[cand, 1]) / dtc
-        P = tr.P[i].copy()
-        P[:, :2, :] = 0.0
-        P[:, :, :2] = 0.0
-        P[:, 3:5, :] = 0.0
-        P[:, :, 3:5] = 0.0
         s2 = r["sigma"][m] ** 2
-        P[:, 0, 0] = P[:, 1, 1] = s2
-        P[:, 3, 3] = P[:, 4, 4] = 2.0 * s2 / dtc**2
-        tr.x[i], tr.P[i] = x, P
-        tr.xm[i] = x[:, None]
-        tr.Pm[i] = P[:, None]
+        tr.x[i, 0] = r["x"][m]
+        tr.x[i, 1] = r["y"][m]
+        tr.P[i, :2, :] = 0.0
+        tr.P[i, :, :2] = 0.0
+        tr.P[i, 0, 0] = s2
+        tr.P[i, 1, 1] = s2
+        vx = (r["x"][m] - prev[cand, 0]) / dtc
+        vy = (r["y"][m] - prev[cand, 1]) / dtc
+        self._set_velocity(i, vx, vy, 2.0 * s2 / dtc**2)
         tr.chain[i] = False
         tr.fast[i] = True
         tr.n_posts[i] = 2
@@ -1380,12 +1388,7 @@ class Tracker:
             tr.sensor0[i] = tr.last_sensor[i]
             tr.n_posts[i] = 1
             # ... and its velocity is unknown again (the pair's was a fast mover's)
-            tr.x[i, 3:5] = 0.0
-            tr.P[i, 3:5, :] = 0.0
-            tr.P[i, :, 3:5] = 0.0
-            tr.P[i, 3, 3] = tr.P[i, 4, 4] = self.cfg.prior_vel_sd**2
-            tr.xm[i] = tr.x[i, None]
-            tr.Pm[i] = tr.P[i, None]
+            self._set_velocity(i, 0.0, 0.0, self.cfg.prior_vel_sd**2)
             self.stats["fast_refuted"] += int(i.size)
 
     def _initiate_two_post(
@@ -1465,13 +1468,9 @@ class Tracker:
         self._initiate(_take(r, rows), nsrc[rows], hll[rows] + hp["hll"][mem])
         tr = self.tracks
         sl = slice(n0, n0 + rows.size)
-        tr.x[sl, 3] = (r["x"][rows] - hp["x"][mem]) / dtp
-        tr.x[sl, 4] = (r["y"][rows] - hp["y"][mem]) / dtp
         vv = (r["sigma"][rows] ** 2 + hp["sigma"][mem] ** 2) / dtp**2
-        tr.P[sl, 3, 3] = vv
-        tr.P[sl, 4, 4] = vv
-        tr.xm[sl] = tr.x[sl, None]
-        tr.Pm[sl] = tr.P[sl, None]
+        vx = (r["x"][rows] - hp["x"][mem]) / dtp
+        self._set_velocity(sl, vx, (r["y"][rows] - hp["y"][mem]) / dtp, vv)
         getattr(tr, kind)[sl] = True
         tr.n_upd[sl] = 2
         tr.n_posts[sl] = 2
