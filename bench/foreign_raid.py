@@ -17,12 +17,17 @@ What differs from ``airwarn.sim``:
   no class hints except "ballistic" for high fast plots;
 * acoustic posts on a hexagonal grid (not near places), one range and sigma for all,
   a report every 8 s while a threat is within range below 3,500 m (Pd 0.7);
+* human observers (``--observers``, off by default) in the zones: people within 3 km of a
+  low threat report it from a phone, unregistered, at a rate that grows with the zone's
+  population; most stamp the report when they send it (10-60 s after the sighting, at the
+  position seen), some at the sighting; half give their own position with a 3 km sigma;
+  class hints are often wrong ("drone" for a cruise missile); some reports are false;
 * latencies, duplicates, outages and false reports of their own; sensors report until 5
   minutes after the last threat has ended.
 
     python bench/foreign_raid.py --zones ZONES --out DIR [--seed S] [--hours H] \
         [--drones N] [--cruise N] [--ballistic N] [--bearing DEG] [--post-km KM] \
-        [--radar-km KM] [--no-run]
+        [--radar-km KM] [--observers RATE] [--no-run]
 
 The zones default to ``airwarn zones --from builtin``; ``--bearing`` is the direction
 (degrees from north, seen from the zones' centre) the threats come from.
@@ -234,12 +239,15 @@ def make_sensors(args, zx, zy, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """Acoustic posts on a hexagonal grid and radars on a square grid near the zones."""
     tree = cKDTree(np.stack([zx, zy], 1))
     s = args.post_km * 1000.0
+    s = s if s > 0 else 1e6  # --post-km 0: no posts
     xs = np.arange(zx.min() - s, zx.max() + s, s)
     ys = np.arange(zy.min() - s, zy.max() + s, s * math.sqrt(3) / 2)
     gx, gy = np.meshgrid(xs, ys)
     gx = gx + (np.arange(len(ys))[:, None] % 2) * s / 2
     posts = np.stack([gx.ravel(), gy.ravel()], 1) + rng.normal(0, 500, (gx.size, 2))
     posts = posts[tree.query(posts)[0] < 25_000]
+    if args.post_km <= 0:
+        posts = np.zeros((0, 2))
     r = args.radar_km * 1000.0
     rx, ry = np.meshgrid(np.arange(zx.min(), zx.max() + r, r), np.arange(zy.min(), zy.max() + r, r))
     radars = np.stack([rx.ravel(), ry.ravel()], 1) + rng.normal(0, 5000, (rx.size, 2))
@@ -255,7 +263,64 @@ def at_times(th: dict, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, m
 
 
-def reports(args, fr: Frame, thr, posts, radars, period, rng) -> tuple[list[dict], list[float]]:
+def observer_reports(
+    args, fr: Frame, thr, zx, zy, zpop, t0: float, t1: float, rng
+) -> tuple[list[dict], list[float]]:
+    """Phone reports of people in the zones: unregistered, late, coarse, some false."""
+    lines: list[dict] = []
+    arr: list[float] = []
+    tree = cKDTree(np.stack([zx, zy], 1))
+    # reports per 10 s from a zone a threat passes within 3 km of (args.observers a minute
+    # over a zone of 100,000 people or more)
+    rate = args.observers / 6.0 * np.clip(zpop / 100_000.0, 0.02, 1.0)
+    n_obs = 0
+
+    def emit(t_seen: float, x: float, y: float, z: int, cls: str | None) -> None:
+        nonlocal n_obs
+        n_obs += 1
+        delay = rng.uniform(10.0, 60.0)
+        if rng.random() < 0.5:  # the observer's own position, coarse
+            px, py = zx[z] + rng.normal(0, 1500), zy[z] + rng.normal(0, 1500)
+            sg = 3000.0
+        else:  # where they think the threat is
+            px, py = x + rng.normal(0, 2000), y + rng.normal(0, 2000)
+            sg = 2000.0
+        stamp_at_send = rng.random() < 0.7
+        t = t_seen + delay if stamp_at_send else t_seen
+        a = t_seen + delay + rng.uniform(1.0, 30.0)
+        lat, lon = fr.ll(px, py)
+        d = {"t": round(float(t), 2), "sensor": f"OBS-{n_obs:06d}", "lat": round(float(lat), 6),
+             "lon": round(float(lon), 6), "sigma_m": sg}  # fmt: skip
+        if cls is not None:
+            d["cls"] = cls
+        lines.append(d)
+        arr.append(float(a))
+
+    grid = np.arange(t0, t1, 10.0)
+    for th in thr:
+        if th["cls"] == "ballistic":
+            continue
+        p, m = at_times(th, grid)
+        tt = grid[m]
+        low = np.nonzero(p[:, 2] < 3000)[0]
+        for k, near in zip(low, tree.query_ball_point(p[low, :2], 3000.0), strict=True):
+            for z in near:
+                if rng.random() >= rate[z]:
+                    continue
+                u = rng.random()
+                cls = "drone" if u < 0.6 else (th["cls"] if u < 0.75 else None)
+                emit(float(tt[k]), float(p[k, 0]), float(p[k, 1]), int(z), cls)
+    # false reports: an aircraft, a noise, a rumour; 2 an hour over 100,000 people
+    nf = rng.poisson(2.0 * np.clip(zpop / 100_000.0, 0.0, 1.0).sum() * (t1 - t0) / 3600.0)
+    zf = rng.choice(len(zx), nf, p=zpop / zpop.sum())
+    for z, tf in zip(zf, rng.uniform(t0, t1, nf), strict=True):
+        emit(float(tf), float(zx[z]), float(zy[z]), int(z), "drone" if rng.random() < 0.5 else None)
+    return lines, arr
+
+
+def reports(
+    args, fr: Frame, thr, posts, radars, period, rng, zx=None, zy=None, zpop=None
+) -> tuple[list[dict], list[float]]:
     """Report and heartbeat lines with their arrival times."""
     lines: list[dict] = []
     arr: list[float] = []
@@ -320,8 +385,12 @@ def reports(args, fr: Frame, thr, posts, radars, period, rng) -> tuple[list[dict
                  "sigma_alt_m": 500.0, "sigma_m": 400.0}  # fmt: skip
             lines.append(d)
             arr.append(float(tc) + rng.uniform(0.5, 2.0))
+    if args.observers > 0:
+        ol, oa = observer_reports(args, fr, thr, zx, zy, zpop, t0, t1, rng)
+        lines += ol
+        arr += oa
     # acoustic posts: a report every 8 s while a low threat is within range
-    tree = cKDTree(posts)
+    tree = cKDTree(posts if len(posts) else np.zeros((1, 2)) + 1e12)
     phase = rng.integers(0, 4, len(posts)) * 2.0
     grid = np.arange(t0, t1, 2.0)
     rng_m = 3000.0
@@ -398,6 +467,12 @@ def main() -> None:
     ap.add_argument("--post-km", type=float, default=12.0, help="acoustic grid spacing (km)")
     ap.add_argument("--radar-km", type=float, default=180.0, help="radar grid spacing (km)")
     ap.add_argument("--radar-range-km", type=float, default=200.0)
+    ap.add_argument(
+        "--observers",
+        type=float,
+        default=0.0,
+        help="phone reports a minute from a zone of 100,000 people a threat passes (0: none)",
+    )
     ap.add_argument("--start", type=float, default=1_760_000_000.0, help="raid start (epoch s)")
     ap.add_argument("--policy", type=Path, help="policy.toml for replay")
     ap.add_argument("--no-run", action="store_true", help="write the scenario only")
@@ -418,7 +493,7 @@ def main() -> None:
     zx, zy = fr.xy(zlat, zlon)
     thr = make_raid(args, zx, zy, zpop, rng)
     posts, radars, period = make_sensors(args, zx, zy, rng)
-    lines, arr = reports(args, fr, thr, posts, radars, period, rng)
+    lines, arr = reports(args, fr, thr, posts, radars, period, rng, zx, zy, zpop)
     order = np.argsort(np.asarray(arr), kind="stable")
     with open(out / "detections.jsonl", "w") as f:
         for i in order:
@@ -449,6 +524,7 @@ def main() -> None:
     n_rep = sum(1 for d in lines if not d.get("heartbeat"))
     print(
         f"{out}: {len(thr)} threats, {len(posts)} acoustic posts, {len(radars)} radars, "
+        f"{sum(1 for d in lines if d['sensor'].startswith('OBS-')):,} observer reports, "
         f"{n_rep:,} reports, {len(lines) - n_rep:,} heartbeats"
     )
     if args.no_run:

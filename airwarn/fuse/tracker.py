@@ -35,6 +35,7 @@ from airwarn.contracts import (
 )
 from airwarn.fuse.associate import cluster_points, gate_pairs, gnn_assign
 from airwarn.fuse.classify import class_probabilities, hint_loglik
+from airwarn.fuse.clutter import ClutterMap
 from airwarn.fuse.models import (
     SIGNATURE_LIST,
     G,
@@ -283,6 +284,32 @@ class TrackerConfig:
     """... of merged acoustic reports of two or more posts, and of a radar plot."""
     ex_confirm: float = 0.5
     """Existence needed to confirm a track without radar confirmation."""
+    obs_clutter: bool = False
+    """Weigh observer reports against chance reports (IPDA's ``1 - Pd + Pd g / lambda``):
+    a report from another person counts ``1 - obs_pd + obs_pd * g / (lambda * dt)``
+    toward existence (at most ``ex_lr_new``), ``g`` the Gaussian density of its innovation
+    (track position and velocity spread over the step plus the report's sigma), ``dt``
+    the time since the track's last update, ``lambda`` the observer reports per area and
+    second around it in a :class:`~airwarn.fuse.clutter.ClutterMap` (reports no confirmed
+    track took); a track an observer starts there begins with its odds divided by ``1 +
+    mu / obs_pd`` (``mu`` the chance reports expected within the report's sigma over
+    ``observer_max_age_s``), and a track only observers updated confirms at
+    ``ex_confirm_obs``. Off by default: on raids whose phones report nothing often
+    (bench/foreign_raid.py --observers: 2 false reports an hour per 100,000 people) it
+    cut the person-hours under alert by half (false tracks over cities), but on the simulator's
+    observers-only raid, where a few drones strike one town, their own sparse reports
+    read as that town's clutter and 3 more of 10 impacts were missed."""
+    obs_pd: float = 0.5
+    """Chance that a real threat in a track's gate brings another observer report."""
+    ex_confirm_obs: float = 0.75
+    """Existence that confirms a track only observers updated (with ``obs_clutter``)."""
+    obs_clutter_cell_m: float = 5000.0
+    """Cell of the observer clutter map (m); the rate around a report is its cell's and
+    its eight neighbours' (15 km square)."""
+    obs_clutter_tau_s: float = 1800.0
+    """Memory of the observer clutter map (s, exponential decay time)."""
+    obs_clutter_min_s: float = 3600.0
+    """The map reads its first counts as if it had watched this long (s)."""
     ex_delete: float = 0.05
     """A track whose existence falls below this is deleted."""
     ex_max: float = 0.99
@@ -399,6 +426,7 @@ class _Tracks:
     fast: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # two-point start
     chain: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # slow two-post start
     n_posts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sensor changes
+    obs_only: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # observers alone
     ac: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # last post: x, y, t, range
     ac1: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # last acoustic report
     misses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -511,9 +539,13 @@ class Tracker:
         self._pending = _empty_reports()
         self._store: list[dict] = []  # chunks of processed reports kept for reprocessing
         # rollback snapshots: (time, tracks, next id, late reports already applied,
-        # recent acoustic reports of the two-post initiator)
-        self._snaps: list[tuple[float, _Tracks, int, int, dict]] = []
+        # recent acoustic reports of the two-post initiator, observer clutter map)
+        self._snaps: list[tuple[float, _Tracks, int, int, dict, ClutterMap]] = []
         self._heard = _empty_heard()  # recent acoustic reports (two-post initiator)
+        # observer reports per cell (part of the rollback snapshots)
+        self._clutter = ClutterMap(
+            self.cfg.obs_clutter_cell_m, self.cfg.obs_clutter_tau_s, self.cfg.obs_clutter_min_s
+        )
         self._late: list[dict] = []  # reports applied by direct late update, in order
         self._late_base = 0  # late reports dropped from the head of ``_late``
         self._late_in_state = 0  # how many late reports the current state includes
@@ -829,10 +861,11 @@ class Tracker:
             snaps = [s for s in self._snaps if s[0] <= t_late]
         else:
             too_old = _empty_reports()
-        t_snap, tr, nid, k, heard = snaps[-1]
+        t_snap, tr, nid, k, heard, clutter = snaps[-1]
         self.tracks = tr.copy()
         self.next_id = nid
         self._heard = dict(heard)
+        self._clutter = clutter.copy()
         self._snaps = [s for s in self._snaps if s[0] < t_snap]
         self._late_in_state = k
         redo = self._late[k - self._late_base :]
@@ -871,6 +904,7 @@ class Tracker:
                         self.next_id,
                         self._late_in_state,
                         dict(self._heard),
+                        self._clutter.copy(),
                     )
                     self._snaps.append(snap)
             self._bin(_take(r, slice(s, e)))
@@ -1051,6 +1085,10 @@ class Tracker:
             if g.any():
                 free[mj[g]] = False
                 self.stats["absorbed"] += int(np.unique(mj[g]).size)
+        # observer reports no confirmed track took: the clutter map's chance reports (a
+        # threat's first few too)
+        chance = r["kind"] == OBSERVER
+        chance[am_all[tr.confirmed[at_all]]] = False
         self._misses(r, updated, xp)
         if cfg.fast_init:
             self._initiate_fast(r, free, nsrc, hll)
@@ -1062,6 +1100,9 @@ class Tracker:
             slow = self._initiate_two_post(r, r["kind"] == ACOUSTIC, ~taken, nsrc, hll)
             self._refute_fast(at_all, am_all, slow)
         self._initiate_grouped(r, free, nsrc, hll)
+        if cfg.obs_clutter and chance.any():
+            # counted after this scan's updates and starts have used the map
+            self._clutter.add(t_ref, r["x"][chance], r["y"][chance], np.ones(int(chance.sum())))
         self._confirm()
         self._delete(t_ref, Pp, updated)
 
@@ -1073,6 +1114,16 @@ class Tracker:
         tr = self.tracks
         tm = r["t"][am]
         dt = tm - tr.t[at]
+        obs = (r["kind"][am] == OBSERVER) & cfg.obs_clutter & cfg.existence
+        if obs.any():
+            # innovation of observer reports (isotropic spread, squared distance) and time
+            # since the track's last update, before it
+            ao, mo, do = at[obs], am[obs], dt[obs]
+            gate_s2 = 0.5 * (tr.P[ao, 0, 0] + tr.P[ao, 1, 1] + r["sigma"][mo] ** 2 * 2.0)
+            gate_s2 += 0.5 * (tr.P[ao, 3, 3] + tr.P[ao, 4, 4]) * do**2
+            nu2 = (tr.x[ao, 0] + tr.x[ao, 3] * do - r["x"][mo]) ** 2
+            nu2 += (tr.x[ao, 1] + tr.x[ao, 4] * do - r["y"][mo]) ** 2
+            obs_lr = self._observer_lr(r, mo, gate_s2, nu2, tm[obs] - tr.last_update[ao])
         grav = tr.ballistic[at]
         q_h = np.where(grav, cfg.q_ballistic_h, cfg.q_h)
         q_v = np.where(grav, cfg.q_ballistic, cfg.q_v)
@@ -1160,9 +1211,13 @@ class Tracker:
         tr.hint[at] += hll[am]
         s = r["sensor"][am]
         kind = r["kind"][am]
+        tr.obs_only[at] &= kind == OBSERVER
         if cfg.existence:
             new_s = (s != tr.last_sensor[at]) | (s == ANONYMOUS_OBSERVER)
             ll = np.where(new_s, math.log(cfg.ex_lr_new), math.log(cfg.ex_lr_same))
+            if obs.any():
+                # a report from the same phone again keeps ex_lr_same
+                ll[obs] = np.where(new_s[obs], np.log(obs_lr), ll[obs])
             ll[(kind == RADAR) | (nsrc[am] >= 2)] = math.log(cfg.ex_lr_multi)
             lx = np.minimum(tr.lex[at] + ll, _logit(cfg.ex_max))
             tr.lex0[at] = lx
@@ -1195,6 +1250,21 @@ class Tracker:
             prob, _ = class_probabilities(x[has_alt], P[has_alt], tr.hint[at[has_alt]])
             bal[has_alt] = prob[:, THREAT_CLASSES.index("ballistic")] > 0.5
         tr.ballistic[at] = bal
+
+    def _observer_lr(
+        self, r: dict, am: np.ndarray, s2: np.ndarray, nu2: np.ndarray, since: np.ndarray
+    ) -> np.ndarray:
+        """Likelihood ratio of observer reports ``am`` against chance reports (see
+        ``obs_clutter``): ``1 - obs_pd + obs_pd * g / (lambda * dt)``, ``g`` the isotropic
+        Gaussian density (variance ``s2`` per axis) of the innovation ``nu2`` (squared
+        metres), ``dt`` the time since the track's last update (10 s to
+        ``observer_max_age_s``); at most ``ex_lr_new``."""
+        cfg = self.cfg
+        lam = self._clutter.density(self.t_done, r["x"][am], r["y"][am])
+        dt = np.clip(since, 10.0, cfg.observer_max_age_s)
+        g = np.exp(-0.5 * nu2 / s2) / (2.0 * math.pi * s2)
+        lr = 1.0 - cfg.obs_pd + cfg.obs_pd * g / np.maximum(lam * dt, 1e-300)
+        return np.minimum(lr, cfg.ex_lr_new)
 
     def _sensor_range(self, s: np.ndarray) -> np.ndarray:
         """Registered range of each sensor index (0 for unregistered ones)."""
@@ -1657,6 +1727,14 @@ class Tracker:
         lex = np.where(
             (kind == RADAR) | (nsrc >= 2), _logit(cfg.ex_init_multi), _logit(cfg.ex_init_acoustic)
         )
+        obs = (kind == OBSERVER) & (nsrc < 2)
+        if cfg.obs_clutter and obs.any():
+            # a report where chance reports are frequent is less likely a new threat: the
+            # odds fall by 1 + mu / obs_pd, mu the chance reports expected within its sigma
+            # over observer_max_age_s
+            lam = self._clutter.density(self.t_done, r["x"][obs], r["y"][obs])
+            mu = lam * 2.0 * math.pi * r["sigma"][obs] ** 2 * cfg.observer_max_age_s
+            lex[obs] -= np.log1p(mu / cfg.obs_pd)
         ac = np.where(
             (kind == ACOUSTIC)[:, None],
             np.stack((r["x"], r["y"], r["t"], self._sensor_range(r["sensor"])), 1),
@@ -1682,6 +1760,7 @@ class Tracker:
             fast=np.zeros(n, bool),
             chain=np.zeros(n, bool),
             n_posts=np.ones(n, np.int64),
+            obs_only=kind == OBSERVER,
             ac=ac,
             ac1=ac.copy(),
             misses=np.zeros(n, np.int64),
@@ -1707,7 +1786,11 @@ class Tracker:
         hits &= ~tr.fast | (tr.n_posts >= cfg.fast_ac_confirm_posts)
         hits &= ~tr.chain | (tr.n_posts >= cfg.slow_ac_confirm_posts)
         if cfg.existence:
-            hits &= tr.lex >= _logit(cfg.ex_confirm)
+            need = _logit(cfg.ex_confirm)
+            if cfg.obs_clutter:
+                obs_need = _logit(max(cfg.ex_confirm, cfg.ex_confirm_obs))
+                need = np.where(tr.obs_only, obs_need, need)
+            hits &= tr.lex >= need
         scans = np.where(tr.fast, cfg.fast_confirm_scans, cfg.confirm_radar_scans)
         sz = np.sqrt(np.maximum(tr.P[:, 2, 2], 0.0))
         high = tr.x[:, 2] - 3.0 * sz >= cfg.confirm_high_alt_m

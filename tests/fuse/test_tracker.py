@@ -318,6 +318,9 @@ def test_drone_reported_by_phone_observers_alone_is_tracked():
         assert 30.0 < np.hypot(*last.x[i[0], 3:5]) < 70.0
     assert not any(s.confirmed.any() for s in run(TrackerConfig(observer_max_age_s=30.0), people))
     assert not any(s.confirmed.any() for s in run(TrackerConfig(), one_phone))
+    # with the observer clutter map the first reports of a quiet place still count fully
+    states = run(TrackerConfig(obs_clutter=True), people)
+    assert next(k for k, s in enumerate(states) if s.confirmed.any()) == 2
 
 
 def _clutter_confirmed(radar_reg, cfg: TrackerConfig) -> int:
