@@ -22,12 +22,16 @@ What differs from ``airwarn.sim``:
   population; most stamp the report when they send it (10-60 s after the sighting, at the
   position seen), some at the sighting; half give their own position with a 3 km sigma;
   class hints are often wrong ("drone" for a cruise missile); some reports are false;
+* friendly aircraft (``--aircraft``, none by default): airliners and fighters crossing at
+  6-11 km and 180-260 m/s, or helicopters at 150-600 m and 50-75 m/s, seen by the radars
+  (and helicopters by the acoustic posts) and absent from the truth: every alert they
+  cause is a false one;
 * latencies, duplicates, outages and false reports of their own; sensors report until 5
   minutes after the last threat has ended.
 
     python bench/foreign_raid.py --zones ZONES --out DIR [--seed S] [--hours H] \
         [--drones N] [--cruise N] [--ballistic N] [--bearing DEG] [--post-km KM] \
-        [--radar-km KM] [--observers RATE] [--no-run]
+        [--radar-km KM] [--observers RATE] [--aircraft N] [--no-run]
 
 The zones default to ``airwarn zones --from builtin``; ``--bearing`` is the direction
 (degrees from north, seen from the zones' centre) the threats come from.
@@ -232,6 +236,29 @@ def make_raid(args: argparse.Namespace, zx, zy, zpop, rng) -> list[dict]:
     return thr
 
 
+def make_aircraft(args: argparse.Namespace, zx, zy, rng) -> list[dict]:
+    """Friendly aircraft crossing the zones' area in straight lines (not threats)."""
+    t0, T = args.start, args.hours * 3600.0
+    cx, cy = float(zx.mean()), float(zy.mean())
+    R = 0.5 * float(max(zx.max() - zx.min(), zy.max() - zy.min())) + 50_000.0
+    out = []
+    for i in range(args.aircraft):
+        a0 = rng.uniform(0, 2 * math.pi)
+        a = np.array([cx + R * math.sin(a0), cy + R * math.cos(a0)])
+        through = np.array([cx, cy]) + rng.normal(0, 0.4 * R, 2)
+        u = (through - a) / np.hypot(*(through - a))
+        heli = rng.random() < 0.25
+        length = rng.uniform(60_000, 150_000) if heli else 2 * R
+        pts = np.array([a, a + u * length])
+        if heli:  # a helicopter flies a leg inside the area
+            pts = pts - u * (0.5 * length - rng.uniform(0.2, 0.8) * R)
+        sp = rng.uniform(50, 75) if heli else rng.uniform(180, 260)
+        alt = np.full(2, rng.uniform(150, 600) if heli else rng.uniform(6000, 11_000))
+        t, p = polyline_path(pts, sp, alt, t0 + rng.uniform(0, 0.9) * T, rng)
+        out.append({"id": f"F-A{i + 1:03d}", "cls": "aircraft", "t": t, "p": p, "fate": "left"})
+    return out
+
+
 # ---------------------------------------------------------------------------
 # sensors and reports
 # ---------------------------------------------------------------------------
@@ -310,6 +337,8 @@ def observer_reports(
                 u = rng.random()
                 cls = "drone" if u < 0.6 else (th["cls"] if u < 0.75 else None)
                 emit(float(tt[k]), float(p[k, 0]), float(p[k, 1]), int(z), cls)
+                if th["cls"] == "aircraft":
+                    lines[-1]["_src"] = "aircraft"
     # false reports: an aircraft, a noise, a rumour; 2 an hour over 100,000 people
     nf = rng.poisson(2.0 * np.clip(zpop / 100_000.0, 0.0, 1.0).sum() * (t1 - t0) / 3600.0)
     zf = rng.choice(len(zx), nf, p=zpop / zpop.sum())
@@ -370,6 +399,8 @@ def reports(
                     )
                 if p[k, 2] > 15_000 and abs(vv[k, 2]) > 200 and rng.random() < 0.5:
                     d["cls"] = "ballistic"
+                if th["cls"] == "aircraft":
+                    d["_src"] = "aircraft"  # kept out of the file (a side list of ids)
                 lines.append(d)
                 arr.append(float(tt[k]) + rng.uniform(0.5, 2.0))
         # clutter: 0.05 false plots a scan
@@ -414,6 +445,8 @@ def reports(
                 cls = th["cls"] if rng.random() < 0.5 else "unknown"
                 lines.append({"t": float(tt[k]), "sensor": f"FP{q:05d}", "lat": round(float(lat), 6),
                               "lon": round(float(lon), 6), "sigma_m": rng_m, "cls": cls})  # fmt: skip
+                if th["cls"] == "aircraft":
+                    lines[-1]["_src"] = "aircraft"
                 arr.append(float(tt[k]) + rng.uniform(3.0, 15.0))
     nfa = rng.poisson(0.05 * len(posts) * (t1 - t0) / 3600.0)
     for q, tf in zip(rng.integers(0, len(posts), nfa), rng.uniform(t0, t1, nfa), strict=True):
@@ -474,6 +507,7 @@ def main() -> None:
         help="phone reports a minute from a zone of 100,000 people a threat passes (0: none)",
     )
     ap.add_argument("--start", type=float, default=1_760_000_000.0, help="raid start (epoch s)")
+    ap.add_argument("--aircraft", type=int, default=0, help="friendly aircraft (not threats)")
     ap.add_argument("--policy", type=Path, help="policy.toml for replay")
     ap.add_argument("--no-run", action="store_true", help="write the scenario only")
     args = ap.parse_args()
@@ -492,12 +526,19 @@ def main() -> None:
     fr = Frame(float(zlat.mean()), float(zlon.mean()))
     zx, zy = fr.xy(zlat, zlon)
     thr = make_raid(args, zx, zy, zpop, rng)
+    if args.aircraft > 0:
+        thr += make_aircraft(args, zx, zy, rng)
     posts, radars, period = make_sensors(args, zx, zy, rng)
     lines, arr = reports(args, fr, thr, posts, radars, period, rng, zx, zy, zpop)
     order = np.argsort(np.asarray(arr), kind="stable")
+    aircraft_ids = []
     with open(out / "detections.jsonl", "w") as f:
         for i in order:
+            if lines[i].pop("_src", None):
+                aircraft_ids.append(lines[i]["id"])
             f.write(json.dumps(lines[i]) + "\n")
+    if args.aircraft > 0:  # which reports are of aircraft (for analysis; airwarn never reads it)
+        (out / "aircraft_report_ids.txt").write_text("\n".join(sorted(set(aircraft_ids))) + "\n")
     with open(out / "sensors.jsonl", "w") as f:
         for q, (x, y) in enumerate(posts):
             lat, lon = fr.ll(x, y)
@@ -510,6 +551,8 @@ def main() -> None:
                                 "range_m": args.radar_range_km * 1000}) + "\n")  # fmt: skip
     with open(out / "truth.jsonl", "w") as f:
         for th in thr:
+            if th["cls"] == "aircraft":  # not a threat
+                continue
             step = 1 if th["cls"] == "ballistic" else 5
             idx = np.unique(np.r_[np.arange(0, len(th["t"]), step), len(th["t"]) - 1])
             lat, lon = fr.ll(th["p"][idx, 0], th["p"][idx, 1])
@@ -523,7 +566,9 @@ def main() -> None:
             f.write(json.dumps(rec) + "\n")
     n_rep = sum(1 for d in lines if not d.get("heartbeat"))
     print(
-        f"{out}: {len(thr)} threats, {len(posts)} acoustic posts, {len(radars)} radars, "
+        f"{out}: {sum(th['cls'] != 'aircraft' for th in thr)} threats, "
+        f"{sum(th['cls'] == 'aircraft' for th in thr)} aircraft, "
+        f"{len(posts)} acoustic posts, {len(radars)} radars, "
         f"{sum(1 for d in lines if d['sensor'].startswith('OBS-')):,} observer reports, "
         f"{n_rep:,} reports, {len(lines) - n_rep:,} heartbeats"
     )
