@@ -89,6 +89,17 @@ class TrackerConfig:
     """Reports within one bin of this length (absolute time grid) form one scan."""
     gate_d2: float = 11.8
     """Mahalanobis gate on horizontal position (chi-square, 2 dof, ~99.7%)."""
+    alt_gate_d2: float = 16.0
+    """Altitude gate (chi-square, 1 dof; 0 = off), see :meth:`Tracker._alt_gate`: a
+    measured altitude more than this many variances from the track's predicted one (and
+    ``alt_gate_min_m`` away), an acoustic report of a track certainly above the post's
+    range, or a measured altitude certainly above the range of the post that heard a
+    track whose altitude nothing measured, is another target. Without it an airliner's
+    plots 9 km up took the acoustic track of a cruise missile flying beside it
+    (bench/foreign_raid.py --aircraft)."""
+    alt_gate_min_m: float = 3000.0
+    """... and measured altitudes closer than this always agree (a low track's altitude
+    estimate wanders; the gate is for airliners and missiles over low threats)."""
     q_h: float = 1.0
     """Horizontal process noise spectral density, m^2/s^3 (NCV)."""
     q_v: float = 0.5
@@ -562,6 +573,7 @@ class Tracker:
             "chain_acoustic_starts": 0,
             "chain_to_fast": 0,
             "fast_refuted": 0,
+            "alt_gated": 0,
         }
 
     # ------------------------------------------------------------------ API
@@ -800,6 +812,10 @@ class Tracker:
         S = P[i] + P[j]
         d2 = np.einsum("na,na->n", dx, np.linalg.solve(S, dx[:, :, None])[:, :, 0])
         ok = d2 <= cfg.merge_d2
+        if cfg.alt_gate_d2 > 0:
+            # a track an acoustic post heard and nothing measured the altitude of flies
+            # below that post's range: it is not a track certainly higher up (an airliner)
+            ok &= ~self._above_heard(x, P, i, j) & ~self._above_heard(x, P, j, i)
         if not ok.any():
             return keep
         i, j = i[ok], j[ok]
@@ -816,6 +832,16 @@ class Tracker:
         keep[lose] = False
         self.stats["merged"] += int((~keep).sum())
         return keep
+
+    def _above_heard(self, x: np.ndarray, P: np.ndarray, i: np.ndarray, j: np.ndarray):
+        """Pairs where track ``i`` has a measured altitude certainly (``alt_gate_d2``)
+        above the range of the post that last heard track ``j``, whose altitude nothing
+        measured."""
+        cfg = self.cfg
+        known = P[:, 2, 2] < cfg.ex_alt_known_sd_m**2
+        rng_j = np.nan_to_num(self.tracks.ac[j, 3], nan=np.inf)
+        low = x[i, 2] - np.sqrt(cfg.alt_gate_d2 * np.maximum(P[i, 2, 2], 0.0))
+        return known[i] & ~known[j] & (low > rng_j)
 
     def state(self, t: float) -> TrackState:
         """All live tracks predicted to ``t`` (nothing is modified)."""
@@ -1039,6 +1065,8 @@ class Tracker:
         ti, mj, cost = gate_pairs(
             xp, Pp, mpos, r["sigma"] ** 2, cfg.gate_d2, tvel=tr.x[:, 3:5], mdt=r["t"] - t_ref
         )
+        if cfg.alt_gate_d2 > 0 and ti.size:
+            ti, mj, cost = self._alt_gate(ti, mj, cost, r)
         # confirmed tracks choose first; tentative tracks share what is left (as the
         # initiator's holding tracks do in Stone Soup), so a fresh track never steals
         # a report from an established one
@@ -1105,6 +1133,48 @@ class Tracker:
             self._clutter.add(t_ref, r["x"][chance], r["y"][chance], np.ones(int(chance.sum())))
         self._confirm()
         self._delete(t_ref, Pp, updated)
+
+    def _alt_gate(
+        self, ti: np.ndarray, mj: np.ndarray, cost: np.ndarray, r: dict
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Drop gated pairs whose altitudes cannot agree (``alt_gate_d2`` sigmas apart).
+
+        A track's altitude is *measured* when its sd is below ``ex_alt_known_sd_m``:
+        predicted over the step (gravity's fall added as spread) it must agree with a
+        report's measured altitude, and lie below an acoustic post's range for the post's
+        report (a post hears nothing higher up). A track with no measured altitude that a
+        post heard flies below that post's range: a report measured certainly higher is
+        another target (an airliner's plots beside a cruise missile the posts hear).
+        """
+        tr = self.tracks
+        cfg = self.cfg
+        z = r["z"][mj]
+        has = np.isfinite(z)
+        ac = ~has & (r["kind"][mj] == ACOUSTIC)
+        use = has | ac
+        if not use.any():
+            return ti, mj, cost
+        t, m, has = ti[use], mj[use], has[use]
+        k = math.sqrt(cfg.alt_gate_d2)
+        dt = r["t"][m] - tr.t[t]
+        zp = np.maximum(tr.x[t, 2] + tr.x[t, 5] * dt, 0.0)  # nothing flies underground
+        q_v = np.where(tr.ballistic[t], cfg.q_ballistic, cfg.q_v)
+        var = tr.P[t, 2, 2] + 2.0 * dt * tr.P[t, 2, 5] + dt * dt * tr.P[t, 5, 5]
+        var = np.maximum(var, 0.0) + q_v * np.abs(dt) ** 3 / 3.0 + (0.5 * G * dt * dt) ** 2
+        known = tr.P[t, 2, 2] < cfg.ex_alt_known_sd_m**2
+        zr = np.where(has, z[use], 0.0)
+        sz = np.where(np.isfinite(r["sigma_z"][m]), r["sigma_z"][m], r["sigma"][m])
+        heard = np.nan_to_num(tr.ac[t, 3], nan=np.inf)  # range of the post that last heard it
+        bad = has & known & ((zr - zp) ** 2 > cfg.alt_gate_d2 * (var + sz**2))
+        bad &= np.abs(zr - zp) > cfg.alt_gate_min_m
+        bad |= has & ~known & (zr - k * sz > heard)
+        bad |= ~has & known & (zp - k * np.sqrt(var) > self._sensor_range(r["sensor"][m]))
+        if not bad.any():
+            return ti, mj, cost
+        self.stats["alt_gated"] += int(bad.sum())
+        ok = np.ones(ti.size, bool)
+        ok[np.flatnonzero(use)[bad]] = False
+        return ti[ok], mj[ok], cost[ok]
 
     def _update(self, at: np.ndarray, am: np.ndarray, r: dict, nsrc, hll) -> None:
         """Updater: predict each assigned track to its report's time, then Kalman update."""

@@ -418,6 +418,46 @@ def test_cruise_heard_by_acoustic_posts_only_is_tracked_by_two_post_start():
     assert not any(s.confirmed.any() for s in off)
 
 
+def test_an_airliner_beside_a_cruise_missile_does_not_take_its_acoustic_track():
+    # the cruise missile above, heard by the posts only, and an airliner 9.5 km up flying
+    # the same course at the same speed 5 km beside it, plotted by a radar every 5 s:
+    # with the altitude gate the missile's track stays low (its posts hear nothing above
+    # 3 km) and the airliner keeps its own; without it the airliner's plots take the
+    # missile's track up to 9 km and its posts' reports then update that high track
+    along = np.arange(-48000.0, 48001.0, 12000.0)
+    u = np.array([0.95, 0.31])
+    u /= np.hypot(*u)
+    n = np.array([-u[1], u[0]])
+    pts = [a * u + (1000.0 if k % 2 else -1000.0) * n for k, a in enumerate(along)]
+    posts = [(f"a{i}", "acoustic", float(x), float(y), 3000.0) for i, (x, y) in enumerate(pts)]
+    reg = registry([*posts, ("r", "radar", 0.0, -150000.0, 300000.0)])
+    radar = len(posts)
+    times = np.arange(0.0, 420.0, 2.0)
+    missile = -50000.0 * u + 230.0 * times[:, None] * u
+    jet = missile + 5000.0 * n
+    heard = _acoustic_rows(reg, missile[:, None, :], times, np.random.default_rng(3))
+    rng = np.random.default_rng(4)
+
+    def rows_at(t):
+        out = [r for r in heard(t) if r["sensor"] < radar]
+        if t % 5.0 == 0.0:
+            k = int(np.flatnonzero(times == t)[0])
+            x, y = jet[k] + rng.normal(0, 300.0, 2)
+            z = 9500.0 + rng.normal(0, 300.0)
+            out.append({"t": t, "sensor": radar, "x": x, "y": y, "z": z, "sigma": 300.0})
+            out[-1]["sigma_z"] = 300.0
+        return out
+
+    def low_track_on_missile(cfg: TrackerConfig) -> bool:
+        _, states = _run(reg, None, times, cfg=cfg, per_tick=rows_at)
+        s, k = states[-40], len(times) - 40
+        d = np.hypot(s.x[:, 0] - missile[k, 0], s.x[:, 1] - missile[k, 1])
+        return bool((s.confirmed & (d < 4000.0) & (s.x[:, 2] < 3000.0)).any())
+
+    assert low_track_on_missile(TrackerConfig())
+    assert not low_track_on_missile(TrackerConfig(alt_gate_d2=0.0))
+
+
 def test_a_chain_that_takes_a_cruise_missile_restarts_as_a_fast_track():
     # two false reports 240 s apart start a chain (a drone's pace) on a line of posts
     # 12 km apart; a cruise missile then flies along the line and the chain takes its
