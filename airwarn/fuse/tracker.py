@@ -833,7 +833,9 @@ class Tracker:
         self.stats["merged"] += int((~keep).sum())
         return keep
 
-    def _above_heard(self, x: np.ndarray, P: np.ndarray, i: np.ndarray, j: np.ndarray):
+    def _above_heard(
+        self, x: np.ndarray, P: np.ndarray, i: np.ndarray, j: np.ndarray
+    ) -> np.ndarray:
         """Pairs where track ``i`` has a measured altitude certainly (``alt_gate_d2``)
         above the range of the post that last heard track ``j``, whose altitude nothing
         measured."""
@@ -1115,7 +1117,7 @@ class Tracker:
                 self.stats["absorbed"] += int(np.unique(mj[g]).size)
         # observer reports no confirmed track took: the clutter map's chance reports (a
         # threat's first few too)
-        chance = r["kind"] == OBSERVER
+        chance = (r["kind"] == OBSERVER) & cfg.obs_clutter
         chance[am_all[tr.confirmed[at_all]]] = False
         self._misses(r, updated, xp)
         if cfg.fast_init:
@@ -1128,7 +1130,7 @@ class Tracker:
             slow = self._initiate_two_post(r, r["kind"] == ACOUSTIC, ~taken, nsrc, hll)
             self._refute_fast(at_all, am_all, slow)
         self._initiate_grouped(r, free, nsrc, hll)
-        if cfg.obs_clutter and chance.any():
+        if chance.any():
             # counted after this scan's updates and starts have used the map
             self._clutter.add(t_ref, r["x"][chance], r["y"][chance], np.ones(int(chance.sum())))
         self._confirm()
