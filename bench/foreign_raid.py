@@ -22,6 +22,8 @@ What differs from ``airwarn.sim``:
   population; most stamp the report when they send it (10-60 s after the sighting, at the
   position seen), some at the sighting; half give their own position with a 3 km sigma;
   class hints are often wrong ("drone" for a cruise missile); some reports are false;
+* short-range rockets (``--rockets``, none by default): drag-free arcs of 8-45 km at 40-60
+  degrees (flights of 40-90 s) onto the zones nearest the threatened side;
 * friendly aircraft (``--aircraft``, none by default): airliners and fighters crossing at
   6-11 km and 180-260 m/s, or helicopters at 150-600 m and 50-75 m/s, seen by the radars
   (and helicopters by the acoustic posts) and absent from the truth: every alert they
@@ -31,7 +33,7 @@ What differs from ``airwarn.sim``:
 
     python bench/foreign_raid.py --zones ZONES --out DIR [--seed S] [--hours H] \
         [--drones N] [--cruise N] [--ballistic N] [--bearing DEG] [--post-km KM] \
-        [--radar-km KM] [--observers RATE] [--aircraft N] [--no-run]
+        [--radar-km KM] [--observers RATE] [--rockets N] [--aircraft N] [--no-run]
 
 The zones default to ``airwarn zones --from builtin``; ``--bearing`` is the direction
 (degrees from north, seen from the zones' centre) the threats come from.
@@ -232,6 +234,25 @@ def make_raid(args: argparse.Namespace, zx, zy, zpop, rng) -> list[dict]:
             rec.update(fate="downed", t=rec["t"][:k], p=p[:k])
         else:
             rec["fate"] = "impact"
+        thr.append(rec)
+    for i in range(args.rockets):
+        # short-range rockets: drag-free arcs of 8-45 km at 40-60 degrees onto the zones
+        # nearest the threatened side
+        tgt = int(rng.choice(front))
+        b = np.array([zx[tgt], zy[tgt]]) + rng.normal(0, 1000, 2)
+        D = rng.uniform(8_000, 45_000)
+        ang = bearing + rng.uniform(-0.4, 0.4)
+        a = b + D * np.array([math.sin(ang), math.cos(ang)])
+        th = math.radians(rng.uniform(40, 60))
+        v0 = math.sqrt(D * G / math.sin(2 * th))
+        tf = 2 * v0 * math.sin(th) / G
+        tt = np.arange(0.0, tf, 1.0)
+        h = v0 * math.cos(th) * tt
+        z = v0 * math.sin(th) * tt - 0.5 * G * tt**2
+        uu = (b - a) / D
+        p = np.stack([a[0] + uu[0] * h, a[1] + uu[1] * h, np.maximum(z, 0.0)], 1)
+        rec = {"id": f"F-R{i + 1:03d}", "cls": "ballistic", "t": t0 + rng.uniform(0, T) + tt}
+        rec |= {"p": p, "fate": "impact"}
         thr.append(rec)
     return thr
 
@@ -507,6 +528,7 @@ def main() -> None:
         help="phone reports a minute from a zone of 100,000 people a threat passes (0: none)",
     )
     ap.add_argument("--start", type=float, default=1_760_000_000.0, help="raid start (epoch s)")
+    ap.add_argument("--rockets", type=int, default=0, help="short-range rockets (8-45 km)")
     ap.add_argument("--aircraft", type=int, default=0, help="friendly aircraft (not threats)")
     ap.add_argument("--policy", type=Path, help="policy.toml for replay")
     ap.add_argument("--no-run", action="store_true", help="write the scenario only")

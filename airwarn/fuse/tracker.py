@@ -222,6 +222,12 @@ class TrackerConfig:
     tracked by then, and single stray plots of their descent over Israel (12 missiles of
     il-s13) made confirmed duplicate tracks whose impact areas cost 12% more person-hours."""
     confirm_hypersonic_tgo_s: float = 300.0
+    ballistic_hint: float = 1.0
+    """Log-odds added to a track's ballistic class hint at each update whose state climbs
+    or dives at 150 m/s or more (3 sigma down; 0 = off): without it a short-range rocket
+    (bench/foreign_raid.py --rockets) levelling off 5-9 km up at 300-500 m/s was classed
+    aircraft, cruise or unknown near its apogee, and a cruise or unknown track's route
+    samples flew on for minutes after the impact (see policy.toml)."""
     confirm_climb_vz: float = 250.0
     """A track climbing at least this fast (m/s, 3 sigma down) confirms after
     ``confirm_radar_scans`` even when it began as a two-point track (a missile in its boost:
@@ -1317,6 +1323,13 @@ class Tracker:
         tr.misses[at] = 0
         # gravity only for tracks with a measured altitude that look ballistic
         has_alt = P[:, 2, 2] < 1000.0**2
+        if cfg.ballistic_hint > 0:
+            # a measured steep climb or dive is a missile's: its class stays ballistic over
+            # the apogee, where a short-range rocket flies level at aircraft speeds
+            steep = has_alt & (
+                np.abs(x[:, 5]) - 3.0 * np.sqrt(np.maximum(P[:, 5, 5], 0.0)) >= 150.0
+            )
+            tr.hint[at[steep], THREAT_CLASSES.index("ballistic")] += cfg.ballistic_hint
         bal = np.zeros(at.size, bool)
         if has_alt.any():
             prob, _ = class_probabilities(x[has_alt], P[has_alt], tr.hint[at[has_alt]])

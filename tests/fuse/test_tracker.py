@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from airwarn.contracts import ANONYMOUS_OBSERVER, UNREGISTERED
+from airwarn.contracts import ANONYMOUS_OBSERVER, THREAT_CLASSES, UNREGISTERED
 from airwarn.fuse import Tracker, TrackerConfig
 from tests.fuse.conftest import batch, registry
 
@@ -456,6 +456,35 @@ def test_an_airliner_beside_a_cruise_missile_does_not_take_its_acoustic_track():
 
     assert low_track_on_missile(TrackerConfig())
     assert not low_track_on_missile(TrackerConfig(alt_gate_d2=0.0))
+
+
+def test_a_short_range_rocket_stays_ballistic_over_its_apogee(radar_reg):
+    # a 30 km rocket launched at 50 degrees (apogee ~9 km, ~345 m/s level at the top),
+    # plotted with altitude and velocity every 4 s: its measured climb keeps the class
+    # ballistic over the apogee, where speed and height alone read as an aircraft
+    rng = np.random.default_rng(5)
+    th, d = np.radians(50.0), 30000.0
+    v0 = np.sqrt(d * 9.81 / np.sin(2 * th))
+    tf = 2 * v0 * np.sin(th) / 9.81
+    times = np.arange(4.0, tf - 4.0, 4.0)
+    vx, vz = v0 * np.cos(th), v0 * np.sin(th) - 9.81 * times
+    z = v0 * np.sin(th) * times - 4.905 * times**2
+    rows = [
+        {"t": float(t), "sensor": 0, "x": 20000.0 + vx * t + rng.normal(0, 100), "y": 5000.0}
+        | {"z": float(z[k] + rng.normal(0, 150)), "sigma_z": 150.0, "sigma": 100.0}
+        | {"vx": vx + rng.normal(0, 8), "vy": 0.0, "vz": float(vz[k] + rng.normal(0, 8))}
+        for k, t in enumerate(times)
+    ]
+    top = int(np.argmin(np.abs(vz)))
+    ball = THREAT_CLASSES.index("ballistic")
+
+    def class_at_top(cfg: TrackerConfig) -> int:
+        _, states = _run(radar_reg, rows, times, cfg=cfg)
+        s = states[top]
+        return int(s.cls[np.argmax(s.confirmed)])
+
+    assert class_at_top(TrackerConfig()) == ball
+    assert class_at_top(TrackerConfig(ballistic_hint=0.0)) != ball
 
 
 def test_a_chain_that_takes_a_cruise_missile_restarts_as_a_fast_track():

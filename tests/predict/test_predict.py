@@ -254,6 +254,19 @@ def test_ghost_of_deleted_track_keeps_growing(line_zones):
     assert pred.idle()
 
 
+def test_a_track_lost_below_ground_and_diving_leaves_no_ghost(line_zones):
+    # a short-range rocket's track classed cruise near its apogee, last estimated 400 m
+    # below ground falling at 150 m/s, has struck: no route ghost flies on from it; a
+    # drone lost at 300 m keeps its ghost, and so does one whose altitude sits a little
+    # below ground while it flies level (a noisy estimate of a low drone)
+    pred = Predictor(line_zones, undamped())
+    rows = [[0, 0, -400, 300, 0, -150], [0, 2000, 300, SPEED, 0, 0], [0, 4000, -50, SPEED, 0, 0]]
+    pred.update(make_tracks(0.0, rows, ["cruise", "drone", "drone"], ids=[1, 2, 3]))
+    pred.update(TrackState.empty(30.0))
+    assert pred.ghosts["cruise"].ids.tolist() == []
+    assert sorted(pred.ghosts["drone"].ids.tolist()) == [2, 3]
+
+
 def test_ghost_probability_decays_with_half_life(line_zones):
     pol = Policy.load()
     pol.predict = {"ghost_half_life_s": 100.0}
