@@ -212,20 +212,26 @@ def make_raid(args: argparse.Namespace, zx, zy, zpop, rng) -> list[dict]:
         alt = np.full(len(pts), rng.uniform(40, 80))
         t, p = polyline_path(pts, rng.uniform(220, 250), alt, t0 + rng.uniform(0.3, 0.5) * T, rng)
         thr.append(fate({"id": f"F-C{i + 1:03d}", "cls": "cruise", "t": t, "p": p}, 0.7))
-    for i in range(args.ballistic):
-        tgt = target(site(0.0), 500_000.0)
-        b = np.array([zx[tgt], zy[tgt]]) + rng.normal(0, 800, 2)
-        D = rng.uniform(150_000, 500_000)
-        ang = bearing + rng.uniform(-0.5, 0.5)
+
+    def arc(b: np.ndarray, D: float, ang: float, elev_deg: float):
+        """Drag-free arc of range ``D`` onto ``b`` from bearing ``ang`` (rad), launched
+        ``elev_deg`` up: times (1 s), positions (N, 3), altitudes, flight time."""
         a = b + D * np.array([math.sin(ang), math.cos(ang)])
-        th = math.radians(rng.uniform(30, 45))
+        th = math.radians(elev_deg)
         v0 = math.sqrt(D * G / math.sin(2 * th))
         tf = 2 * v0 * math.sin(th) / G
         tt = np.arange(0.0, tf, 1.0)
         u = (b - a) / D
         h = v0 * math.cos(th) * tt
         z = v0 * math.sin(th) * tt - 0.5 * G * tt**2
-        p = np.stack([a[0] + u[0] * h, a[1] + u[1] * h, np.maximum(z, 0.0)], 1)
+        return tt, np.stack([a[0] + u[0] * h, a[1] + u[1] * h, np.maximum(z, 0.0)], 1), z, tf
+
+    for i in range(args.ballistic):
+        tgt = target(site(0.0), 500_000.0)
+        b = np.array([zx[tgt], zy[tgt]]) + rng.normal(0, 800, 2)
+        D = rng.uniform(150_000, 500_000)
+        ang = bearing + rng.uniform(-0.5, 0.5)
+        tt, p, z, tf = arc(b, D, ang, rng.uniform(30, 45))
         tl = t0 + rng.uniform(0.5, 0.9) * T
         rec = {"id": f"F-B{i + 1:03d}", "cls": "ballistic", "t": tl + tt, "p": p}
         if rng.random() < 0.3:  # intercepted on the way down, 10-20 km up
@@ -242,15 +248,7 @@ def make_raid(args: argparse.Namespace, zx, zy, zpop, rng) -> list[dict]:
         b = np.array([zx[tgt], zy[tgt]]) + rng.normal(0, 1000, 2)
         D = rng.uniform(8_000, 45_000)
         ang = bearing + rng.uniform(-0.4, 0.4)
-        a = b + D * np.array([math.sin(ang), math.cos(ang)])
-        th = math.radians(rng.uniform(40, 60))
-        v0 = math.sqrt(D * G / math.sin(2 * th))
-        tf = 2 * v0 * math.sin(th) / G
-        tt = np.arange(0.0, tf, 1.0)
-        h = v0 * math.cos(th) * tt
-        z = v0 * math.sin(th) * tt - 0.5 * G * tt**2
-        uu = (b - a) / D
-        p = np.stack([a[0] + uu[0] * h, a[1] + uu[1] * h, np.maximum(z, 0.0)], 1)
+        tt, p, _, _ = arc(b, D, ang, rng.uniform(40, 60))
         rec = {"id": f"F-R{i + 1:03d}", "cls": "ballistic", "t": t0 + rng.uniform(0, T) + tt}
         rec |= {"p": p, "fate": "impact"}
         thr.append(rec)

@@ -16,6 +16,8 @@ from airwarn.contracts import CLS_CODE, THREAT_CLASSES, UNKNOWN_CLS
 NCLS = len(THREAT_CLASSES)
 HINT_P = 0.8
 """Probability that a report's class hint is right."""
+STEEP_VZ = 150.0
+"""A climb or dive at least this steep (m/s) is a ballistic missile's."""
 HINT_CLIP = 12.0
 """Accumulated hint log-odds are kept within this range (no certainty from hints alone)."""
 
@@ -66,9 +68,9 @@ def class_probabilities(
     var_z = P[:, 2, 2]
     a2 = _ALT[None, :, 1] ** 2 + var_z[:, None]
     ll += -0.5 * (x[:, 2:3] - _ALT[None, :, 0]) ** 2 / a2 - 0.5 * np.log(a2)
-    # strong climb or dive (|vu| > 150 m/s) is ballistic
+    # strong climb or dive (|vu| > STEEP_VZ) is ballistic
     vu = np.abs(x[:, 5])
-    ll[:, CLS_CODE["ballistic"]] += np.where(vu > 150.0, 3.0, 0.0)
+    ll[:, CLS_CODE["ballistic"]] += np.where(vu > STEEP_VZ, 3.0, 0.0)
     lp = ll + _PRIOR + np.clip(hint_logp, -HINT_CLIP, HINT_CLIP)
     lp -= lp.max(axis=1, keepdims=True)
     p = np.exp(lp)

@@ -34,7 +34,7 @@ from airwarn.contracts import (
     TrackState,
 )
 from airwarn.fuse.associate import cluster_points, gate_pairs, gnn_assign
-from airwarn.fuse.classify import class_probabilities, hint_loglik
+from airwarn.fuse.classify import STEEP_VZ, class_probabilities, hint_loglik
 from airwarn.fuse.clutter import ClutterMap
 from airwarn.fuse.models import (
     SIGNATURE_LIST,
@@ -847,9 +847,13 @@ class Tracker:
         measured."""
         cfg = self.cfg
         known = P[:, 2, 2] < cfg.ex_alt_known_sd_m**2
-        rng_j = np.nan_to_num(self.tracks.ac[j, 3], nan=np.inf)
         low = x[i, 2] - np.sqrt(cfg.alt_gate_d2 * np.maximum(P[i, 2, 2], 0.0))
-        return known[i] & ~known[j] & (low > rng_j)
+        return known[i] & ~known[j] & (low > self._heard_ceiling(j))
+
+    def _heard_ceiling(self, i: np.ndarray) -> np.ndarray:
+        """Altitude below which tracks ``i`` fly if a post heard them: the range of the
+        post that last did (inf where none has)."""
+        return np.nan_to_num(self.tracks.ac[i, 3], nan=np.inf)
 
     def state(self, t: float) -> TrackState:
         """All live tracks predicted to ``t`` (nothing is modified)."""
@@ -1172,10 +1176,9 @@ class Tracker:
         known = tr.P[t, 2, 2] < cfg.ex_alt_known_sd_m**2
         zr = np.where(has, z[use], 0.0)
         sz = np.where(np.isfinite(r["sigma_z"][m]), r["sigma_z"][m], r["sigma"][m])
-        heard = np.nan_to_num(tr.ac[t, 3], nan=np.inf)  # range of the post that last heard it
         bad = has & known & ((zr - zp) ** 2 > cfg.alt_gate_d2 * (var + sz**2))
         bad &= np.abs(zr - zp) > cfg.alt_gate_min_m
-        bad |= has & ~known & (zr - k * sz > heard)
+        bad |= has & ~known & (zr - k * sz > self._heard_ceiling(t))
         bad |= ~has & known & (zp - k * np.sqrt(var) > self._sensor_range(r["sensor"][m]))
         if not bad.any():
             return ti, mj, cost
@@ -1327,7 +1330,7 @@ class Tracker:
             # a measured steep climb or dive is a missile's: its class stays ballistic over
             # the apogee, where a short-range rocket flies level at aircraft speeds
             steep = has_alt & (
-                np.abs(x[:, 5]) - 3.0 * np.sqrt(np.maximum(P[:, 5, 5], 0.0)) >= 150.0
+                np.abs(x[:, 5]) - 3.0 * np.sqrt(np.maximum(P[:, 5, 5], 0.0)) >= STEEP_VZ
             )
             tr.hint[at[steep], THREAT_CLASSES.index("ballistic")] += cfg.ballistic_hint
         bal = np.zeros(at.size, bool)
