@@ -493,6 +493,21 @@ class TrackState:
     # (N,) int64 random key fixed at a track's birth from its first report (None: use ids);
     # seeds predict's per-track noise so a track's forecast does not depend on other tracks
     key: np.ndarray | None = None
+    # (K, 2) int64 [absorbed id, surviving id]: duplicate tracks fusion merged since the
+    # previous state (the absorbed track is gone, its threat lives on in the survivor);
+    # None or empty when nothing was merged
+    merged: np.ndarray | None = None
+
+    def survivor(self, ids: np.ndarray) -> np.ndarray:
+        """``ids`` with every track merged since the previous state replaced by its survivor."""
+        ids = np.asarray(ids, np.int64)
+        m = self.merged
+        if m is None or len(m) == 0 or ids.size == 0:
+            return ids
+        o = np.argsort(m[:, 0])
+        src, dst = m[o, 0], m[o, 1]
+        pos = np.clip(np.searchsorted(src, ids), 0, src.size - 1)
+        return np.where(src[pos] == ids, dst[pos], ids)
 
     @classmethod
     def empty(cls, t: float) -> TrackState:

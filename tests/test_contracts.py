@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from airwarn.contracts import (
@@ -13,6 +14,7 @@ from airwarn.contracts import (
     RecordError,
     Sensor,
     Threat,
+    TrackState,
     Zone,
     parse_report,
     read_zones,
@@ -95,3 +97,12 @@ def test_zones_geojson_round_trip(tmp_path) -> None:
     p.write_text(json.dumps(doc))
     with pytest.raises(RecordError, match="feature line 1: field 'shelter_s'"):
         read_zones(p)
+
+
+def test_track_state_survivor_maps_merged_ids() -> None:
+    st = TrackState.empty(0.0)
+    ids = np.array([3, 5, 7], np.int64)
+    assert st.survivor(ids).tolist() == [3, 5, 7]
+    st.merged = np.array([[7, 2], [3, 9]], np.int64)
+    assert st.survivor(ids).tolist() == [9, 5, 2]
+    assert st.survivor(np.zeros(0, np.int64)).size == 0

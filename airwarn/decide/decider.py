@@ -381,7 +381,8 @@ class Decider:
         m = ended[pz]
         if not m.any():
             return
-        pz, ptr = pz[m], ptr[m]
+        # a track fusion merged into another lives on as the survivor
+        pz, ptr = pz[m], tracks.survivor(ptr[m])
         if zp_live is not None:
             self._ended_hold(pz, ptr, zp_live)
         found, _, last_up = self._track_info(ptr, tracks)
@@ -448,7 +449,7 @@ class Decider:
         )
         if not cfg.vanish_check or pids.size == 0 or health is None or len(health.alive) == 0:
             return
-        gone = ~np.isin(pids, ids)
+        gone = ~np.isin(tracks.survivor(pids), ids)  # merged tracks live on
         coast = t - plast
         gone &= coast >= cfg.vanish_min_coast_s
         if not gone.any():

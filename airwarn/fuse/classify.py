@@ -55,9 +55,14 @@ def hint_loglik(cls_codes: np.ndarray) -> np.ndarray:
 
 
 def class_probabilities(
-    x: np.ndarray, P: np.ndarray, hint_logp: np.ndarray
+    x: np.ndarray, P: np.ndarray, hint_logp: np.ndarray, fall_llr: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities (N, NCLS), most likely class code (N,)) for N track states."""
+    """(probabilities (N, NCLS), most likely class code (N,)) for N track states.
+
+    ``fall_llr`` (N,): log-likelihood ratio of the track's measured altitudes under free
+    fall against level flight (the tracker's fall test); its positive part counts for the
+    ballistic class (a missile gliding on lift may look level, so no evidence against).
+    """
     n = x.shape[0]
     if n == 0:
         return np.zeros((0, NCLS)), np.zeros(0, np.int64)
@@ -71,6 +76,8 @@ def class_probabilities(
     # strong climb or dive (|vu| > STEEP_VZ) is ballistic
     vu = np.abs(x[:, 5])
     ll[:, CLS_CODE["ballistic"]] += np.where(vu > STEEP_VZ, 3.0, 0.0)
+    if fall_llr is not None:
+        ll[:, CLS_CODE["ballistic"]] += np.maximum(np.nan_to_num(fall_llr), 0.0)
     lp = ll + _PRIOR + np.clip(hint_logp, -HINT_CLIP, HINT_CLIP)
     lp -= lp.max(axis=1, keepdims=True)
     p = np.exp(lp)

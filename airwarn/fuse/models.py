@@ -63,6 +63,49 @@ def ncv_predict(
     return xn, Pn
 
 
+def fall_test(
+    zx: np.ndarray,
+    zP: np.ndarray,
+    dt: np.ndarray,
+    z: np.ndarray,
+    r2: np.ndarray,
+    q: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One step of the vertical test "falls freely" against "flies level" on an altitude.
+
+    Two 1-D Kalman filters per track on ``[u, vu]`` (``zx`` (N, 2, 2), ``zP`` (N, 2, 2, 2);
+    mode 0 level, mode 1 free fall), each predicted by ``dt`` with its own white-noise
+    acceleration ``q[m]``, mode 1 with gravity::
+
+        u' = u + vu T (- g T^2/2)      vu' = vu (- g T)
+        S  = P'_uu + r2                 ll = -(y^2 / S + ln S) / 2,  y = z - u'
+
+    then updated with the measured altitude ``z`` (variance ``r2``). Returns the new
+    states, covariances and the log-likelihood ratio ``ll_fall - ll_level`` of ``z``.
+    """
+    T = np.asarray(dt, float)[:, None]
+    x = zx.copy()
+    P = zP.copy()
+    x[:, :, 0] += T * x[:, :, 1]
+    x[:, 1, 0] -= 0.5 * G * T[:, 0] ** 2
+    x[:, 1, 1] -= G * T[:, 0]
+    a = np.abs(T)
+    qm = np.asarray(q, float)[None, :]
+    p00 = P[:, :, 0, 0] + 2 * T * P[:, :, 0, 1] + T**2 * P[:, :, 1, 1] + qm * a**3 / 3
+    p01 = P[:, :, 0, 1] + T * P[:, :, 1, 1] + qm * a**2 / 2
+    p11 = P[:, :, 1, 1] + qm * a
+    S = p00 + np.asarray(r2, float)[:, None]
+    y = np.asarray(z, float)[:, None] - x[:, :, 0]
+    k0, k1 = p00 / S, p01 / S
+    x[:, :, 0] += k0 * y
+    x[:, :, 1] += k1 * y
+    P[:, :, 0, 0] = p00 - k0 * p00
+    P[:, :, 0, 1] = P[:, :, 1, 0] = p01 - k0 * p01
+    P[:, :, 1, 1] = p11 - k1 * p01
+    ll = -0.5 * (y**2 / S + np.log(S))
+    return x, P, ll[:, 1] - ll[:, 0]
+
+
 def ncv_predict_pos(
     x: np.ndarray, P: np.ndarray, dt: np.ndarray, q_h: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray]:

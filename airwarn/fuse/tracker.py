@@ -40,6 +40,7 @@ from airwarn.fuse.models import (
     SIGNATURE_LIST,
     G,
     ct_transition,
+    fall_test,
     imm_combine,
     imm_mix,
     imm_transition,
@@ -228,6 +229,21 @@ class TrackerConfig:
     (bench/foreign_raid.py --rockets) levelling off 5-9 km up at 300-500 m/s was classed
     aircraft, cruise or unknown near its apogee, and a cruise or unknown track's route
     samples flew on for minutes after the impact (see policy.toml)."""
+    fall_test: bool = True
+    """Test each track's measured altitudes for free fall against level flight (two
+    vertical Kalman filters, :func:`~airwarn.fuse.models.fall_test`); the accumulated
+    log-likelihood ratio, where positive, counts for the ballistic class. A short-range
+    rocket 5-9 km up near its apogee flies at aircraft speeds and climbs or dives too
+    slowly for ``ballistic_hint``; its parabola is what marks it."""
+    fall_q: tuple[float, float] = (4.0, 25.0)
+    """White-noise vertical acceleration (m^2/s^3) of the fall test's level mode (aircraft
+    climb and descend) and free-fall mode (drag and lift make a missile's fall differ
+    from g)."""
+    fall_vz_sd: float = 400.0
+    """Vertical speed sd (m/s) the fall test starts with at a track's first altitude."""
+    fall_llr_clip: tuple[float, float] = (-4.0, 12.0)
+    """The fall test's log-likelihood ratio is kept in this range, so that a track that
+    flew level for long can still be seen to fall within a few plots."""
     confirm_climb_vz: float = 250.0
     """A track climbing at least this fast (m/s, 3 sigma down) confirms after
     ``confirm_radar_scans`` even when it began as a two-point track (a missile in its boost:
@@ -345,10 +361,18 @@ class TrackerConfig:
     6 dof, 99.9%)."""
     merge_radius_m: float = 20000.0
     """Only tracks closer than this are compared."""
-    merge_ballistic: bool = False
-    """Absorb and merge also apply to ballistic tracks. Off by default: the prediction's
-    impact areas are still sized for several noisy tracks per missile (with one track,
-    mid-course overflights were missed more on the small test raids)."""
+    merge_fuse: bool = True
+    """When a ballistic track merges with another (``merge_ballistic``), the survivor takes
+    the fused estimate of both (covariance intersection) instead of keeping its own: a
+    rocket's older track, started before its climb was measured, often held the worse
+    vertical state. Other merges keep the survivor's state: acoustic tracks carry initiator
+    state (two-post pairs, the posts heard) that an average of states would not respect,
+    and fusing merged radar tracks of drones missed more overflights (record raid 86 -> 88
+    of 5,186; foreign_raid seed 8 57 -> 61)."""
+    merge_ballistic: bool = True
+    """Absorb and merge also apply to ballistic tracks: several radars each started a track
+    on one rocket (4.8 confirmed tracks per rocket on bench/foreign_raid.py --rockets seed
+    17, 1.8 with merging), each alerting its own impact area (see policy.toml)."""
     merge_step_s: float = 10.0
     """Duplicates are looked for at most this often."""
     process_lag_s: float = 0.0
@@ -450,6 +474,10 @@ class _Tracks:
     confirmed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ballistic: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     hint: np.ndarray = field(default_factory=lambda: np.zeros((0, NCLS)))
+    fx: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 2)))  # fall test states
+    fP: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 2, 2)))
+    ft: np.ndarray = field(default_factory=lambda: np.zeros(0))  # their time (nan: none yet)
+    fllr: np.ndarray = field(default_factory=lambda: np.zeros(0))  # fall - level, log
     xm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 6)))  # IMM mode states
     Pm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 6, 6)))
     mu: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # mode probabilities
@@ -546,6 +574,7 @@ class Tracker:
         self._last_rep = np.full(self._skind.size, -np.inf)  # latest report per sensor
         self._ex_next = -math.inf  # next time the silence of posts is counted
         self._merge_next = -math.inf  # next time duplicates are looked for
+        self._merged: list[np.ndarray] = []  # [absorbed, survivor] ids since the last state
         # fixed standard-normal samples (deterministic): position (2) and altitude (1)
         self._ex_u = np.random.default_rng(0).standard_normal((self.cfg.ex_samples, 3))
         self._ex_uq = (np.argsort(np.argsort(self._ex_u[:, 2])) + 0.5) / self.cfg.ex_samples
@@ -655,7 +684,11 @@ class Tracker:
             tr.keep(keep)
             x, P = x[keep], P[keep]
         self._prune()
-        return self._state(t_out, x, P)
+        st = self._state(t_out, x, P)
+        if self._merged:
+            st.merged = np.concatenate(self._merged)
+            self._merged = []
+        return st
 
     def _expired(self, t: float) -> np.ndarray:
         """Deleter on the clock: tracks silent too long (even when no report arrives) or
@@ -835,9 +868,58 @@ class Tracker:
         np.maximum.at(tr.lex, win, tr.lex[lose])
         np.maximum.at(tr.radar_scans, win, tr.radar_scans[lose])
         np.logical_or.at(tr.multi, win, tr.multi[lose])
+        if cfg.merge_fuse:
+            fuse = tr.ballistic[lose] | tr.ballistic[win]
+            self._fuse_states(lose[fuse], win[fuse])
         keep[lose] = False
         self.stats["merged"] += int((~keep).sum())
+        # absorbed -> survivor, followed through chains (a winner that lost another pair)
+        first = np.unique(lose, return_index=True)[1]
+        src, dst = tr.ids[lose[first]], tr.ids[win[first]]
+        o = np.argsort(src)
+        src, dst = src[o], dst[o]
+        for _ in range(src.size):
+            pos = np.clip(np.searchsorted(src, dst), 0, src.size - 1)
+            hop = src[pos] == dst
+            if not hop.any():
+                break
+            dst = np.where(hop, dst[pos], dst)
+        self._merged.append(np.stack((src, dst), axis=1))
         return keep
+
+    def _fuse_states(self, lose: np.ndarray, win: np.ndarray) -> None:
+        """Track-to-track fusion of merged duplicates: each survivor ``win`` that loses no
+        pair itself takes the covariance intersection (equal weights) of its state and those
+        of the tracks it absorbs (``lose``), predicted to its own time::
+
+            Y = (sum_k P_k^-1) / n        x = Y^-1 (sum_k P_k^-1 x_k) / n
+
+        consistent whatever the tracks' errors share (the same reports, or none). The
+        survivor keeps its id; its estimate is no longer only that of the older track."""
+        tr = self.tracks
+        first = np.unique(lose, return_index=True)[1]
+        lose, win = lose[first], win[first]
+        ok = ~np.isin(win, lose)
+        lose, win = lose[ok], win[ok]
+        if lose.size == 0:
+            return
+        xl, Pl = self._predict(tr.take(lose), tr.t[win])
+        w = np.unique(win)
+        Yw = np.linalg.inv(tr.P[w])
+        Yl = np.linalg.inv(Pl)
+        Y = Yw.copy()
+        y = np.einsum("nij,nj->ni", Yw, tr.x[w])
+        k = np.searchsorted(w, win)
+        np.add.at(Y, k, Yl)
+        np.add.at(y, k, np.einsum("nij,nj->ni", Yl, xl))
+        n = 1.0 + np.bincount(k, minlength=w.size)
+        P = np.linalg.inv(Y / n[:, None, None])
+        P = 0.5 * (P + np.swapaxes(P, 1, 2))
+        tr.x[w] = np.einsum("nij,nj->ni", P, y / n[:, None])
+        tr.P[w] = P
+        tr.xm[w] = tr.x[w, None]
+        tr.Pm[w] = tr.P[w, None]
+        np.maximum.at(tr.fllr, win, tr.fllr[lose])
 
     def _above_heard(
         self, x: np.ndarray, P: np.ndarray, i: np.ndarray, j: np.ndarray
@@ -865,7 +947,7 @@ class Tracker:
         tr = self.tracks
         if len(tr) == 0:
             return TrackState.empty(t)
-        prob, cls = class_probabilities(x, P, tr.hint)
+        prob, cls = class_probabilities(x, P, tr.hint, tr.fllr)
         return TrackState(
             t=float(t),
             ids=tr.ids.copy(),
@@ -1333,11 +1415,43 @@ class Tracker:
                 np.abs(x[:, 5]) - 3.0 * np.sqrt(np.maximum(P[:, 5, 5], 0.0)) >= STEEP_VZ
             )
             tr.hint[at[steep], THREAT_CLASSES.index("ballistic")] += cfg.ballistic_hint
+        if cfg.fall_test and has_z.any():
+            self._fall_test(at[has_z], tm[has_z], r["z"][am][has_z], sz[has_z])
         bal = np.zeros(at.size, bool)
         if has_alt.any():
-            prob, _ = class_probabilities(x[has_alt], P[has_alt], tr.hint[at[has_alt]])
+            ah = at[has_alt]
+            prob, _ = class_probabilities(x[has_alt], P[has_alt], tr.hint[ah], tr.fllr[ah])
             bal[has_alt] = prob[:, THREAT_CLASSES.index("ballistic")] > 0.5
         tr.ballistic[at] = bal
+
+    def _fall_test(self, at: np.ndarray, tm: np.ndarray, z: np.ndarray, sz: np.ndarray) -> None:
+        """Fold measured altitudes ``z`` (sd ``sz``) at ``tm`` into the fall test of tracks
+        ``at`` (updated already); a track's first measured altitude starts it from the
+        track's vertical state."""
+        tr = self.tracks
+        cfg = self.cfg
+        new = ~np.isfinite(tr.ft[at])
+        if new.any():
+            # from the altitude alone: the track's vertical speed was estimated under
+            # the level model and would bias the test
+            an = at[new]
+            tr.fx[an] = 0.0
+            tr.fx[an, :, 0] = z[new, None]
+            tr.fP[an] = 0.0
+            tr.fP[an, :, 0, 0] = sz[new, None] ** 2
+            tr.fP[an, :, 1, 1] = cfg.fall_vz_sd**2
+            tr.ft[an] = tm[new]
+            tr.fllr[an] = 0.0
+        old = ~new & (tm >= tr.ft[at])
+        if not old.any():
+            return
+        ao = at[old]
+        fx, fP, llr = fall_test(
+            tr.fx[ao], tr.fP[ao], tm[old] - tr.ft[ao], z[old], sz[old] ** 2, cfg.fall_q
+        )
+        lo, hi = cfg.fall_llr_clip
+        tr.fx[ao], tr.fP[ao], tr.ft[ao] = fx, fP, tm[old]
+        tr.fllr[ao] = np.clip(tr.fllr[ao] + llr, lo, hi)
 
     def _observer_lr(
         self, r: dict, am: np.ndarray, s2: np.ndarray, nu2: np.ndarray, since: np.ndarray
@@ -1855,6 +1969,10 @@ class Tracker:
             confirmed=np.zeros(n, bool),
             ballistic=np.zeros(n, bool),
             hint=hll.copy(),
+            fx=np.zeros((n, 2, 2)),
+            fP=np.zeros((n, 2, 2, 2)),
+            ft=np.full(n, np.nan),
+            fllr=np.zeros(n),
             xm=np.repeat(x[:, None], 3, axis=1),
             Pm=np.repeat(P[:, None], 3, axis=1),
             mu=np.broadcast_to(IMM_PRIOR, (n, 3)).copy(),

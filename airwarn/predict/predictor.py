@@ -461,6 +461,10 @@ class Predictor:
         prev = self._prev
         if prev is not None and len(prev):
             gone = ~np.isin(prev.ids, ids)
+            # a ballistic track fusion merged into another is not lost: the survivor's
+            # impact prediction carries on (a merged route track still leaves a ghost, in
+            # case two threats flying together were merged)
+            gone &= ~(np.isin(tracks.survivor(prev.ids), ids) & (self._prev_model == BALLISTIC))
             if gone.any():
                 self._add_ghosts(prev, self._prev_model, np.flatnonzero(gone), t)
         # a ghost whose track is back, or that a newly confirmed track has taken over, ends

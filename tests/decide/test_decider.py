@@ -553,3 +553,33 @@ def test_ended_hold_when_the_threat_fell_silent_in_acoustic_coverage(zones, poli
     assert run(pol, True)[:2] == [(mk.T0, "alert"), (last + 300.0, "pre_alert")]
     pol.decide["ended_cover_s"] = 600.0  # track 6's arrival is beyond it: the short hold
     assert run(pol, True)[:2] == [(mk.T0, "alert"), (last + 60.0, "pre_alert")]
+
+
+def test_retract_hold_follows_a_track_merged_into_another(zones, policy, mk) -> None:
+    """A zone's supporting track merged by fusion into a measured survivor: the support
+    ended while its threat is still measured (retract_hold_s), not with the threat gone."""
+    pol = _override(policy, retract_hold_s=60.0)
+    last = mk.T0 + 3 * TICK
+    dec = Decider(zones, pol)
+    seq = [
+        (
+            mk.T0 + k * TICK,
+            [(0, 1, "drone", 0.4, 0.0, 100.0, 150.0)],
+            [(1, 0, 0, 50, 0, "drone", True)],
+        )
+        for k in range(4)
+    ]
+    ch = []
+    for t, rows, trows in seq:
+        ch += dec.step(t, mk.threats(t, rows), mk.tracks(t, trows), mk.health(t))
+    for k in range(4, 200):
+        t = mk.T0 + k * TICK
+        trk = mk.tracks(t, [(2, 0, 0, 50, 0, "drone", True)])
+        if k == 4:
+            trk.merged = np.array([[1, 2]], np.int64)  # track 1 merged into track 2
+        ch += dec.step(t, mk.threats(t, []), trk, mk.health(t))
+    assert states(ch, "A") == [
+        (mk.T0, "alert"),
+        (last + 60.0, "pre_alert"),
+        (last + 600.0, "clear"),
+    ]

@@ -191,8 +191,9 @@ def _radar_scan_rows(radars, t, pos, rng, sigma=300.0):
     ]
 
 
-@pytest.mark.parametrize("merge", [True, False])
-def test_five_radars_on_one_fast_target_give_one_track(merge):
+def _five_radars():
+    """Five radars 30 km apart, each plotting one fast target every 5 s for 2 minutes:
+    (registry, times, rows per time, the target's path)."""
     reg = registry([(f"r{i}", "radar", 30000.0 * i, 0.0, 400000.0) for i in range(5)])
     rng = np.random.default_rng(7)
     times = np.arange(0.0, 120.0, 5.0)
@@ -201,6 +202,12 @@ def test_five_radars_on_one_fast_target_give_one_track(merge):
     def rows_at(t):
         return _radar_scan_rows(range(5), t, path[int(round(t / 5.0))], rng)
 
+    return reg, times, rows_at, path
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_five_radars_on_one_fast_target_give_one_track(merge):
+    reg, times, rows_at, path = _five_radars()
     cfg = TrackerConfig(merge=merge, absorb=merge, merge_ballistic=True)
     trk, states = _run(reg, times, rows_at, cfg=cfg)
     n_conf = [int(s.confirmed.sum()) for s in states[4:]]
@@ -250,3 +257,49 @@ def test_ballistic_track_ends_once_predicted_below_ground():
     assert alive[35.0]  # still falling
     assert not alive[60.0]  # landed (predicted ~40 s)
     assert all(s.confirmed.any() for s in old if 10.0 <= s.t <= 90.0)  # old: it coasted
+
+
+def test_merged_duplicates_are_reported_with_their_survivor():
+    # five radars each start a track on one target (no absorbing): the merges that follow
+    # are listed in the states, absorbed track -> surviving track
+    reg, times, rows_at, _ = _five_radars()
+    cfg = TrackerConfig(merge=True, absorb=False, merge_ballistic=True)
+    _, states = _run(reg, times, rows_at, cfg=cfg)
+    merged = [s for s in states if s.merged is not None and len(s.merged)]
+    assert merged
+    for s in merged:
+        assert not np.isin(s.merged[:, 0], s.ids).any()
+        assert np.isin(s.merged[:, 1], s.ids).all()
+        assert np.isin(s.survivor(s.merged[:, 0]), s.ids).all()
+    assert sum(len(s.merged) for s in merged) >= 3
+
+
+def test_merged_ballistic_duplicates_fuse_their_estimates():
+    # two tracks of one missile at one time: the survivor keeps its id and takes the
+    # covariance intersection of both estimates (equal weights)
+    reg = registry([("r0", "radar", 0.0, 0.0, 400000.0), ("r1", "radar", 1e5, 0.0, 4e5)])
+    trk = Tracker(reg, TrackerConfig(merge_ballistic=True))
+    rows = [
+        {"t": 10.0, "sensor": 0, "x": 50000.0, "y": 0.0, "z": 8000.0, "sigma": 300.0},
+        {"t": 10.0, "sensor": 1, "x": 90000.0, "y": 0.0, "z": 9000.0, "sigma": 300.0},
+    ]
+    trk.add(batch(rows, reg))
+    trk.advance(10.0)
+    tr = trk.tracks
+    assert len(tr) == 2
+    tr.ballistic[:] = True
+    P0 = np.diag([300.0**2, 300.0**2, 200.0**2, 50.0**2, 50.0**2, 20.0**2])
+    P1 = np.diag([300.0**2, 300.0**2, 800.0**2, 50.0**2, 50.0**2, 150.0**2])
+    tr.P[0], tr.P[1] = P0, P1
+    x0, x1 = tr.x[0].copy(), tr.x[1].copy()
+    x0[5], x1[5] = -100.0, 100.0
+    tr.x[0], tr.x[1] = x0, x1
+    ids = tr.ids.copy()
+    trk._fuse_states(np.array([1]), np.array([0]))
+    Y = 0.5 * (np.linalg.inv(P0) + np.linalg.inv(P1))
+    P = np.linalg.inv(Y)
+    x = P @ (0.5 * (np.linalg.inv(P0) @ x0 + np.linalg.inv(P1) @ x1))
+    assert np.allclose(tr.P[0], P) and np.allclose(tr.x[0], x)
+    assert tr.ids.tolist() == ids.tolist()  # ids are left to the merge
+    # the better measured climb rate dominates
+    assert abs(tr.x[0, 5] - x0[5]) < abs(tr.x[0, 5] - x1[5])

@@ -7,7 +7,7 @@ import numpy as np
 from airwarn.contracts import CLS_CODE
 from airwarn.fuse import Tracker, TrackerConfig
 from airwarn.fuse.classify import class_probabilities, hint_loglik
-from airwarn.fuse.models import G, imm_combine, imm_mix, imm_transition
+from airwarn.fuse.models import G, fall_test, imm_combine, imm_mix, imm_transition
 from tests.fuse.conftest import batch
 
 
@@ -156,3 +156,36 @@ def test_class_from_speed_altitude_and_hints():
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
     # "unknown" hints carry no information
     np.testing.assert_array_equal(hint_loglik(np.array([CLS_CODE["unknown"]])), 0.0)
+
+
+def test_fall_test_known_answer_and_sign():
+    # one step by hand: both modes at u=1000, vu=0, P=diag(100^2, 50^2); 10 s later a
+    # measured 510 m (sd 100): level predicts 1000, free fall 1000 - g 50 = 509.7
+    zx = np.array([[[1000.0, 0.0], [1000.0, 0.0]]])
+    zP = np.tile(np.diag([100.0**2, 50.0**2]), (1, 2, 1, 1))
+    q = (4.0, 25.0)
+    x, P, llr = fall_test(zx, zP, np.array([10.0]), np.array([510.0]), np.array([100.0**2]), q)
+    S = [100.0**2 + 100 * 50.0**2 + qm * 1000 / 3 + 100.0**2 for qm in q]
+    y = [510.0 - 1000.0, 510.0 - (1000.0 - 0.5 * G * 100)]
+    ll = [-0.5 * (y[m] ** 2 / S[m] + np.log(S[m])) for m in range(2)]
+    assert np.isclose(llr[0], ll[1] - ll[0])
+    k0 = (100.0**2 + 100 * 50.0**2 + q[0] * 1000 / 3) / S[0]
+    assert np.isclose(x[0, 0, 0], 1000.0 + k0 * y[0])
+    assert np.all(np.linalg.eigvalsh(P[0]) > 0)
+
+    # a parabola (a rocket over its apogee) against level flight, plotted every 5 s
+    def total(z):
+        zx = np.zeros((1, 2, 2))
+        zx[0, :, 0] = z[0]
+        zP = np.tile(np.diag([300.0**2, 400.0**2]), (1, 2, 1, 1))
+        tot = 0.0
+        for k in range(1, z.size):
+            zx, zP, llr = fall_test(zx, zP, np.array([5.0]), z[k : k + 1], np.array([9e4]), q)
+            tot += float(llr[0])
+        return tot
+
+    t = np.arange(0.0, 60.0, 5.0)
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0.0, 300.0, t.size)
+    assert total(3000.0 + 250.0 * t - 0.5 * G * t**2 + noise) > 5.0
+    assert total(9000.0 + 0.0 * t + noise) < -5.0

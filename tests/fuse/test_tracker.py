@@ -458,23 +458,33 @@ def test_an_airliner_beside_a_cruise_missile_does_not_take_its_acoustic_track():
     assert not low_track_on_missile(TrackerConfig(alt_gate_d2=0.0))
 
 
+def _rocket_plots(rng, every_s: float, end_s: float, sigma: float, sigma_z: float, v_sd=None):
+    """Radar plots of a 30 km rocket launched at 50 degrees (drag-free), every ``every_s``
+    until ``end_s`` before the impact, with velocity (sd ``v_sd``) or without (None):
+    (plot times, rows, true vertical speeds, true altitudes)."""
+    th, d = np.radians(50.0), 30000.0
+    v0 = np.sqrt(d * 9.81 / np.sin(2 * th))
+    tf = 2 * v0 * np.sin(th) / 9.81
+    times = np.arange(every_s, tf - end_s, every_s)
+    vx, vz = v0 * np.cos(th), v0 * np.sin(th) - 9.81 * times
+    z = v0 * np.sin(th) * times - 4.905 * times**2
+    rows = []
+    for k, t in enumerate(times):
+        row = {"t": float(t), "sensor": 0, "x": 20000.0 + vx * t + rng.normal(0, sigma)}
+        row |= {"y": 5000.0, "z": float(z[k] + rng.normal(0, sigma_z))}
+        row |= {"sigma_z": sigma_z, "sigma": sigma}
+        if v_sd is not None:
+            row |= {"vx": vx + rng.normal(0, v_sd), "vy": 0.0}
+            row["vz"] = float(vz[k] + rng.normal(0, v_sd))
+        rows.append(row)
+    return times, rows, vz, z
+
+
 def test_a_short_range_rocket_stays_ballistic_over_its_apogee(radar_reg):
     # a 30 km rocket launched at 50 degrees (apogee ~9 km, ~345 m/s level at the top),
     # plotted with altitude and velocity every 4 s: its measured climb keeps the class
     # ballistic over the apogee, where speed and height alone read as an aircraft
-    rng = np.random.default_rng(5)
-    th, d = np.radians(50.0), 30000.0
-    v0 = np.sqrt(d * 9.81 / np.sin(2 * th))
-    tf = 2 * v0 * np.sin(th) / 9.81
-    times = np.arange(4.0, tf - 4.0, 4.0)
-    vx, vz = v0 * np.cos(th), v0 * np.sin(th) - 9.81 * times
-    z = v0 * np.sin(th) * times - 4.905 * times**2
-    rows = [
-        {"t": float(t), "sensor": 0, "x": 20000.0 + vx * t + rng.normal(0, 100), "y": 5000.0}
-        | {"z": float(z[k] + rng.normal(0, 150)), "sigma_z": 150.0, "sigma": 100.0}
-        | {"vx": vx + rng.normal(0, 8), "vy": 0.0, "vz": float(vz[k] + rng.normal(0, 8))}
-        for k, t in enumerate(times)
-    ]
+    times, rows, vz, _ = _rocket_plots(np.random.default_rng(5), 4.0, 4.0, 100.0, 150.0, 8.0)
     top = int(np.argmin(np.abs(vz)))
     ball = THREAT_CLASSES.index("ballistic")
 
@@ -484,7 +494,8 @@ def test_a_short_range_rocket_stays_ballistic_over_its_apogee(radar_reg):
         return int(s.cls[np.argmax(s.confirmed)])
 
     assert class_at_top(TrackerConfig()) == ball
-    assert class_at_top(TrackerConfig(ballistic_hint=0.0)) != ball
+    # without the hint (and the fall test, which sees the parabola too) it is not
+    assert class_at_top(TrackerConfig(ballistic_hint=0.0, fall_test=False)) != ball
 
 
 def test_a_chain_that_takes_a_cruise_missile_restarts_as_a_fast_track():
@@ -870,3 +881,20 @@ def test_two_radars_one_target_is_one_track(bin_s):
     )
     assert int(states[-1].confirmed.sum()) == 1
     assert len(states[-1]) == 1
+
+
+def test_a_rocket_plotted_without_velocity_is_ballistic_once_its_parabola_shows(radar_reg):
+    # a 30 km rocket at 50 degrees (apogee ~9 km, ~345 m/s level at the top), plotted with
+    # altitude only (sd 300 m) every 5 s: no climb is measured steep enough for the class
+    # hint, and over the apogee speed and height read as an aircraft's; the fall test of
+    # the plotted altitudes marks it ballistic from the apogee to the impact
+    times, rows, _, z = _rocket_plots(np.random.default_rng(11), 5.0, 2.0, 200.0, 300.0)
+    ball = THREAT_CLASSES.index("ballistic")
+    top = int(np.argmax(z))
+
+    def classes_after_apogee(cfg: TrackerConfig) -> list[int]:
+        _, states = _run(radar_reg, rows, times, cfg=cfg)
+        return [int(s.cls[np.argmax(s.confirmed)]) for s in states[top + 1 :]]
+
+    assert set(classes_after_apogee(TrackerConfig())) == {ball}
+    assert ball not in classes_after_apogee(TrackerConfig(fall_test=False))[:3]

@@ -540,3 +540,19 @@ def test_merge_rows_keeps_one_row_per_track_and_zone():
         25.0,
         35.0,
     )
+
+
+def test_a_merged_ballistic_track_leaves_no_ghost_a_merged_route_track_does(line_zones):
+    # fusion merged track 1 (ballistic) into 2 and track 3 (a drone) into 4: the missile
+    # lives on in the survivor's impact prediction; the drone's ghost stays, in case two
+    # drones flying together were merged
+    pred = Predictor(line_zones, undamped())
+    st = [[0, 0, 20000, 800, 0, 100], [300, 0, 20000, 800, 0, 100]]
+    st += [[0, 30000, 300, SPEED, 0, 0], [8000, 30000, 300, SPEED, 0, 0]]  # (beyond takeover)
+    cls = ["ballistic", "ballistic", "drone", "drone"]
+    pred.update(make_tracks(0.0, st, cls, ids=[1, 2, 3, 4]))
+    nxt = make_tracks(5.0, [st[1], st[3]], ["ballistic", "drone"], ids=[2, 4])
+    nxt.merged = np.array([[1, 2], [3, 4]], np.int64)
+    pred.update(nxt)
+    assert pred.bghosts.ids.tolist() == []
+    assert pred.ghosts["drone"].ids.tolist() == [3]
