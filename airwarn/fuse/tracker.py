@@ -1426,8 +1426,8 @@ class Tracker:
 
     def _fall_test(self, at: np.ndarray, tm: np.ndarray, z: np.ndarray, sz: np.ndarray) -> None:
         """Fold measured altitudes ``z`` (sd ``sz``) at ``tm`` into the fall test of tracks
-        ``at`` (updated already); a track's first measured altitude starts it from the
-        track's vertical state."""
+        ``at``: a track's first measured altitude starts both filters there (vertical speed
+        sd ``fall_vz_sd``); an altitude older than the filters' time is left out."""
         tr = self.tracks
         cfg = self.cfg
         new = ~np.isfinite(tr.ft[at])
