@@ -189,3 +189,17 @@ def test_fall_test_known_answer_and_sign():
     noise = rng.normal(0.0, 300.0, t.size)
     assert total(3000.0 + 250.0 * t - 0.5 * G * t**2 + noise) > 5.0
     assert total(9000.0 + 0.0 * t + noise) < -5.0
+
+
+def test_fall_evidence_counts_for_ballistic_only_where_positive():
+    # a track at 8 km and 340 m/s (an aircraft, or a rocket near its apogee)
+    x = np.array([[0.0, 0.0, 8000.0, 340.0, 0.0, 0.0]])
+    P = np.diag([200.0**2] * 3 + [10.0**2] * 3)[None]
+    hint = np.zeros((1, len(CLS_CODE)))
+    bal = CLS_CODE["ballistic"]
+    p0, c0 = class_probabilities(x, P, hint)
+    p_neg, _ = class_probabilities(x, P, hint, np.array([-4.0]))
+    p_pos, c_pos = class_probabilities(x, P, hint, np.array([8.0]))
+    assert c0[0] != bal and c_pos[0] == bal
+    assert np.allclose(p_neg, p0)  # level flight is no evidence against (a glider)
+    assert p_pos[0, bal] > 0.9
