@@ -868,14 +868,16 @@ class Tracker:
         np.maximum.at(tr.lex, win, tr.lex[lose])
         np.maximum.at(tr.radar_scans, win, tr.radar_scans[lose])
         np.logical_or.at(tr.multi, win, tr.multi[lose])
+        keep[lose] = False
+        self.stats["merged"] += int((~keep).sum())
+        # each absorbed track goes to one survivor: that of its first pair
+        first = np.unique(lose, return_index=True)[1]
+        lose, win = lose[first], win[first]
         if cfg.merge_fuse:
             fuse = tr.ballistic[lose] | tr.ballistic[win]
             self._fuse_states(lose[fuse], win[fuse])
-        keep[lose] = False
-        self.stats["merged"] += int((~keep).sum())
         # absorbed -> survivor, followed through chains (a winner that lost another pair)
-        first = np.unique(lose, return_index=True)[1]
-        src, dst = tr.ids[lose[first]], tr.ids[win[first]]
+        src, dst = tr.ids[lose], tr.ids[win]
         o = np.argsort(src)
         src, dst = src[o], dst[o]
         for _ in range(src.size):
@@ -888,17 +890,16 @@ class Tracker:
         return keep
 
     def _fuse_states(self, lose: np.ndarray, win: np.ndarray) -> None:
-        """Track-to-track fusion of merged duplicates: each survivor ``win`` that loses no
-        pair itself takes the covariance intersection (equal weights) of its state and those
-        of the tracks it absorbs (``lose``), predicted to its own time::
+        """Track-to-track fusion of merged duplicates (one pair per absorbed track): each
+        survivor ``win`` that loses no pair itself takes the covariance intersection (equal
+        weights) of its state and those of the tracks it absorbs (``lose``), predicted to
+        its own time::
 
             Y = (sum_k P_k^-1) / n        x = Y^-1 (sum_k P_k^-1 x_k) / n
 
         consistent whatever the tracks' errors share (the same reports, or none). The
         survivor keeps its id; its estimate is no longer only that of the older track."""
         tr = self.tracks
-        first = np.unique(lose, return_index=True)[1]
-        lose, win = lose[first], win[first]
         ok = ~np.isin(win, lose)
         lose, win = lose[ok], win[ok]
         if lose.size == 0:
