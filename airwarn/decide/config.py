@@ -35,6 +35,8 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "retract_hold_s": (600.0, 0.0, 7200.0),
     "passed_hold_s": (7200.0, 0.0, 7200.0),
     "ended_hold_s": (7200.0, 0.0, 7200.0),
+    "degraded_p_factor": (0.5, 0.0, 1.0),
+    "degraded_margin_s": (120.0, 0.0, 3600.0),
 }
 GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "latency_s": (20.0, 0.0, 600.0),
@@ -47,8 +49,6 @@ GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "degraded_max_path_m": (150_000.0, 0.0, 2_000_000.0),
     "degraded_step_m": (2500.0, 100.0, 100_000.0),
     "degraded_radius_m": (5000.0, 0.0, 100_000.0),
-    "degraded_p_factor": (0.5, 0.0, 1.0),
-    "degraded_margin_s": (120.0, 0.0, 3600.0),
     "manual_alert_s": (1800.0, 1.0, 86_400.0),
     "cancel_suppress_s": (1800.0, 0.0, 86_400.0),
     "vanish_check": (True, None, None),

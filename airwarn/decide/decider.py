@@ -207,7 +207,7 @@ class Decider:
         in_alert = cur == ALERT
         in_any = cur != CLEAR
         # lost tracks: stricter thresholds, and after lost_alert_s pre-alerts only
-        dfac = np.where(deg, cfg.degraded_p_factor, 1.0) * np.where(
+        dfac = np.where(deg, pc["degraded_p_factor"][cls], 1.0) * np.where(
             lost, pc["lost_p_factor"][cls], 1.0
         )
         keep_r = pc["keep_ratio"][cls]
@@ -218,7 +218,7 @@ class Decider:
             + cfg.tick_s
             + cfg.latency_s
             + pc["margin_s"][cls]
-            + np.where(deg, cfg.degraded_margin_s, 0.0)
+            + np.where(deg, pc["degraded_margin_s"][cls], 0.0)
             + np.where(in_alert, pc["keep_margin_s"][cls], 0.0)
         )
         pre_h = cfg.pre_horizon_s + np.where(in_any, pc["keep_margin_s"][cls], 0.0)

@@ -198,9 +198,9 @@ def test_lost_track_still_alerts_and_unconfirmed_does_not(zones, policy, mk) -> 
 
 
 def test_degraded_mode_widens_never_silences(zones, policy, mk) -> None:
-    """A drone 12 km short of zone E at 50 m/s (p10 ETA 230 s, beyond E's 205 s horizon)."""
-    trk = [(1, 28_000.0, 0.0, 50.0, 0.0, "drone", True)]
-    rows = [(4, 1, "drone", 0.03, 0.0, 230.0, 240.0), (1, 1, "drone", 0.5, 0.0, 10.0, 20.0)]
+    """A threat 12 km short of zone E at 50 m/s (p10 ETA 230 s, beyond E's 205 s horizon)."""
+    trk = [(1, 28_000.0, 0.0, 50.0, 0.0, "cruise", True)]
+    rows = [(4, 1, "cruise", 0.03, 0.0, 230.0, 240.0), (1, 1, "cruise", 0.5, 0.0, 10.0, 20.0)]
     healthy = [(0.0, 0.0, 5000.0, True), (40_000.0, 0.0, 8000.0, True)]
     dead = [(0.0, 0.0, 5000.0, True), (40_000.0, 0.0, 8000.0, False)]
 
@@ -249,6 +249,29 @@ def test_degraded_mode_widens_never_silences(zones, policy, mk) -> None:
     # a dead sensor away from the path changes nothing
     _, a_far = run([(0.0, 0.0, 5000.0, True), (0.0, 50_000.0, 8000.0, False)], rows)
     assert a_far == a_ok
+
+
+def test_degraded_widening_is_per_class(zones, policy, mk) -> None:
+    """A degraded track's own pairs get lower thresholds and a longer horizon per class (not
+    for drones by default); the zones near the dead stretch of its path are alerted for all."""
+    dead = [(0.0, 0.0, 5000.0, True), (40_000.0, 0.0, 8000.0, False)]
+
+    def alerted(cls: str) -> set[str]:
+        trk = [(1, 28_000.0, 0.0, 50.0, 0.0, cls, True)]
+        rows = [(2, 1, cls, 0.03, 0.0, 100.0, 150.0)]  # zone C: p below alert_p 0.05
+        dec = Decider(zones, policy)
+        out = set()
+        for k in range(60):
+            t = mk.T0 + k * TICK
+            ch = dec.step(t, mk.threats(t, rows), mk.tracks(t, trk), mk.health(t, dead))
+            out |= {c.zone for c in ch if c.state == "alert"}
+        assert list(dec.degraded_tracks) == [1]
+        return out
+
+    assert policy.decide["by_class"]["drone"]["degraded_p_factor"] == 1.0
+    assert {"C", "E"} <= alerted("cruise")  # 0.03 >= 0.5 x 0.05; E on the dead stretch
+    got = alerted("drone")
+    assert "E" in got and "C" not in got
 
 
 def test_never_heard_sensors_are_not_dead_during_grace(zones, policy, mk) -> None:
