@@ -9,7 +9,8 @@ zones, vectorised with numpy:
   margin_s`` — so the alert starts at least ``shelter_s`` before the predicted arrival;
   with ``use_eta_q`` a new alert from a live track's reach needs predict's unconditional
   ``eta_q`` within that horizon instead: P(arrival within it) >= alert_p;
-  classes with ``any_eta`` (ballistic) alert on the first confirmed track whatever the ETA;
+  classes with ``any_eta`` (ballistic) alert the zones they may strike (any impact sample)
+  on the first confirmed track whatever the ETA, the zones under their path by the ETA;
 * a pair supports ``pre_alert`` when ``p >= pre_p`` and ``eta_lo <= pre_horizon_s``;
 * hysteresis: a zone already alerted keeps its state while ``p >= keep_ratio x threshold``
   and ``eta_lo <= horizon + keep_margin_s``; after support ends it holds for ``hold_s``
@@ -227,11 +228,15 @@ class Decider:
         # ghosts (lost tracks, diffuse), degraded pairs and alerts being kept (hysteresis)
         # use the early ETA of the samples that reach the zone
         soon = eta_lo <= horizon
-        soon_q = np.where(in_alert | deg | lost, soon, eq <= horizon)
+        # (any_eta classes too: their alert_p may lie below predict's eta_q share)
+        any_eta = pc["any_eta"][cls]
+        soon_q = np.where(in_alert | deg | lost | any_eta, soon, eq <= horizon)
         reach_p = p >= pc["alert_p"][cls] * fa
         impact_p = pi >= pc["alert_impact_p"][cls] * fa
+        # any_eta: zones the threat may strike (any impact sample) alert at once; zones it
+        # only flies over alert when their own arrival is within the horizon
         alert_ok = ((reach_p & soon_q) | (impact_p & soon)) | (
-            pc["any_eta"][cls] & (reach_p | impact_p) & (eta_lo <= pre_h)
+            any_eta & (reach_p | impact_p) & (pi > 0.0) & (eta_lo <= pre_h)
         )
         alert_ok &= (lost_for <= pc["lost_alert_s"][cls]) & (quiet <= pc["stale_alert_s"][cls])
         # a live track unheard while it flew inside live acoustic coverage, or coasting below

@@ -105,6 +105,25 @@ def test_ballistic_hold_is_longer_and_alerts_at_first_confirmed_track(zones, pol
     assert states(ch, "B") == [(t_last + 600.0, "clear")]
 
 
+def test_ballistic_path_zones_wait_for_their_eta(zones, policy, mk) -> None:
+    """A ballistic track alerts at once only the zones it may strike (any impact sample);
+    a zone it only flies over (p_impact 0) is alerted when its ETA enters the horizon."""
+    dec = Decider(zones, policy)
+    trk = [(7, 0, 0, 900, 0, "ballistic", True)]
+    ch = []
+    for k in range(40):
+        t = mk.T0 + k * TICK
+        rows = [
+            (4, 7, "ballistic", 0.3, 0.004, 600.0 - 5.0 * k, 620.0),  # E: impact area
+            (1, 7, "ballistic", 0.9, 0.0, 400.0 - 5.0 * k, 420.0),  # B: under the path
+        ]
+        ch += dec.step(t, mk.threats(t, rows), mk.tracks(t, trk), mk.health(t))
+    first = {c.zone: c.t for c in ch if c.state == "alert"}
+    assert first["E"] == mk.T0
+    # B: shelter 90 + tick 5 + latency 20 + margin 120 = 235 s horizon, ETA 400 - 5k
+    assert first["B"] == mk.T0 + (400.0 - 235.0)
+
+
 def test_hysteresis_no_flicker(zones, policy, mk) -> None:
     dec = Decider(zones, policy)
     seq = []
