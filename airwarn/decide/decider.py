@@ -19,7 +19,8 @@ zones, vectorised with numpy:
   more than 3 sigma below ground, unheard for ``covered_quiet_alert_s`` inside live
   acoustic coverage, or (ghosts) deleted after coasting through such coverage;
 * degraded mode: confirmed tracks whose straight predicted path crosses the coverage of
-  dead sensors (no heartbeat) get lower thresholds and a longer horizon, and zones near
+  dead sensors (no heartbeat) get lower thresholds and a longer horizon (per class:
+  ``degraded_p_factor``, ``degraded_margin_s``; not for drones by default), and zones near
   that path inside the dead coverage are added — alerts widen, never go silent;
 * operator actions (manual alert, extend, cancel) override the automatic policy: a manual
   alert holds until it expires or is cancelled; a cancel suppresses automatic re-alerts
