@@ -53,6 +53,10 @@ from airwarn.fuse.models import (
     white_accel_Q,
 )
 
+REACQUIRE_PAD_M = 2000.0
+"""Re-acquisition gate padding (m) beyond 3 sigma: an acoustic post places a threat only
+within its range (2-5 km)."""
+
 NCLS = len(THREAT_CLASSES)
 ACOUSTIC = SENSOR_KIND_CODE["acoustic"]
 RADAR = SENSOR_KIND_CODE["radar"]
@@ -375,6 +379,17 @@ class TrackerConfig:
     17, 1.8 with merging), each alerting its own impact area (see policy.toml)."""
     merge_step_s: float = 10.0
     """Duplicates are looked for at most this often."""
+    reacquire_s: float = 0.0
+    """Re-acquisition: a tentative track with ``reacquire_updates`` updates inside the
+    dead-reckoned cloud of a confirmed track deleted less than this long (s) before is
+    confirmed at once: the threat is found again (a drone that dropped out of a radar's
+    view is heard by acoustic posts a minute later). 0: off (the default; measured in
+    policy.toml, 300 s mixed: fewer misses on some raids, more on others)."""
+    reacquire_updates: int = 2
+    """Updates a tentative track needs before re-acquisition confirms it."""
+    reacquire_min_updates: int = 8
+    """Only tracks deleted after at least this many updates are re-acquired (a false
+    track that chance reports confirmed does not confirm the next chance reports there)."""
     process_lag_s: float = 0.0
     """``advance(t)`` folds in only reports measured up to ``t - process_lag_s`` (later ones
     wait for the next call) and predicts the tracks to ``t``. Reports usually arrive a few
@@ -575,6 +590,9 @@ class Tracker:
         self._ex_next = -math.inf  # next time the silence of posts is counted
         self._merge_next = -math.inf  # next time duplicates are looked for
         self._merged: list[np.ndarray] = []  # [absorbed, survivor] ids since the last state
+        # confirmed tracks deleted lately (re-acquisition): position and velocity (N, 4),
+        # position variance, time of that state, time of the deletion
+        self._lost = (np.zeros((0, 4)), np.zeros(0), np.zeros(0), np.zeros(0))
         # fixed standard-normal samples (deterministic): position (2) and altitude (1)
         self._ex_u = np.random.default_rng(0).standard_normal((self.cfg.ex_samples, 3))
         self._ex_uq = (np.argsort(np.argsort(self._ex_u[:, 2])) + 0.5) / self.cfg.ex_samples
@@ -677,6 +695,8 @@ class Tracker:
         if math.isfinite(self.cfg.landed_sd):
             sz = np.sqrt(np.maximum(P[:, 2, 2], 0.0))
             keep &= ~(tr.ballistic & (x[:, 2] + self.cfg.landed_sd * sz < 0.0))
+        if not keep.all():
+            self._note_lost(~keep, x, P, np.full(len(tr), t_out), t_out)
         if self.cfg.merge and t_out >= self._merge_next:
             self._merge_next = t_out + self.cfg.merge_step_s
             keep &= self._merge(x, P, keep)
@@ -987,6 +1007,8 @@ class Tracker:
         self.next_id = nid
         self._heard = dict(heard)
         self._clutter = clutter.copy()
+        keep = self._lost[3] < t_snap  # tracks deleted after the snapshot live again
+        self._lost = tuple(a[keep] for a in self._lost)
         self._snaps = [s for s in self._snaps if s[0] < t_snap]
         self._late_in_state = k
         redo = self._late[k - self._late_base :]
@@ -1984,11 +2006,56 @@ class Tracker:
         )
         self.tracks.extend(new)
 
+    def _note_lost(
+        self, dead: np.ndarray, x: np.ndarray, P: np.ndarray, t_x: np.ndarray, t_del: float
+    ) -> None:
+        """Remember the established confirmed tracks among ``dead`` (states ``x``, ``P`` valid
+        at ``t_x``) for re-acquisition; forget those deleted more than ``reacquire_s`` ago."""
+        cfg = self.cfg
+        m = dead & self.tracks.confirmed & (self.tracks.n_upd >= cfg.reacquire_min_updates)
+        if cfg.reacquire_s <= 0 or not m.any():
+            return
+        new = (
+            np.column_stack([x[m, 0:2], x[m, 3:5]]),
+            0.5 * (P[m, 0, 0] + P[m, 1, 1]),
+            np.asarray(t_x, float)[m],
+            np.full(int(m.sum()), float(t_del)),
+        )
+        keep = self._lost[3] >= t_del - cfg.reacquire_s
+        self._lost = tuple(
+            np.concatenate([a[keep], b]) for a, b in zip(self._lost, new, strict=True)
+        )
+
+    def _reacquired(self) -> np.ndarray:
+        """Tentative tracks with ``reacquire_updates`` updates inside the dead-reckoned cloud
+        (3 sigma, plus 30 % of the distance flown and 2 km) of a confirmed track deleted
+        less than ``reacquire_s`` before their last update: the same threat found again."""
+        tr, cfg = self.tracks, self.cfg
+        out = np.zeros(len(tr), bool)
+        lx, lvar, lt, ldel = self._lost
+        if cfg.reacquire_s <= 0 or lt.size == 0 or len(tr) == 0:
+            return out
+        cand = np.flatnonzero(~tr.confirmed & (tr.n_upd >= cfg.reacquire_updates))
+        if cand.size == 0:
+            return out
+        tc = tr.last_update[cand][:, None]
+        dt = tc - lt[None, :]
+        ok = (tc >= ldel[None, :]) & (tc - ldel[None, :] <= cfg.reacquire_s)
+        px = lx[None, :, 0] + lx[None, :, 2] * dt
+        py = lx[None, :, 1] + lx[None, :, 3] * dt
+        flown = np.hypot(lx[:, 2], lx[:, 3])[None, :] * np.abs(dt)
+        tvar = 0.5 * (tr.P[cand, 0, 0] + tr.P[cand, 1, 1])
+        gate = 3.0 * np.sqrt(lvar[None, :] + tvar[:, None]) + 0.3 * flown + REACQUIRE_PAD_M
+        d = np.hypot(tr.x[cand, 0:1] - px, tr.x[cand, 1:2] - py)
+        out[cand] = (ok & (d <= gate)).any(axis=1)
+        return out
+
     def _confirm(self) -> None:
         """Confirmer: several radar scans, or several updates from at least two sensors
-        with enough existence."""
+        with enough existence, or re-acquisition of a lately deleted track."""
         tr = self.tracks
         cfg = self.cfg
+        tr.confirmed |= self._reacquired()
         hits = (tr.n_upd >= cfg.confirm_hits) & tr.multi
         hits &= ~tr.fast | (tr.n_posts >= cfg.fast_ac_confirm_posts)
         hits &= ~tr.chain | (tr.n_posts >= cfg.slow_ac_confirm_posts)
@@ -2032,4 +2099,5 @@ class Tracker:
         dead |= sig2 > cfg.max_sigma_m**2
         dead |= self._unlikely()
         if dead.any():
+            self._note_lost(dead, tr.x, tr.P, tr.last_update, t_ref)
             tr.keep(~dead)

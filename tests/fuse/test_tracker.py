@@ -178,6 +178,41 @@ def test_track_deleted_after_target_disappears(radar_reg):
     assert near[-1].sum() == 0
 
 
+def test_a_lost_track_is_reacquired_by_one_post_that_hears_its_threat():
+    """A drone (50 m/s east) tracked by radar drops out of its view at 40 s and is deleted;
+    from 60 s one acoustic post 4 km on hears it. One post alone never confirms a track
+    (see above), but with re-acquisition on, inside the lost track's dead-reckoned cloud it
+    is the same threat."""
+    reg = registry(
+        [("radar1", "radar", 0.0, 0.0, 200_000.0), ("a0", "acoustic", 4000.0, 0, 3000.0)]
+    )
+    rng = np.random.default_rng(6)
+    times = np.arange(0.0, 120.0, 1.0)
+    truth = np.stack([50 * times, 0 * times], axis=1)[:, None, :]
+    rows = [r for r in _radar_rows(truth, times, rng) if r["t"] < 40]
+    # the radar keeps reporting elsewhere, so its silence on the drone counts as misses
+    rows += [{"t": float(t), "sensor": 0, "x": -90000.0, "y": 0.0, "sigma": 50.0} for t in times]
+    rows += [
+        {"t": float(t), "sensor": 1, "x": 4000.0, "y": 0.0, "sigma": 3000.0}
+        for t in np.arange(60.0, 120.0, 8.0)
+        if abs(50.0 * t - 4000.0) < 3000.0
+    ]
+
+    def confirmed_near_post(cfg):
+        _, states = _run(reg, rows, times, cfg)
+        gone = [
+            k for k in range(40, 60) if not (states[k].confirmed & (states[k].x[:, 0] > 0)).any()
+        ]
+        near = [
+            bool((s.confirmed & (np.hypot(s.x[:, 0] - 4000.0, s.x[:, 1]) < 5000.0)).any())
+            for s in states[60:]
+        ]
+        return bool(gone), any(near)
+
+    assert confirmed_near_post(TrackerConfig(reacquire_s=300.0)) == (True, True)
+    assert confirmed_near_post(TrackerConfig()) == (True, False)  # off by default
+
+
 @pytest.mark.parametrize(
     ("speed", "alt", "vz", "g"), [(230.0, 100.0, 0.0, 0.0), (1800.0, 30000.0, 200.0, 9.81)]
 )
