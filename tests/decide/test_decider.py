@@ -108,16 +108,20 @@ def test_ballistic_hold_is_longer_and_alerts_at_first_confirmed_track(zones, pol
 def test_ballistic_path_zones_wait_for_their_eta(zones, policy, mk) -> None:
     """A ballistic track alerts at once only the zones it may strike (any impact sample);
     a zone it only flies over (p_impact 0) is alerted when its ETA enters the horizon."""
-    dec = Decider(zones, policy)
     trk = [(7, 0, 0, 900, 0, "ballistic", True)]
-    ch = []
-    for k in range(40):
-        t = mk.T0 + k * TICK
-        rows = [
-            (4, 7, "ballistic", 0.3, 0.004, 600.0 - 5.0 * k, 620.0),  # E: impact area
-            (1, 7, "ballistic", 0.9, 0.0, 400.0 - 5.0 * k, 420.0),  # B: under the path
-        ]
-        ch += dec.step(t, mk.threats(t, rows), mk.tracks(t, trk), mk.health(t))
+    seq = [
+        (
+            mk.T0 + k * TICK,
+            [
+                (4, 7, "ballistic", 0.3, 0.004, 600.0 - 5.0 * k, 620.0),  # E: impact area
+                (1, 7, "ballistic", 0.9, 0.0, 400.0 - 5.0 * k, 420.0),  # B: under the path
+            ],
+            trk,
+            None,
+        )
+        for k in range(40)
+    ]
+    ch = drive(Decider(zones, policy), mk, seq)
     first = {c.zone: c.t for c in ch if c.state == "alert"}
     assert first["E"] == mk.T0
     # B: shelter 90 + tick 5 + latency 20 + margin 120 = 235 s horizon, ETA 400 - 5k
@@ -279,13 +283,9 @@ def test_degraded_widening_is_per_class(zones, policy, mk) -> None:
         trk = [(1, 28_000.0, 0.0, 50.0, 0.0, cls, True)]
         rows = [(2, 1, cls, 0.03, 0.0, 100.0, 150.0)]  # zone C: p below alert_p 0.05
         dec = Decider(zones, policy)
-        out = set()
-        for k in range(60):
-            t = mk.T0 + k * TICK
-            ch = dec.step(t, mk.threats(t, rows), mk.tracks(t, trk), mk.health(t, dead))
-            out |= {c.zone for c in ch if c.state == "alert"}
+        ch = drive(dec, mk, [(mk.T0 + k * TICK, rows, trk, dead) for k in range(60)])
         assert list(dec.degraded_tracks) == [1]
-        return out
+        return {c.zone for c in ch if c.state == "alert"}
 
     assert policy.decide["by_class"]["drone"]["degraded_p_factor"] == 1.0
     assert {"C", "E"} <= alerted("cruise")  # 0.03 >= 0.5 x 0.05; E on the dead stretch
