@@ -384,12 +384,25 @@ class TrackerConfig:
     dead-reckoned cloud of a confirmed track deleted less than this long (s) before is
     confirmed at once: the threat is found again (a drone that dropped out of a radar's
     view is heard by acoustic posts a minute later). 0: off (the default; measured in
-    policy.toml, 300 s mixed: fewer misses on some raids, more on others)."""
+    policy.toml, 300 s mixed: fewer misses on some raids, more on others). The
+    re-acquired track may take the lost track's velocity (``reacquire_inherit``)."""
     reacquire_updates: int = 2
     """Updates a tentative track needs before re-acquisition confirms it."""
     reacquire_min_updates: int = 8
     """Only tracks deleted after at least this many updates are re-acquired (a false
     track that chance reports confirmed does not confirm the next chance reports there)."""
+    reacquire_inherit: bool = True
+    """A re-acquired track whose velocity is less certain than the lost track's takes
+    the lost track's velocity and adds its class hints (a track that one acoustic post
+    started knows no velocity; without it the successor predicted worse than the lost
+    track's ghost it replaced)."""
+    reacquire_max_speed: float = 80.0
+    """Only tracks lost at most this fast (m/s) are re-acquired: a fast track's
+    dead-reckoned cloud soon spans other threats' reports (a cruise missile's, 30 km in two
+    minutes)."""
+    reacquire_accel: float = 0.05
+    """Growth (m/s per s, 1 sigma) of the inherited velocity's sd over the time between
+    the lost track's last update and the re-acquisition (turns made unseen)."""
     process_lag_s: float = 0.0
     """``advance(t)`` folds in only reports measured up to ``t - process_lag_s`` (later ones
     wait for the next call) and predicts the tracks to ``t``. Reports usually arrive a few
@@ -591,8 +604,16 @@ class Tracker:
         self._merge_next = -math.inf  # next time duplicates are looked for
         self._merged: list[np.ndarray] = []  # [absorbed, survivor] ids since the last state
         # confirmed tracks deleted lately (re-acquisition): position and velocity (N, 4),
-        # position variance, time of that state, time of the deletion
-        self._lost = (np.zeros((0, 4)), np.zeros(0), np.zeros(0), np.zeros(0))
+        # position variance, time of that state, time of the deletion, velocity covariance
+        # (N, 2, 2), class hint log-likelihoods (N, NCLS)
+        self._lost = (
+            np.zeros((0, 4)),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros((0, 2, 2)),
+            np.zeros((0, NCLS)),
+        )
         # fixed standard-normal samples (deterministic): position (2) and altitude (1)
         self._ex_u = np.random.default_rng(0).standard_normal((self.cfg.ex_samples, 3))
         self._ex_uq = (np.argsort(np.argsort(self._ex_u[:, 2])) + 0.5) / self.cfg.ex_samples
@@ -2013,6 +2034,7 @@ class Tracker:
         at ``t_x``) for re-acquisition; forget those deleted more than ``reacquire_s`` ago."""
         cfg = self.cfg
         m = dead & self.tracks.confirmed & (self.tracks.n_upd >= cfg.reacquire_min_updates)
+        m &= np.hypot(x[:, 3], x[:, 4]) <= cfg.reacquire_max_speed
         if cfg.reacquire_s <= 0 or not m.any():
             return
         new = (
@@ -2020,24 +2042,27 @@ class Tracker:
             0.5 * (P[m, 0, 0] + P[m, 1, 1]),
             np.asarray(t_x, float)[m],
             np.full(int(m.sum()), float(t_del)),
+            P[m][:, 3:5, 3:5],
+            self.tracks.hint[m],
         )
         keep = self._lost[3] >= t_del - cfg.reacquire_s
         self._lost = tuple(
             np.concatenate([a[keep], b]) for a, b in zip(self._lost, new, strict=True)
         )
 
-    def _reacquired(self) -> np.ndarray:
+    def _reacquired(self) -> tuple[np.ndarray, np.ndarray]:
         """Tentative tracks with ``reacquire_updates`` updates inside the dead-reckoned cloud
         (3 sigma, plus 30 % of the distance flown and 2 km) of a confirmed track deleted
-        less than ``reacquire_s`` before their last update: the same threat found again."""
+        less than ``reacquire_s`` before their last update: the same threat found again.
+        Returns their indices and, for each, the lost track it is closest to (in gates)."""
         tr, cfg = self.tracks, self.cfg
-        out = np.zeros(len(tr), bool)
-        lx, lvar, lt, ldel = self._lost
+        none = np.zeros(0, np.int64)
+        lx, lvar, lt, ldel = self._lost[:4]
         if cfg.reacquire_s <= 0 or lt.size == 0 or len(tr) == 0:
-            return out
+            return none, none
         cand = np.flatnonzero(~tr.confirmed & (tr.n_upd >= cfg.reacquire_updates))
         if cand.size == 0:
-            return out
+            return none, none
         tc = tr.last_update[cand][:, None]
         dt = tc - lt[None, :]
         ok = (tc >= ldel[None, :]) & (tc - ldel[None, :] <= cfg.reacquire_s)
@@ -2047,15 +2072,45 @@ class Tracker:
         tvar = 0.5 * (tr.P[cand, 0, 0] + tr.P[cand, 1, 1])
         gate = 3.0 * np.sqrt(lvar[None, :] + tvar[:, None]) + 0.3 * flown + REACQUIRE_PAD_M
         d = np.hypot(tr.x[cand, 0:1] - px, tr.x[cand, 1:2] - py)
-        out[cand] = (ok & (d <= gate)).any(axis=1)
-        return out
+        score = np.where(ok & (d <= gate), d / gate, np.inf)
+        best = score.argmin(axis=1)
+        hit = np.isfinite(score[np.arange(cand.size), best])
+        return cand[hit], best[hit]
+
+    def _inherit(self, idx: np.ndarray, lost: np.ndarray) -> None:
+        """Re-acquired tracks ``idx`` take the velocity (and its covariance, grown by
+        ``reacquire_accel`` over the time since) of the lost tracks ``lost`` where theirs is
+        less certain (a track started by one acoustic post knows no velocity), and add the
+        lost tracks' class hints: the lost track's motion lives on in its successor."""
+        tr, cfg = self.tracks, self.cfg
+        lx, lt, lpv, lhint = self._lost[0], self._lost[2], self._lost[4], self._lost[5]
+        dt = np.maximum(tr.last_update[idx] - lt[lost], 0.0)
+        pv = lpv[lost] + (cfg.reacquire_accel * dt)[:, None, None] ** 2 * np.eye(2)
+        worse = np.trace(tr.P[idx][:, 3:5, 3:5], axis1=1, axis2=2) > np.trace(pv, axis1=1, axis2=2)
+        i, j, pv = idx[worse], lost[worse], pv[worse]
+        if i.size:
+            v = lx[j, 2:4]
+            x, xm, P, Pm = tr.x[i], tr.xm[i], tr.P[i], tr.Pm[i]
+            x[:, 3:5] = v
+            xm[:, :, 3:5] = v[:, None, :]
+            for C in (P, Pm):
+                C[..., 3:5, :] = 0.0
+                C[..., :, 3:5] = 0.0
+            P[:, 3:5, 3:5] = pv
+            Pm[:, :, 3:5, 3:5] = pv[:, None]
+            tr.x[i], tr.xm[i], tr.P[i], tr.Pm[i] = x, xm, P, Pm
+        tr.hint[idx] += lhint[lost]
 
     def _confirm(self) -> None:
         """Confirmer: several radar scans, or several updates from at least two sensors
         with enough existence, or re-acquisition of a lately deleted track."""
         tr = self.tracks
         cfg = self.cfg
-        tr.confirmed |= self._reacquired()
+        ri, rl = self._reacquired()
+        if ri.size:
+            if cfg.reacquire_inherit:
+                self._inherit(ri, rl)
+            tr.confirmed[ri] = True
         hits = (tr.n_upd >= cfg.confirm_hits) & tr.multi
         hits &= ~tr.fast | (tr.n_posts >= cfg.fast_ac_confirm_posts)
         hits &= ~tr.chain | (tr.n_posts >= cfg.slow_ac_confirm_posts)

@@ -211,6 +211,25 @@ def test_a_lost_track_is_reacquired_by_one_post_that_hears_its_threat():
 
     assert confirmed_near_post(TrackerConfig(reacquire_s=300.0)) == (True, True)
     assert confirmed_near_post(TrackerConfig()) == (True, False)  # off by default
+    # a lost track faster than reacquire_max_speed is not re-acquired
+    slow_only = TrackerConfig(reacquire_s=300.0, reacquire_max_speed=40.0)
+    assert confirmed_near_post(slow_only) == (True, False)
+
+    def reacquired_velocity(cfg):
+        """Velocity and its sd of the first confirmed track near the post after the loss."""
+        _, states = _run(reg, rows, times, cfg)
+        for s in states[60:]:
+            m = s.confirmed & (np.hypot(s.x[:, 0] - 4000.0, s.x[:, 1]) < 5000.0)
+            if m.any():
+                i = np.flatnonzero(m)[0]
+                return s.x[i, 3:5], np.sqrt(np.trace(s.P[i, 3:5, 3:5]) / 2)
+        raise AssertionError("not re-acquired")
+
+    # the successor takes the lost track's velocity: one post alone measures none
+    v, sd = reacquired_velocity(TrackerConfig(reacquire_s=300.0))
+    assert np.hypot(v[0] - 50.0, v[1]) < 10.0 and sd < 10.0
+    v, sd = reacquired_velocity(TrackerConfig(reacquire_s=300.0, reacquire_inherit=False))
+    assert np.hypot(v[0] - 50.0, v[1]) > 20.0 or sd > 20.0
 
 
 @pytest.mark.parametrize(
