@@ -29,7 +29,6 @@ import argparse
 import subprocess
 import sys
 import time
-import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,88 +38,40 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
-from airwarn.contracts import CLS_CODE, THREAT_CLASSES, TrackState, read_sensors, read_truth  # noqa: E402
+from airwarn.contracts import TrackState, read_sensors, read_truth  # noqa: E402
 from airwarn.decide import Decider  # noqa: E402
 from airwarn.decide.policy import Policy  # noqa: E402
+from airwarn.decide.tune import GridPoint, policy_variant  # noqa: E402
 from airwarn.evaluate import score  # noqa: E402
 from airwarn.pipeline import Pipeline, drive  # noqa: E402
 from airwarn.predict import Predictor  # noqa: E402
+from airwarn.predict.calibrate import paths_from_truth, tracks_at  # noqa: E402
 from airwarn.zones import load_zones, zone_set  # noqa: E402
 
 
 class TruthStates:
-    """True threat states on the tick grid, in the zones' local frame."""
+    """True threat states at tick times (predict's calibration paths, no added errors)."""
 
-    def __init__(self, truth, frame, pos_sd: float, vel_sd: float):
-        self.paths = []
-        for th in truth:
-            t = np.asarray(th.t, float)
-            if t.size < 2:
-                continue
-            x, y = frame.to_local(np.asarray(th.lat), np.asarray(th.lon))
-            z = np.asarray(th.alt_m, float)
-            key = zlib.crc32(th.id.encode())
-            self.paths.append((t, np.asarray(x), np.asarray(y), z, CLS_CODE[th.cls], key))
-        self.t0 = np.array([p[0][0] for p in self.paths])
-        self.t1 = np.array([p[0][-1] for p in self.paths])
-        self.P0 = np.diag([pos_sd**2] * 3 + [vel_sd**2] * 3)
-
-    def at(self, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(path indices, states (N, 6), class codes, keys) of the threats airborne at ``t``."""
-        idx = np.flatnonzero((self.t0 <= t) & (t <= self.t1))
-        X = np.zeros((idx.size, 6))
-        for j, i in enumerate(idx):
-            tt, x, y, z, _, _ = self.paths[i]
-            k = int(np.clip(np.searchsorted(tt, t) - 1, 0, tt.size - 2))
-            w, dt = (t - tt[k]) / (tt[k + 1] - tt[k]), tt[k + 1] - tt[k]
-            for c, a in enumerate((x, y, z)):
-                X[j, c] = a[k] + w * (a[k + 1] - a[k])
-                X[j, c + 3] = (a[k + 1] - a[k]) / dt
-        cls = np.array([self.paths[i][4] for i in idx], np.int64)
-        key = np.array([self.paths[i][5] for i in idx], np.int64)
-        return idx, X, cls, key
+    def __init__(self, truth, zones, pos_sd: float, vel_sd: float):
+        self.paths = paths_from_truth(truth, zones)
+        self.pos_sd, self.vel_sd = pos_sd, vel_sd
 
     def ideal(self, t: float) -> TrackState:
         """Every airborne threat as a confirmed track with its true state."""
-        idx, X, cls, key = self.at(t)
-        n = idx.size
-        prob = np.zeros((n, len(THREAT_CLASSES)))
-        prob[np.arange(n), cls] = 1.0
-        return TrackState(
-            t=t,
-            ids=idx.astype(np.int64) + 1,
-            x=X,
-            P=np.repeat(self.P0[None], n, axis=0),
-            cls=cls,
-            cls_prob=prob,
-            confirmed=np.ones(n, bool),
-            last_update=np.full(n, t),
-            n_updates=np.full(n, 50, np.int64),
-            key=key,
-        )
+        return tracks_at(self.paths, t, self.pos_sd, self.vel_sd, None)[0]
 
     def snap(self, tracks: TrackState, gate_m: float) -> TrackState:
         """Fused tracks, each on the true state of the nearest threat within ``gate_m``."""
-        _, X, _, _ = self.at(tracks.t)
-        if len(tracks) == 0 or X.shape[0] == 0:
+        true = self.ideal(tracks.t)
+        if len(tracks) == 0 or len(true) == 0:
             return tracks
+        X = true.x
         d = np.hypot(tracks.x[:, None, 0] - X[None, :, 0], tracks.x[:, None, 1] - X[None, :, 1])
         j = d.argmin(axis=1)
         ok = d[np.arange(j.size), j] <= gate_m
         x, P = tracks.x.copy(), tracks.P.copy()
-        x[ok], P[ok] = X[j[ok]], self.P0
+        x[ok], P[ok] = X[j[ok]], true.P[j[ok]]
         return replace(tracks, x=x, P=P)
-
-
-def margin_policy(policy: Policy, margin_s: float) -> Policy:
-    """``policy`` with every class's ``margin_s`` set to ``margin_s``."""
-    d = dict(policy.decide)
-    d["margin_s"] = margin_s
-    d["by_class"] = {
-        c: {k: v for k, v in tab.items() if k != "margin_s"}
-        for c, tab in d.get("by_class", {}).items()
-    }
-    return replace(policy, decide=d)
 
 
 class Chains:
@@ -185,9 +136,9 @@ def main() -> None:
     sdir = a.scenario or simulate(a.work)
     zones = zone_set(load_zones(a.zones or sdir / "zones.geojson"))
     policy = Policy.load(a.policy)
-    policies = (policy, margin_policy(policy, a.margin_s))
+    policies = (policy, policy_variant(policy, GridPoint(1.0, a.margin_s, 1.0)))
     truth_recs = read_truth(sdir / "truth.jsonl")
-    truth = TruthStates(truth_recs, zones.frame, a.pos_sd, a.vel_sd)
+    truth = TruthStates(truth_recs, zones, a.pos_sd, a.vel_sd)
     pipe = Pipeline(read_sensors(sdir / "sensors.jsonl"), zones, policy)
     chains = Chains(pipe, truth, policies, a.gate_m)
     c0 = time.perf_counter()

@@ -19,7 +19,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +81,10 @@ def policy_variant(base: Policy, g: GridPoint) -> Policy:
         table.pop("margin_s", None)
         if "hold_s" in table:
             table["hold_s"] = float(table["hold_s"]) * g.hold_scale
-    pol = Policy(
-        tick_s=base.tick_s,
-        track_every_s=base.track_every_s,
+    pol = replace(
+        base,
         predict=copy.deepcopy(base.predict),
+        fuse=copy.deepcopy(base.fuse),
         decide=dec,
         source=f"{base.source} [{g.label}]",
     )

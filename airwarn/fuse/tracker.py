@@ -475,6 +475,27 @@ def _take(a: dict, idx) -> dict:
 
 
 @dataclass
+class _LostTracks:
+    """Confirmed tracks deleted lately, kept for re-acquisition (one row each)."""
+
+    x: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # e, n, ve, vn
+    pos_var: np.ndarray = field(default_factory=lambda: np.zeros(0))  # horizontal, per axis
+    t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # time the state is valid at
+    t_del: np.ndarray = field(default_factory=lambda: np.zeros(0))  # time of the deletion
+    Pv: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 2)))  # velocity cov
+    hint: np.ndarray = field(default_factory=lambda: np.zeros((0, NCLS)))  # class hints
+
+    def take(self, sel: np.ndarray) -> _LostTracks:
+        """The rows ``sel`` (a mask or indices)."""
+        return _LostTracks(**{k: v[sel] for k, v in self.__dict__.items()})
+
+    def extend(self, other: _LostTracks) -> _LostTracks:
+        return _LostTracks(
+            **{k: np.concatenate((v, getattr(other, k))) for k, v in self.__dict__.items()}
+        )
+
+
+@dataclass
 class _Tracks:
     """Columns of all live tracks (state valid at each track's own time ``t``)."""
 
@@ -603,17 +624,7 @@ class Tracker:
         self._ex_next = -math.inf  # next time the silence of posts is counted
         self._merge_next = -math.inf  # next time duplicates are looked for
         self._merged: list[np.ndarray] = []  # [absorbed, survivor] ids since the last state
-        # confirmed tracks deleted lately (re-acquisition): position and velocity (N, 4),
-        # position variance, time of that state, time of the deletion, velocity covariance
-        # (N, 2, 2), class hint log-likelihoods (N, NCLS)
-        self._lost = (
-            np.zeros((0, 4)),
-            np.zeros(0),
-            np.zeros(0),
-            np.zeros(0),
-            np.zeros((0, 2, 2)),
-            np.zeros((0, NCLS)),
-        )
+        self._lost = _LostTracks()  # confirmed tracks deleted lately (re-acquisition)
         # fixed standard-normal samples (deterministic): position (2) and altitude (1)
         self._ex_u = np.random.default_rng(0).standard_normal((self.cfg.ex_samples, 3))
         self._ex_uq = (np.argsort(np.argsort(self._ex_u[:, 2])) + 0.5) / self.cfg.ex_samples
@@ -1028,8 +1039,8 @@ class Tracker:
         self.next_id = nid
         self._heard = dict(heard)
         self._clutter = clutter.copy()
-        keep = self._lost[3] < t_snap  # tracks deleted after the snapshot live again
-        self._lost = tuple(a[keep] for a in self._lost)
+        # tracks deleted after the snapshot live again
+        self._lost = self._lost.take(self._lost.t_del < t_snap)
         self._snaps = [s for s in self._snaps if s[0] < t_snap]
         self._late_in_state = k
         redo = self._late[k - self._late_base :]
@@ -2033,22 +2044,22 @@ class Tracker:
         """Remember the established confirmed tracks among ``dead`` (states ``x``, ``P`` valid
         at ``t_x``) for re-acquisition; forget those deleted more than ``reacquire_s`` ago."""
         cfg = self.cfg
+        if cfg.reacquire_s <= 0:
+            return
         m = dead & self.tracks.confirmed & (self.tracks.n_upd >= cfg.reacquire_min_updates)
         m &= np.hypot(x[:, 3], x[:, 4]) <= cfg.reacquire_max_speed
-        if cfg.reacquire_s <= 0 or not m.any():
+        if not m.any():
             return
-        new = (
-            np.column_stack([x[m, 0:2], x[m, 3:5]]),
-            0.5 * (P[m, 0, 0] + P[m, 1, 1]),
-            np.asarray(t_x, float)[m],
-            np.full(int(m.sum()), float(t_del)),
-            P[m][:, 3:5, 3:5],
-            self.tracks.hint[m],
+        new = _LostTracks(
+            x=np.column_stack([x[m, 0:2], x[m, 3:5]]),
+            pos_var=0.5 * (P[m, 0, 0] + P[m, 1, 1]),
+            t=np.asarray(t_x, float)[m],
+            t_del=np.full(int(m.sum()), float(t_del)),
+            Pv=P[m][:, 3:5, 3:5],
+            hint=self.tracks.hint[m],
         )
-        keep = self._lost[3] >= t_del - cfg.reacquire_s
-        self._lost = tuple(
-            np.concatenate([a[keep], b]) for a, b in zip(self._lost, new, strict=True)
-        )
+        lost = self._lost
+        self._lost = lost.take(lost.t_del >= t_del - cfg.reacquire_s).extend(new)
 
     def _reacquired(self) -> tuple[np.ndarray, np.ndarray]:
         """Tentative tracks with ``reacquire_updates`` updates inside the dead-reckoned cloud
@@ -2057,7 +2068,8 @@ class Tracker:
         Returns their indices and, for each, the lost track it is closest to (in gates)."""
         tr, cfg = self.tracks, self.cfg
         none = np.zeros(0, np.int64)
-        lx, lvar, lt, ldel = self._lost[:4]
+        lost = self._lost
+        lx, lvar, lt, ldel = lost.x, lost.pos_var, lost.t, lost.t_del
         if cfg.reacquire_s <= 0 or lt.size == 0 or len(tr) == 0:
             return none, none
         cand = np.flatnonzero(~tr.confirmed & (tr.n_upd >= cfg.reacquire_updates))
@@ -2083,13 +2095,13 @@ class Tracker:
         less certain (a track started by one acoustic post knows no velocity), and add the
         lost tracks' class hints: the lost track's motion lives on in its successor."""
         tr, cfg = self.tracks, self.cfg
-        lx, lt, lpv, lhint = self._lost[0], self._lost[2], self._lost[4], self._lost[5]
-        dt = np.maximum(tr.last_update[idx] - lt[lost], 0.0)
-        pv = lpv[lost] + (cfg.reacquire_accel * dt)[:, None, None] ** 2 * np.eye(2)
+        lt = self._lost.take(lost)
+        dt = np.maximum(tr.last_update[idx] - lt.t, 0.0)
+        pv = lt.Pv + (cfg.reacquire_accel * dt)[:, None, None] ** 2 * np.eye(2)
         worse = np.trace(tr.P[idx][:, 3:5, 3:5], axis1=1, axis2=2) > np.trace(pv, axis1=1, axis2=2)
-        i, j, pv = idx[worse], lost[worse], pv[worse]
+        i, pv = idx[worse], pv[worse]
         if i.size:
-            v = lx[j, 2:4]
+            v = lt.x[worse, 2:4]
             x, xm, P, Pm = tr.x[i], tr.xm[i], tr.P[i], tr.Pm[i]
             x[:, 3:5] = v
             xm[:, :, 3:5] = v[:, None, :]
@@ -2099,7 +2111,7 @@ class Tracker:
             P[:, 3:5, 3:5] = pv
             Pm[:, :, 3:5, 3:5] = pv[:, None]
             tr.x[i], tr.xm[i], tr.P[i], tr.Pm[i] = x, xm, P, Pm
-        tr.hint[idx] += lhint[lost]
+        tr.hint[idx] += lt.hint
 
     def _confirm(self) -> None:
         """Confirmer: several radar scans, or several updates from at least two sensors

@@ -52,9 +52,14 @@ def paths_from_truth(threats: Sequence[Threat], zones: ZoneSet) -> list[Path]:
 
 
 def tracks_at(
-    paths: Sequence[Path], t: float, sigma_pos: float, sigma_vel: float, rng: np.random.Generator
+    paths: Sequence[Path],
+    t: float,
+    sigma_pos: float,
+    sigma_vel: float,
+    rng: np.random.Generator | None,
 ) -> tuple[TrackState, np.ndarray]:
-    """Confirmed tracks of the threats airborne at ``t`` (and their path indices)."""
+    """Confirmed tracks of the threats airborne at ``t`` (and their path indices), with
+    errors of the given sds drawn from ``rng`` (None: true states, the same covariance)."""
     idx = np.array([i for i, p in enumerate(paths) if p.t[0] <= t < p.t[-1]], np.int64)
     n = idx.size
     x = np.zeros((n, 6))
@@ -66,8 +71,9 @@ def tracks_at(
             a, b = np.interp([ta, tb], p.t, arr)
             x[j, c] = np.interp(t, p.t, arr)
             x[j, c + 3] = (b - a) / max(tb - ta, 1e-6)
-    x[:, 0:3] += rng.normal(0, sigma_pos, (n, 3))
-    x[:, 3:6] += rng.normal(0, sigma_vel, (n, 3))
+    if rng is not None:
+        x[:, 0:3] += rng.normal(0, sigma_pos, (n, 3))
+        x[:, 3:6] += rng.normal(0, sigma_vel, (n, 3))
     P = np.zeros((n, 6, 6))
     for c in range(3):
         P[:, c, c] = sigma_pos**2
