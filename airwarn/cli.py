@@ -112,7 +112,9 @@ def simulate(
     drones: int = typer.Option(539, help="Shahed-type drones launched."),
     cruise: int = typer.Option(7, help="Cruise missiles launched."),
     ballistic: int = typer.Option(4, help="Ballistic missiles launched."),
-    acoustic: int = typer.Option(3000, help="Acoustic posts in the sensor network."),
+    acoustic: int | None = typer.Option(
+        None, help="Acoustic posts in the sensor network (default: 9,500 in Ukraine, else 3,000)."
+    ),
     radars: int = typer.Option(30, help="Radars in the sensor network."),
     observers: float = typer.Option(1.0, help="Relative rate of human observer reports."),
     region: str = typer.Option("ukraine", help="Theatre: ukraine (built-in), israel or synthetic."),
@@ -243,6 +245,9 @@ def run(
     drones: int = typer.Option(539, help="Shahed-type drones (record raid: 539)."),
     cruise: int = typer.Option(7, help="Cruise missiles."),
     ballistic: int = typer.Option(4, help="Ballistic missiles."),
+    acoustic: int | None = typer.Option(
+        None, help="Acoustic posts (default: 9,500, the size of Ukraine's network)."
+    ),
 ) -> None:
     """The main job: simulate a record night raid, replay it through the pipeline, report."""
     from airwarn.evaluate import evaluate_files
@@ -252,7 +257,10 @@ def run(
     c0 = time.perf_counter()
     with console.status("simulating the record raid"):
         info = write_scenario(
-            SimParams(seed=seed, drones=drones, cruise=cruise, ballistic=ballistic), scen
+            SimParams(
+                seed=seed, drones=drones, cruise=cruise, ballistic=ballistic, acoustic=acoustic
+            ),
+            scen,
         )
     sim_s = time.perf_counter() - c0
     console.print(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from airwarn.geo import LocalFrame
-from airwarn.sim.params import SimParams
+from airwarn.sim.params import ACOUSTIC_POSTS, SimParams
 from airwarn.sim.theatre import Theatre
 
 
@@ -106,7 +106,7 @@ def build_network(
     px, py = frame.to_local(th.places_lat, th.places_lon)
     pop = th.places_pop.astype(float)
     # acoustic posts: most near populated places, the rest along approach corridors
-    n_ac = max(0, int(p.acoustic))
+    n_ac = max(0, int(ACOUSTIC_POSTS if p.acoustic is None else p.acoustic))
     n_near = int(round(n_ac * p.acoustic_near_places))
     corr = _corridor_points(p, th, frame, rng, n_ac - n_near, inside)
     n_near = n_ac - len(corr)

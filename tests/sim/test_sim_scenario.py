@@ -243,3 +243,18 @@ def test_cli_simulate_synthetic_region(tmp_path):
     doc = json.loads((tmp_path / "scenario.json").read_text())
     assert doc["params"]["region"] == "synthetic" and doc["summary"]["threats"] == 8
     assert len(read_zones(tmp_path / "zones.geojson")) == 40
+
+
+def test_acoustic_network_size_defaults_to_the_theatres_own():
+    from airwarn.sim.params import ACOUSTIC_POSTS
+    from airwarn.sim.scenario import with_theatre_defaults
+    from airwarn.sim.theatre import THEATRES
+
+    ua, il = THEATRES["ukraine"](), THEATRES["israel"]()
+    # Ukraine's real network: about 9,500 posts; a theatre that names none gets the fallback
+    assert with_theatre_defaults(SimParams(), ua).acoustic == 9500
+    assert with_theatre_defaults(SimParams(region="israel"), il).acoustic == ACOUSTIC_POSTS
+    # a count the caller gives is kept, whatever the theatre's own
+    assert with_theatre_defaults(SimParams(acoustic=ACOUSTIC_POSTS), ua).acoustic == 3000
+    assert with_theatre_defaults(SimParams(region="israel", acoustic=9500), il).acoustic == 9500
+    assert with_theatre_defaults(SimParams(acoustic=0), ua).acoustic == 0
