@@ -215,11 +215,18 @@ class Decider:
         keep_r = pc["keep_ratio"][cls]
         fa = np.where(in_alert, keep_r, 1.0) * dfac
         fp = np.where(in_any, keep_r, 1.0) * dfac
+        # a live track that will stay inside live acoustic coverage keeps being heard: its
+        # alerts need less margin against losing it
+        margin = pc["margin_s"][cls]
+        cm = np.minimum(pc["covered_margin_s"][cls], margin)
+        if (cm < margin).any():
+            heard = ~lost & _member(track, self._covered_ahead(tracks, health))
+            margin = np.where(heard, cm, margin)
         horizon = (
             zs.shelter_s[zone]
             + cfg.tick_s
             + cfg.latency_s
-            + pc["margin_s"][cls]
+            + margin
             + np.where(deg, pc["degraded_margin_s"][cls], 0.0)
             + np.where(in_alert, pc["keep_margin_s"][cls], 0.0)
         )
@@ -499,19 +506,38 @@ class Decider:
         cand = np.asarray(tracks.confirmed, bool) & (quiet >= lim) & (lim < 86_400.0)
         if not cand.any():
             return empty
+        x = np.asarray(tracks.x, float)[cand]
+        cov = self._in_cover(x, -np.linspace(0.0, 1.0, 5) * quiet[cand][:, None], health)
+        return np.sort(np.asarray(tracks.ids, np.int64)[cand][cov])
+
+    def _covered_ahead(self, tracks: TrackState, health: SensorHealth | None) -> np.ndarray:
+        """Sorted ids of confirmed tracks whose straight path from now to ``covered_ahead_s``
+        ahead lies wholly inside live acoustic coverage (``covered_quiet_frac`` x each post's
+        range, slant distance at the track's altitude): they will keep being heard."""
+        empty = np.zeros(0, np.int64)
+        if len(tracks) == 0 or health is None or len(health.alive) == 0:
+            return empty
+        cand = np.asarray(tracks.confirmed, bool)
+        if not cand.any():
+            return empty
+        ahead = np.linspace(0.0, self.cfg.covered_ahead_s, 7)[None, :]
+        cov = self._in_cover(np.asarray(tracks.x, float)[cand], ahead, health)
+        return np.sort(np.asarray(tracks.ids, np.int64)[cand][cov])
+
+    def _in_cover(self, x: np.ndarray, dt: np.ndarray, health: SensorHealth) -> np.ndarray:
+        """Bool per state row of ``x``: its straight path at every offset of ``dt`` (s, one
+        row per state or one for all) lies inside live acoustic coverage
+        (``covered_quiet_frac`` x each post's range, in slant distance at its altitude)."""
         posts = self._live_posts(health)
         if posts is None:
-            return empty
+            return np.zeros(len(x), bool)
         tree, rng = posts
         f = self.cfg.covered_quiet_frac
-        x = np.asarray(tracks.x, float)[cand]
-        back = np.linspace(0.0, 1.0, 5) * quiet[cand][:, None]
-        qx = x[:, 0:1] - x[:, 3:4] * back
-        qy = x[:, 1:2] - x[:, 4:5] * back
+        qx = x[:, 0:1] + x[:, 3:4] * dt
+        qy = x[:, 1:2] + x[:, 4:5] * dt
         # posts hear within their range in slant distance at the track's altitude
-        qz = np.broadcast_to(np.maximum(x[:, 2:3], 0.0), back.shape)
-        cov = within_any_circle(qx, qy, f * rng, tree, pz=f * qz)
-        return np.sort(np.asarray(tracks.ids, np.int64)[cand][cov.all(axis=1)])
+        qz = np.broadcast_to(np.maximum(x[:, 2:3], 0.0), qx.shape)
+        return within_any_circle(qx, qy, f * rng, tree, pz=f * qz).all(axis=1)
 
     def _live_posts(self, health: SensorHealth) -> tuple[cKDTree, np.ndarray] | None:
         """KD-tree and ranges of the live acoustic posts (None: none), rebuilt only when the

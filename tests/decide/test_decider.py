@@ -511,6 +511,41 @@ def test_live_track_unheard_in_acoustic_coverage_alerts_no_new_zone(zones, polic
         assert states(out, "A") == [(t, first)], (post_x, quiet, cls, alt)
 
 
+def test_track_that_stays_in_acoustic_coverage_alerts_with_the_covered_margin(
+    zones, policy, mk
+) -> None:
+    """A live drone track whose path for the next covered_ahead_s lies inside live acoustic
+    coverage will keep being heard: its alert horizon uses covered_margin_s (30 s) instead
+    of margin_s (120 s). Zone A (60 s to shelter) at an arrival 150 s ahead: alerted outside
+    coverage (horizon 60 + 5 + 20 + 120 = 205 s), only pre-alerted inside it (115 s)."""
+    from airwarn.contracts import SensorHealth
+
+    def acoustic(t, xs):
+        n = len(xs)
+        return SensorHealth(t=t, x=np.array(xs, float), y=np.zeros(n), range_m=np.full(n, 8000.0),
+                            kind=np.zeros(n, np.int64), last_seen=np.full(n, t),
+                            alive=np.ones(n, bool))  # fmt: skip
+
+    t = mk.T0
+    assert policy.decide["margin_s"] == 120.0 and policy.decide["covered_margin_s"] == 30.0
+    same = _override(policy, covered_margin_s=120.0)
+    cases = [  # posts (x, m), lost, policy -> first state of zone A
+        ([-15_000.0], False, policy, "pre_alert"),  # path -20 .. -11 km within 6.4 km of a post
+        ([-60_000.0], False, policy, "alert"),  # no post near: the full margin
+        ([-18_000.0], False, policy, "alert"),  # leaves coverage (at -11.6 km) within 180 s
+        ([-18_000.0, -12_000.0], False, policy, "pre_alert"),  # ... unless the next post hears
+        ([-15_000.0], True, policy, "alert"),  # a lost track (its ghost) keeps the full margin
+        ([-15_000.0], False, same, "alert"),  # covered_margin_s = margin_s: no change
+    ]
+    for posts, lost, pol, first in cases:
+        dec = Decider(zones, pol)
+        trk = mk.tracks(t, [(5, -20_000.0, 0, 50, 0, "drone", True)])
+        trk.x[:, 2] = 500.0
+        rows = [(0, 5, "drone", 0.6, 0.0, 150.0, 200.0, lost, 150.0)]
+        out = dec.step(t, mk.threats(t, rows), trk, acoustic(t, posts))
+        assert states(out, "A") == [(t, first)], (posts, lost)
+
+
 def test_track_coasting_below_ground_alerts_no_new_zone(zones, policy, mk) -> None:
     """A ballistic track that fell silent and is dead-reckoned 5 km below ground (the missile
     fell or was destroyed) pre-alerts only; measured, or coasting above ground, it alerts."""
