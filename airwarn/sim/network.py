@@ -101,7 +101,9 @@ def _spread(
 def build_network(
     p: SimParams, th: Theatre, frame: LocalFrame, rng: np.random.Generator, t0: float, t1: float
 ) -> Network:
-    """Place acoustic posts and radars; draw their schedules and outages."""
+    """Place acoustic posts and radars; draw their schedules and outages. Radars draw from
+    a generator of their own, so one seed gives the same radars whatever the post count."""
+    r_rad = np.random.default_rng(rng.integers(2**63))
     inside = th.defended(frame)
     px, py = frame.to_local(th.places_lat, th.places_lon)
     pop = th.places_pop.astype(float)
@@ -119,22 +121,26 @@ def build_network(
     a_sig = a_rng * rng.uniform(*p.acoustic_sigma_frac, n_ac)
     a_per = rng.uniform(*p.acoustic_period_s, n_ac)
     # radars: spread over the defended area
-    ri = _spread(px, py, int(p.radars), rng, np.sqrt(pop))
+    ri = _spread(px, py, int(p.radars), r_rad, np.sqrt(pop))
     n_r = len(ri)
-    rx = px[ri] + rng.normal(0, 3000, n_r)
-    ry = py[ri] + rng.normal(0, 3000, n_r)
-    r_rng = rng.uniform(*p.radar_range_m, n_r)
-    r_alt = rng.uniform(*p.radar_mast_m, n_r)
-    r_per = rng.uniform(*p.radar_period_s, n_r)
+    rx = px[ri] + r_rad.normal(0, 3000, n_r)
+    ry = py[ri] + r_rad.normal(0, 3000, n_r)
+    r_rng = r_rad.uniform(*p.radar_range_m, n_r)
+    r_alt = r_rad.uniform(*p.radar_mast_m, n_r)
+    r_per = r_rad.uniform(*p.radar_period_s, n_r)
 
     x = np.concatenate([ax, rx])
     y = np.concatenate([ay, ry])
     lat, lon = frame.to_geo(x, y) if len(x) else (np.zeros(0), np.zeros(0))
     period = np.concatenate([a_per, r_per])
-    S = n_ac + n_r
-    has_out = rng.random(S) < p.sensor_outage_p
-    dur = rng.uniform(*p.sensor_outage_s, S)
-    start = t0 + rng.random(S) * np.maximum(0.0, (t1 - t0) - dur)
+
+    def per_sensor(draw) -> np.ndarray:
+        """One value per sensor, posts from their generator and radars from theirs."""
+        return np.concatenate([draw(rng, n_ac), draw(r_rad, n_r)])
+
+    has_out = per_sensor(lambda g, n: g.random(n)) < p.sensor_outage_p
+    dur = per_sensor(lambda g, n: g.uniform(*p.sensor_outage_s, n))
+    start = t0 + per_sensor(lambda g, n: g.random(n)) * np.maximum(0.0, (t1 - t0) - dur)
     ids = [f"ac{i:05d}" for i in range(n_ac)] + [f"radar{i:03d}" for i in range(n_r)]
     return Network(
         ids=ids,
@@ -147,8 +153,8 @@ def build_network(
         alt_m=np.concatenate([np.full(n_ac, np.nan), r_alt]),
         sigma_m=np.concatenate([a_sig, np.full(n_r, np.nan)]),
         period_s=period,
-        phase_s=rng.random(S) * period,
-        hb_phase_s=rng.random(S) * p.heartbeat_s,
+        phase_s=per_sensor(lambda g, n: g.random(n)) * period,
+        hb_phase_s=per_sensor(lambda g, n: g.random(n)) * p.heartbeat_s,
         out_start=np.where(has_out, start, np.nan),
         out_end=np.where(has_out, start + dur, np.nan),
     )

@@ -258,3 +258,25 @@ def test_acoustic_network_size_defaults_to_the_theatres_own():
     assert with_theatre_defaults(SimParams(acoustic=ACOUSTIC_POSTS), ua).acoustic == 3000
     assert with_theatre_defaults(SimParams(region="israel", acoustic=9500), il).acoustic == 9500
     assert with_theatre_defaults(SimParams(acoustic=0), ua).acoustic == 0
+
+
+def test_radars_do_not_move_with_the_post_count():
+    """One seed gives the same radars (place, range, scan, outage) whatever the post count,
+    so sensor mixes compare on one radar layout."""
+    from airwarn.sim.network import build_network
+    from airwarn.sim.theatre import THEATRES
+
+    th = THEATRES["ukraine"]()
+    nets = [
+        build_network(
+            SimParams(acoustic=n, radars=6), th, th.frame(), np.random.default_rng(5), 0.0, 3600.0
+        )
+        for n in (40, 400)
+    ]
+    radar = [np.asarray(net.kind) == "radar" for net in nets]
+    assert [int(r.sum()) for r in radar] == [6, 6]
+    for col in ("x", "y", "range_m", "alt_m", "period_s", "phase_s", "out_start"):
+        a, b = (np.asarray(getattr(net, col))[r] for net, r in zip(nets, radar, strict=True))
+        np.testing.assert_array_equal(a, b, err_msg=col)
+    # ... while the posts themselves differ
+    assert int((~radar[1]).sum()) == 400
