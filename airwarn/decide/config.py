@@ -31,7 +31,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "lost_alert_s": (86_400.0, 0.0, 86_400.0),
     "stale_s": (86_400.0, 0.0, 86_400.0),
     "stale_alert_s": (300.0, 0.0, 86_400.0),
-    "covered_quiet_alert_s": (30.0, 0.0, 86_400.0),
+    "covered_quiet_alert_s": (86_400.0, 0.0, 86_400.0),
     "retract_hold_s": (600.0, 0.0, 7200.0),
     "passed_hold_s": (7200.0, 0.0, 7200.0),
     "ended_hold_s": (7200.0, 0.0, 7200.0),

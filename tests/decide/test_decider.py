@@ -620,9 +620,10 @@ def test_ended_hold_when_the_threat_fell_silent_in_acoustic_coverage(zones, poli
             out += dec.step(t, mk.threats(t, rows), trk, acoustic(t))
         return states(out, "A")
 
-    # unheard for 30 s (covered_quiet_alert_s) at T0 + 45: alert support ends there
+    # unheard for 30 s (covered_quiet_alert_s, off in the built-in policy) at T0 + 45:
+    # alert support ends there
     last = mk.T0 + 40.0
-    pol = _override(policy)
+    pol = _override(policy, covered_quiet_alert_s=30.0)
     pol.decide["by_class"]["drone"]["ended_hold_s"] = 7200.0  # off
     assert run(pol, False)[:2] == [(mk.T0, "alert"), (last + 300.0, "pre_alert")]
     pol.decide["by_class"]["drone"]["ended_hold_s"] = 60.0  # the built-in policy's
