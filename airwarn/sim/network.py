@@ -103,7 +103,7 @@ def build_network(
 ) -> Network:
     """Place acoustic posts and radars; draw their schedules and outages. Radars draw from
     a generator of their own, so one seed gives the same radars whatever the post count."""
-    r_rad = np.random.default_rng(rng.integers(2**63))
+    r_rad = rng.spawn(1)[0]  # a child stream: the posts' draws stay as they were
     inside = th.defended(frame)
     px, py = frame.to_local(th.places_lat, th.places_lon)
     pop = th.places_pop.astype(float)
