@@ -37,7 +37,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "ended_hold_s": (7200.0, 0.0, 7200.0),
     "degraded_p_factor": (0.5, 0.0, 1.0),
     "degraded_margin_s": (120.0, 0.0, 3600.0),
-    "covered_margin_s": (30.0, 0.0, 3600.0),
+    "covered_margin_s": (120.0, 0.0, 3600.0),
 }
 GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "latency_s": (20.0, 0.0, 600.0),

@@ -515,8 +515,8 @@ def test_track_that_stays_in_acoustic_coverage_alerts_with_the_covered_margin(
     zones, policy, mk
 ) -> None:
     """A live drone track whose path for the next covered_ahead_s lies inside live acoustic
-    coverage will keep being heard: its alert horizon uses covered_margin_s (30 s) instead
-    of margin_s (120 s). Zone A (60 s to shelter) at an arrival 150 s ahead: alerted outside
+    coverage will keep being heard: its alert horizon uses covered_margin_s (set to 30 s)
+    instead of margin_s (120 s). Zone A (60 s to shelter) at an arrival 150 s ahead: alerted outside
     coverage (horizon 60 + 5 + 20 + 120 = 205 s), only pre-alerted inside it (115 s)."""
     from airwarn.contracts import SensorHealth
 
@@ -527,8 +527,8 @@ def test_track_that_stays_in_acoustic_coverage_alerts_with_the_covered_margin(
                             alive=np.ones(n, bool))  # fmt: skip
 
     t = mk.T0
-    assert policy.decide["margin_s"] == 120.0 and policy.decide["covered_margin_s"] == 30.0
-    same = _override(policy, covered_margin_s=120.0)
+    assert policy.decide["margin_s"] == 120.0 and policy.decide["covered_margin_s"] == 120.0
+    same, policy = policy, _override(policy, covered_margin_s=30.0)  # off in the built-in policy
     cases = [  # posts (x, m), lost, policy -> first state of zone A
         ([-15_000.0], False, policy, "pre_alert"),  # path -20 .. -11 km within 6.4 km of a post
         ([-60_000.0], False, policy, "alert"),  # no post near: the full margin
