@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from airwarn.geo import LocalFrame
-from airwarn.sim.params import ACOUSTIC_POSTS, SimParams
+from airwarn.sim.params import SimParams
 from airwarn.sim.theatre import Theatre
 
 
@@ -108,7 +108,7 @@ def build_network(
     px, py = frame.to_local(th.places_lat, th.places_lon)
     pop = th.places_pop.astype(float)
     # acoustic posts: most near populated places, the rest along approach corridors
-    n_ac = max(0, int(ACOUSTIC_POSTS if p.acoustic is None else p.acoustic))
+    n_ac = max(0, th.acoustic_posts(p.acoustic))
     n_near = int(round(n_ac * p.acoustic_near_places))
     corr = _corridor_points(p, th, frame, rng, n_ac - n_near, inside)
     n_near = n_ac - len(corr)
@@ -133,14 +133,9 @@ def build_network(
     y = np.concatenate([ay, ry])
     lat, lon = frame.to_geo(x, y) if len(x) else (np.zeros(0), np.zeros(0))
     period = np.concatenate([a_per, r_per])
-
-    def per_sensor(draw) -> np.ndarray:
-        """One value per sensor, posts from their generator and radars from theirs."""
-        return np.concatenate([draw(rng, n_ac), draw(r_rad, n_r)])
-
-    has_out = per_sensor(lambda g, n: g.random(n)) < p.sensor_outage_p
-    dur = per_sensor(lambda g, n: g.uniform(*p.sensor_outage_s, n))
-    start = t0 + per_sensor(lambda g, n: g.random(n)) * np.maximum(0.0, (t1 - t0) - dur)
+    # outages and phases: posts from their stream, radars from theirs
+    sched = [_schedules(p, g, per, t0, t1) for g, per in ((rng, a_per), (r_rad, r_per))]
+    out_start, out_end, phase, hb_phase = (np.concatenate(c) for c in zip(*sched, strict=True))
     ids = [f"ac{i:05d}" for i in range(n_ac)] + [f"radar{i:03d}" for i in range(n_r)]
     return Network(
         ids=ids,
@@ -153,8 +148,27 @@ def build_network(
         alt_m=np.concatenate([np.full(n_ac, np.nan), r_alt]),
         sigma_m=np.concatenate([a_sig, np.full(n_r, np.nan)]),
         period_s=period,
-        phase_s=per_sensor(lambda g, n: g.random(n)) * period,
-        hb_phase_s=per_sensor(lambda g, n: g.random(n)) * p.heartbeat_s,
-        out_start=np.where(has_out, start, np.nan),
-        out_end=np.where(has_out, start + dur, np.nan),
+        phase_s=phase,
+        hb_phase_s=hb_phase,
+        out_start=out_start,
+        out_end=out_end,
+    )
+
+
+def _schedules(
+    p: SimParams, g: np.random.Generator, period: np.ndarray, t0: float, t1: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Outage start and end (NaN: none), report phase and heartbeat phase of sensors with
+    report ``period``, drawn from ``g``."""
+    n = len(period)
+    has_out = g.random(n) < p.sensor_outage_p
+    dur = g.uniform(*p.sensor_outage_s, n)
+    start = t0 + g.random(n) * np.maximum(0.0, (t1 - t0) - dur)
+    phase = g.random(n) * period
+    hb_phase = g.random(n) * p.heartbeat_s
+    return (
+        np.where(has_out, start, np.nan),
+        np.where(has_out, start + dur, np.nan),
+        phase,
+        hb_phase,
     )

@@ -19,7 +19,7 @@ import numpy as np
 from airwarn.contracts import THREAT_CLASSES, Sensor, Threat, Zone, write_jsonl, write_zones
 from airwarn.geo import LocalFrame
 from airwarn.sim.network import Network, build_network
-from airwarn.sim.params import ACOUSTIC_POSTS, SimParams
+from airwarn.sim.params import SimParams
 from airwarn.sim.reports import (
     ACOUSTIC,
     HEARTBEAT,
@@ -70,11 +70,10 @@ def theatre_for(params: SimParams) -> Theatre:
 
 def with_theatre_defaults(params: SimParams, theatre: Theatre) -> SimParams:
     """Apply the theatre's own defaults to the fields the caller left at SimParams' default
-    (an acoustic network of unset size takes the theatre's, else ``ACOUSTIC_POSTS``)."""
+    (an acoustic network of unset size takes the theatre's: ``Theatre.acoustic_posts``)."""
     base = SimParams()
     upd = {k: v for k, v in theatre.defaults.items() if getattr(params, k) == getattr(base, k)}
-    if params.acoustic is None and upd.get("acoustic") is None:
-        upd["acoustic"] = ACOUSTIC_POSTS
+    upd["acoustic"] = theatre.acoustic_posts(params.acoustic)
     return replace(params, **upd)
 
 

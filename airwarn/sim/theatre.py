@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 
 from airwarn.contracts import Zone
 from airwarn.geo import UKRAINE_CENTER, LocalFrame
+from airwarn.sim.params import ACOUSTIC_POSTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,13 @@ class Theatre:
         if idx.size == 0:
             idx = np.argsort(-self.places_pop)[: max(1, len(self.places_pop) // 4)]
         return idx
+
+    def acoustic_posts(self, requested: int | None) -> int:
+        """Size of the acoustic network: ``requested`` when given, else the theatre's own
+        count (``defaults["acoustic"]``) or ``ACOUSTIC_POSTS``."""
+        if requested is not None:
+            return int(requested)
+        return int(self.defaults.get("acoustic", ACOUSTIC_POSTS))
 
     def defended(self, frame: LocalFrame) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """A vectorised test (x, y) -> bool: is the local point inside the defended area?"""
