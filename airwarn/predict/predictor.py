@@ -511,7 +511,8 @@ class Predictor:
         born: np.ndarray,
     ) -> np.ndarray:
         """Ghosts whose threat is tracked again: a track confirmed after the lost track's last
-        measurement sits in the ghost's cloud, or any live track flies with it (a duplicate).
+        measurement sits in the ghost's cloud and flies at more than half the ghost's speed,
+        or any live track flies with it (a duplicate).
         """
         if px.size == 0:
             return np.zeros(len(gh.ids), bool)
@@ -524,11 +525,15 @@ class Predictor:
         gate = self.cfg.ghost_gate_m + 2.0 * np.sqrt(vx + vy)
         d = np.hypot(mx[:, None] - px[None, :], my[:, None] - py[None, :])
         later = born[None, :] >= gh.t_meas[:, None] - 10.0
-        found = ((d <= gate[:, None]) & later).any(axis=1)
-        # a live track flying with the ghost's centre at its speed and course: the same threat
         mov = gh.state.speed * (gh.state.loiter <= 0)
         gvx = (mov * np.cos(gh.state.psi) * w).sum(1)
         gvy = (mov * np.sin(gh.state.psi) * w).sum(1)
+        # a new track at half the ghost's speed or less is another threat (a drone heard
+        # beside a lost cruise missile), not the lost one found again
+        sp = np.hypot(pv[:, 0], pv[:, 1])
+        fast_enough = sp[None, :] > 0.5 * (mov * w).sum(1)[:, None]
+        found = ((d <= gate[:, None]) & later & fast_enough).any(axis=1)
+        # a live track flying with the ghost's centre at its speed and course: the same threat
         dv = np.hypot(gvx[:, None] - pv[None, :, 0], gvy[:, None] - pv[None, :, 1])
         tol = 0.3 * np.hypot(gvx, gvy)[:, None] + 5.0
         same = (d <= self.cfg.ghost_gate_m) & (np.nan_to_num(dv, nan=np.inf) <= tol)

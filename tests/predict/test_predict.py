@@ -301,6 +301,21 @@ def test_ghost_taken_over_by_new_track(line_zones, policy):
     assert pred.idle()
 
 
+def test_ghost_of_a_cruise_missile_is_not_taken_over_by_a_drone(line_zones, policy):
+    # a cruise missile lost at 230 m/s; a drone-speed track confirmed a minute later inside
+    # the ghost's cloud is another threat heard beside it, not the missile found again
+    cm = 230.0
+    pred = Predictor(line_zones, policy)
+    pred.update(make_tracks(0.0, [[0, 0, 50, cm, 0, 0]], ["cruise"], ids=[3]))
+    pred.update(TrackState.empty(30.0))
+    slow = make_tracks(60.0, [[60 * cm, 300, 300, SPEED, 0, 0]], ["drone"], ids=[9])
+    pred.update(slow)
+    assert pred.ghosts["cruise"].ids.tolist() == [3]
+    fast = make_tracks(65.0, [[65 * cm, 300, 50, cm, 0, 0]], ["cruise"], ids=[11])
+    pred.update(fast)
+    assert pred.ghosts["cruise"].ids.tolist() == []
+
+
 def test_ghost_of_a_duplicate_track_ends(line_zones, policy):
     pred = Predictor(line_zones, policy)
     two = [[0, 0, 300, SPEED, 0, 0], [400, 200, 300, SPEED, 0, 0]]
