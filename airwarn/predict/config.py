@@ -141,6 +141,7 @@ DEFAULTS: dict[str, Any] = dict(
     target_zones=300,
     ghost_gate_m=5000.0,
     ghost_half_life_s=300.0,
+    ghost_unwatched_half_life_s=150.0,
     ghost_cover_kill_s=30.0,
     ghost_cover_frac=0.8,
     eta_q=0.05,
@@ -166,6 +167,7 @@ class PredictConfig:
     target_zones: int = 300
     ghost_gate_m: float = 5000.0
     ghost_half_life_s: float = 300.0
+    ghost_unwatched_half_life_s: float = 150.0
     ghost_cover_kill_s: float = 30.0
     ghost_cover_frac: float = 0.8
     eta_q: float = 0.05

@@ -352,7 +352,8 @@ class Predictor:
             slots_id.append(ids)
             slots_cls.append(np.concatenate([tracks.cls[il], gh.cls[ig]]))
             slots_lost.append(np.r_[np.zeros(il.size, bool), np.ones(ig.size, bool)])
-            slots_w.append(np.r_[np.ones(il.size), self._survival(t - gh.t_lost[ig])])
+            watched = gh.covered[ig].sum(axis=1) > 0  # a sample has been inside coverage
+            slots_w.append(np.r_[np.ones(il.size), self._survival(t - gh.t_lost[ig], watched)])
             slots_x.append(np.concatenate([tracks.x[il], np.full((ig.size, 6), np.nan)]))
             slots_pmin.append(np.full(len(ids), self.cfg.p_min))
             n_slot += len(ids)
@@ -625,10 +626,15 @@ class Predictor:
             st.y[kill] = np.nan
             gh.thinned |= kill.any(axis=1)
 
-    def _survival(self, age: np.ndarray) -> np.ndarray:
-        """Weight of a ghost of this age (1 unless ``ghost_half_life_s`` is set)."""
-        hl = self.cfg.ghost_half_life_s
-        return np.ones_like(age) if hl <= 0 else 0.5 ** (np.maximum(age, 0.0) / hl)
+    def _survival(self, age: np.ndarray, watched: np.ndarray | None = None) -> np.ndarray:
+        """Weight of a ghost of this age: it halves every ``ghost_half_life_s`` (never if 0),
+        or every ``ghost_unwatched_half_life_s`` while none of its route samples has been
+        inside live acoustic coverage (``watched`` False: nothing refutes it sample by sample,
+        so the prior alone must end it)."""
+        hl = np.full(age.shape, self.cfg.ghost_half_life_s)
+        if watched is not None and self.cfg.ghost_unwatched_half_life_s > 0:
+            hl[~watched] = self.cfg.ghost_unwatched_half_life_s
+        return np.where(hl <= 0, 1.0, 0.5 ** (np.maximum(age, 0.0) / np.maximum(hl, 1e-9)))
 
     def _rows(self, ids: np.ndarray) -> np.ndarray:
         """Noise-table rows of confirmed tracks (or their ghosts): fixed by each track's birth

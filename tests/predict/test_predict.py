@@ -230,7 +230,7 @@ def test_ballistic_ellipse_shrinks_with_tracking():
 def undamped() -> Policy:
     """A policy whose ghosts keep their full probability until they end."""
     pol = Policy.load()
-    pol.predict = {"ghost_half_life_s": 0.0}
+    pol.predict = {"ghost_half_life_s": 0.0, "ghost_unwatched_half_life_s": 0.0}
     return pol
 
 
@@ -269,7 +269,7 @@ def test_a_track_lost_below_ground_and_diving_leaves_no_ghost(line_zones):
 
 def test_ghost_probability_decays_with_half_life(line_zones):
     pol = Policy.load()
-    pol.predict = {"ghost_half_life_s": 100.0}
+    pol.predict = {"ghost_half_life_s": 100.0, "ghost_unwatched_half_life_s": 0.0}
     damped, full = Predictor(line_zones, pol), Predictor(line_zones, undamped())
     for p in (damped, full):
         p.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[7]))
@@ -278,6 +278,31 @@ def test_ghost_probability_decays_with_half_life(line_zones):
     assert a[4] and b[4]  # lost rows
     assert a[0] == pytest.approx(0.5 * b[0])
     assert a[2] == b[2]  # the timing is not damped
+
+
+def test_ghost_no_post_watches_decays_with_its_own_half_life(line_zones):
+    # a ghost some of whose route samples have been inside live acoustic coverage halves
+    # every ghost_half_life_s (its samples there are refuted one by one); one that no post
+    # watches, every ghost_unwatched_half_life_s. Samples are never dropped here
+    pol = Policy.load()
+    pol.predict = {
+        "ghost_half_life_s": 300.0,
+        "ghost_unwatched_half_life_s": 100.0,
+        "ghost_cover_kill_s": 1e6,
+    }
+    grid = [(x, y) for x in range(-10000, 50001, 4000) for y in range(-20000, 20001, 4000)]
+    p = {}
+    for name, health in (
+        ("watched", posts(grid)),
+        ("unwatched", posts([(0, 90000)])),
+        ("full", None),
+    ):
+        pred = Predictor(line_zones, undamped() if name == "full" else pol)
+        pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[7]), health)
+        p[name] = rows(pred.update(TrackState.empty(100.0), health), line_zones)["ahead"][0]
+    assert p["full"] > 0
+    assert p["watched"] == pytest.approx(0.5 ** (100 / 300) * p["full"])
+    assert p["unwatched"] == pytest.approx(0.5 * p["full"])
 
 
 def test_ghost_ends_when_track_returns(line_zones, policy):
