@@ -530,9 +530,10 @@ class Predictor:
         gvx = (mov * np.cos(gh.state.psi) * w).sum(1)
         gvy = (mov * np.sin(gh.state.psi) * w).sum(1)
         # a new track at half the ghost's speed or less is another threat (a drone heard
-        # beside a lost cruise missile), not the lost one found again
+        # beside a lost cruise missile), not the lost one found again; a track whose speed
+        # is not known (NaN) may still be it
         sp = np.hypot(pv[:, 0], pv[:, 1])
-        fast_enough = sp[None, :] > 0.5 * (mov * w).sum(1)[:, None]
+        fast_enough = ~(sp[None, :] <= 0.5 * (mov * w).sum(1)[:, None])
         found = ((d <= gate[:, None]) & later & fast_enough).any(axis=1)
         # a live track flying with the ghost's centre at its speed and course: the same threat
         dv = np.hypot(gvx[:, None] - pv[None, :, 0], gvy[:, None] - pv[None, :, 1])
