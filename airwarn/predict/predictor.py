@@ -627,13 +627,13 @@ class Predictor:
             st.y[kill] = np.nan
             gh.thinned |= kill.any(axis=1)
 
-    def _survival(self, age: np.ndarray, watched: np.ndarray | None = None) -> np.ndarray:
+    def _survival(self, age: np.ndarray, watched: np.ndarray) -> np.ndarray:
         """Weight of a ghost of this age: it halves every ``ghost_half_life_s`` (never if 0),
         or every ``ghost_unwatched_half_life_s`` while none of its route samples has been
         inside live acoustic coverage (``watched`` False: nothing refutes it sample by sample,
         so the prior alone must end it)."""
         hl = np.full(age.shape, self.cfg.ghost_half_life_s)
-        if watched is not None and self.cfg.ghost_unwatched_half_life_s > 0:
+        if self.cfg.ghost_unwatched_half_life_s > 0:
             hl[~watched] = self.cfg.ghost_unwatched_half_life_s
         return np.where(hl <= 0, 1.0, 0.5 ** (np.maximum(age, 0.0) / np.maximum(hl, 1e-9)))
 

@@ -290,10 +290,9 @@ def test_ghost_no_post_watches_decays_with_its_own_half_life(line_zones):
         "ghost_unwatched_half_life_s": 100.0,
         "ghost_cover_kill_s": 1e6,
     }
-    grid = [(x, y) for x in range(-10000, 50001, 4000) for y in range(-20000, 20001, 4000)]
     p = {}
     for name, health in (
-        ("watched", posts(grid)),
+        ("watched", posts(DENSE_POSTS)),
         ("unwatched", posts([(0, 90000)])),
         ("full", None),
     ):
@@ -456,6 +455,10 @@ def test_policy_file_matches_code_defaults():
         assert config.DEFAULT_BALLISTIC[k] == v, f"ballistic.{k}"
 
 
+# acoustic posts every 4 km from x -10 to 50 km, y -20 to 20 km: the whole way covered
+DENSE_POSTS = [(x, y) for x in range(-10000, 50001, 4000) for y in range(-20000, 20001, 4000)]
+
+
 def posts(xy: list[tuple[float, float]], alive: bool = True, range_m: float = 5000.0):
     """SensorHealth of acoustic posts at local (x, y), all alive or all dead."""
     from airwarn.contracts import SensorHealth
@@ -487,8 +490,7 @@ def _ghost_after(health, t_end: float = 120.0, sigma: float = 200.0) -> tuple[Pr
 
 def test_ghost_inside_silent_live_coverage_is_dropped():
     # a dense grid of live acoustic posts along the whole way: a drone there would be heard
-    grid = [(x, y) for x in range(-10000, 50001, 4000) for y in range(-20000, 20001, 4000)]
-    pred, r = _ghost_after(posts(grid))
+    pred, r = _ghost_after(posts(DENSE_POSTS))
     assert pred.idle() and not r  # every route sample stayed inside coverage unheard
 
 
@@ -496,8 +498,7 @@ def test_ghost_in_a_coverage_gap_or_with_dead_posts_is_kept():
     _, ref = _ghost_after(None)
     assert ref["ahead"][0] > 0.5
     # the same posts, all dead (no heartbeats): silence is no evidence
-    grid = [(x, y) for x in range(-10000, 50001, 4000) for y in range(-20000, 20001, 4000)]
-    _, dead = _ghost_after(posts(grid, alive=False))
+    _, dead = _ghost_after(posts(DENSE_POSTS, alive=False))
     assert dead["ahead"][:3] == ref["ahead"][:3]
     # live posts only far off the route: nothing is dropped
     _, gap = _ghost_after(posts([(0, 30000), (20000, -30000)]))
