@@ -292,7 +292,7 @@ class Decider:
             other = pre_ok & (eta_lo <= cfg.ended_cover_s) & ~_member(track, self._ended_ids)
             cover_live = np.zeros(nz, bool)
             cover_live[zone[other]] = True
-        self._retract(t, za, cover, cover_live, zone[alert_ok], track[alert_ok], tracks)
+        self._retract(t, za, cover, cover_live, zone[alert_ok], track[alert_ok], tracks, track, cls)
         self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
         self._last_support[za] = t
         manual = self.manual_until > t
@@ -379,9 +379,14 @@ class Decider:
         sup_z: np.ndarray,
         sup_tr: np.ndarray,
         tracks: TrackState,
+        now_tr: np.ndarray,
+        now_cls: np.ndarray,
     ) -> None:
         """Shorten the hold of zones whose alert support ended while every supporting track
-        is still measured now (prediction moved away, nothing arrived): retract_hold_s; if
+        is still measured now (prediction moved away, nothing arrived): retract_hold_s of the
+        zone's class, or of the class every such track is predicted as now (``now_tr``,
+        ``now_cls``: this tick's pairs) where that is shorter (a rocket first read as a cruise
+        missile, now falling: its level-flight corridor is retracted as a ballistic one); if
         every such track has passed the zone and none supports even a pre-alert there
         (``zp``): passed_hold_s. Every supporting threat ended and none that did not makes the
         zone plausible (``zp_live``; None when no class has an ended hold or nothing
@@ -407,6 +412,11 @@ class Decider:
         if z.size:
             code = self._inv_rank[np.maximum(self.a_rank[z], 0)]
             hold = self.cfg.per_class["retract_hold_s"][code]
+            lz, ltr = pz[live], ptr[live]
+            now = self._present_hold(ltr, now_tr, now_cls)
+            zone_now = np.full(len(self.zones), -np.inf)
+            np.maximum.at(zone_now, lz, now)
+            hold = np.minimum(hold, np.where(zone_now[z] > -np.inf, zone_now[z], np.inf))
             # every supporting track has passed: beyond the zone's reach and flying away
             near_z = np.zeros(len(self.zones), bool)
             near_z[pz[~self._receding(pz, ptr, tracks)]] = True
@@ -415,6 +425,21 @@ class Decider:
                 near_z[z], hold, np.minimum(hold, self.cfg.per_class["passed_hold_s"][code])
             )
             self.alert_until[z] = np.minimum(self.alert_until[z], self._last_support[z] + hold)
+
+    def _present_hold(self, ptr: np.ndarray, now_tr: np.ndarray, now_cls: np.ndarray) -> np.ndarray:
+        """Per supporting track: retract_hold_s of the most dangerous class it is predicted
+        as this tick (inf when it has no pair now)."""
+        out = np.full(ptr.shape, np.inf)
+        if now_tr.size == 0 or ptr.size == 0:
+            return out
+        ut, inv = np.unique(now_tr, return_inverse=True)
+        rank = np.full(ut.size, -1, np.int64)
+        np.maximum.at(rank, inv, self.cfg.rank[now_cls])
+        pos = np.clip(np.searchsorted(ut, ptr), 0, ut.size - 1)
+        hit = ut[pos] == ptr
+        code = self._inv_rank[np.maximum(rank[pos], 0)]
+        out[hit] = self.cfg.per_class["retract_hold_s"][code[hit]]
+        return out
 
     def _ended_hold(self, pz: np.ndarray, ptr: np.ndarray, cover: np.ndarray) -> None:
         """Shorten to ended_hold_s the hold of zones whose alert support ended (``pz``, with

@@ -147,6 +147,7 @@ DEFAULTS: dict[str, Any] = dict(
     eta_q=0.05,
     ballistic_min_alt_m=12000.0,
     ballistic_min_vz=300.0,
+    dive_vz=50.0,
     refresh_turn_deg=10.0,
     refresh_speed_frac=0.15,
     refresh_offset_m=1000.0,
@@ -173,6 +174,7 @@ class PredictConfig:
     eta_q: float = 0.05
     ballistic_min_alt_m: float = 12000.0
     ballistic_min_vz: float = 300.0
+    dive_vz: float = 50.0
     refresh_turn_deg: float = 10.0
     refresh_speed_frac: float = 0.15
     refresh_offset_m: float = 1000.0

@@ -401,6 +401,33 @@ def test_retract_hold_when_prediction_moves_away(zones, policy, mk) -> None:
         assert states(ch, "A") == expect[gone]
 
 
+def test_retract_hold_of_the_class_the_track_is_predicted_as_now(zones, policy, mk) -> None:
+    """A track first predicted as an unknown air-breather (a long level corridor through A),
+    then, still measured, as a falling threat striking E: A's alert is retracted with the
+    ballistic retract_hold_s (120 s), not the unknown class's 600 s."""
+    bal = policy.decide["by_class"]["ballistic"]["retract_hold_s"]
+    assert bal < policy.decide["retract_hold_s"]
+    trk = [(1, 0, 0, 250, 0, "unknown", True)]
+    last = mk.T0 + 3 * TICK
+    ends = {}
+    for now in ("unknown", "ballistic"):
+        dec = Decider(zones, policy)
+        seq = [
+            (mk.T0 + k * TICK, [(0, 1, "unknown", 0.4, 0.0, 100.0, 150.0)], trk, None)
+            for k in range(4)
+        ]
+        seq += [
+            (mk.T0 + k * TICK, [(4, 1, now, 0.4, 0.4, 900.0, 950.0)], trk, None)
+            for k in range(4, 200)
+        ]
+        ch = drive(dec, mk, seq)
+        a = states(ch, "A")
+        assert a[0] == (mk.T0, "alert")
+        ends[now] = a[1][0]
+    assert ends["unknown"] == last + policy.decide["retract_hold_s"]
+    assert ends["ballistic"] == last + bal
+
+
 def test_unknown_track_flying_ballistic_is_decided_as_ballistic(zones, policy, mk) -> None:
     dec = Decider(zones, policy)
     t = mk.T0

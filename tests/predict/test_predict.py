@@ -267,6 +267,26 @@ def test_a_track_lost_below_ground_and_diving_leaves_no_ghost(line_zones):
     assert sorted(pred.ghosts["drone"].ids.tolist()) == [2, 3]
 
 
+def test_a_diving_track_of_any_class_is_predicted_as_falling(policy):
+    # a rocket fusion still reads as a cruise missile, 1 km up at 250 m/s and falling at
+    # 150 m/s: it strikes ~1.7 km ahead within seconds, and is reported as ballistic, not
+    # flown on level for 15 minutes; level or gently descending it flies on
+    zones = make_zones([("near", 2000, 0), ("far", 15000, 0)])
+    out = {}
+    for vz in (-150.0, -20.0, 0.0):
+        pred = Predictor(zones, policy)
+        zt = pred.update(make_tracks(0.0, [[0, 0, 1000, 250, 0, vz]], ["cruise"]))
+        out[vz] = {zones.ids[z]: c for z, c in zip(zt.zone, zt.cls, strict=True)}
+    assert out[-150.0] == {"near": CLS_CODE["ballistic"]}
+    for vz in (-20.0, 0.0):
+        assert out[vz].get("far") == CLS_CODE["cruise"]
+    # vertical speed too uncertain to be sure of the dive (2 sigma): flown on
+    pred = Predictor(zones, policy)
+    trk = make_tracks(0.0, [[0, 0, 1000, 250, 0, -150]], ["cruise"], sigma_vel=60.0)
+    zt = pred.update(trk)
+    assert "far" in {zones.ids[z] for z in zt.zone}
+
+
 def test_ghost_probability_decays_with_half_life(line_zones):
     pol = Policy.load()
     pol.predict = {"ghost_half_life_s": 100.0, "ghost_unwatched_half_life_s": 0.0}
