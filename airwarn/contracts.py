@@ -498,6 +498,17 @@ class TrackState:
     # None or empty when nothing was merged
     merged: np.ndarray | None = None
 
+    def diving(self, vz_min: float) -> np.ndarray:
+        """Per track: descending faster than ``vz_min`` (m/s) by two sigma of its vertical
+        speed, altitude known (it reaches the ground within z / |vz| s). ``vz_min`` <= 0: none."""
+        n = len(self.ids)
+        if n == 0 or vz_min <= 0:
+            return np.zeros(n, bool)
+        x = np.asarray(self.x, float)
+        sd = np.sqrt(np.maximum(np.asarray(self.P, float)[:, 5, 5], 0.0))
+        ok = np.isfinite(x[:, 5]) & np.isfinite(sd) & np.isfinite(x[:, 2])
+        return ok & (np.where(ok, x[:, 5] + 2.0 * sd, 0.0) < -vz_min)
+
     def survivor(self, ids: np.ndarray) -> np.ndarray:
         """``ids`` with every track merged since the previous state replaced by its survivor."""
         ids = np.asarray(ids, np.int64)

@@ -55,9 +55,11 @@ from airwarn.zones.zoneset import ZoneSet
 CLEAR, PRE, ALERT = 0, 1, 2
 STATE_NAMES: tuple[str, ...] = ("clear", "pre_alert", "alert")
 RETRACT_QUIET_S = 30.0
+"""A supporting track counts as still measured when updated within this many seconds."""
 PASSED_M = 2000.0
 """A track has passed a zone when farther than the zone's radius plus this and flying away."""
-"""A supporting track counts as still measured when updated within this many seconds."""
+G0 = 9.80665
+BAL = CLS_CODE["ballistic"]
 _KEY = np.int64(1) << np.int64(40)  # (zone, track) key = zone * 2**40 + track
 
 
@@ -114,6 +116,7 @@ class Decider:
         pred = getattr(policy, "predict", {}) or {}
         self._bal_alt = float(pred.get("ballistic_min_alt_m", 12_000.0))
         self._bal_vz = float(pred.get("ballistic_min_vz", 300.0))
+        self._dive_vz = float(pred.get("dive_vz", 50.0))
         self._lost_t0 = np.zeros(0)
         self._prev_trk = (np.zeros(0, np.int64), np.zeros((0, 6)), np.zeros(0))  # confirmed
         self._vanished = np.zeros(0, np.int64)  # sorted ids of tracks that vanished in coverage
@@ -600,6 +603,22 @@ class Decider:
         hit = _member(track, ids[fast & (np.asarray(tracks.cls) == UNKNOWN_CLS)])
         return np.where(hit & (cls == UNKNOWN_CLS), CLS_CODE["ballistic"], cls)
 
+    def _time_aloft(self, tracks: TrackState) -> np.ndarray:
+        """Per track: seconds until it reaches the ground (inf: flying on, or altitude or
+        vertical speed unknown). Ballistic tracks (and 'unknown' ones flying like them) in free
+        fall, z + vz t - g t^2 / 2 = 0; tracks diving faster than predict's ``dive_vz`` at
+        their vertical speed, z / |vz|, as predict predicts both as falling."""
+        x = np.asarray(tracks.x, float)
+        z, vz = np.maximum(x[:, 2], 0.0), x[:, 5]
+        out = np.full(len(tracks), np.inf)
+        ok = np.isfinite(z) & np.isfinite(vz)
+        cls = np.asarray(tracks.cls, np.int64)
+        bal = ok & (self._ballistic_like(np.asarray(tracks.ids, np.int64), cls, tracks) == BAL)
+        out[bal] = (vz[bal] + np.sqrt(vz[bal] ** 2 + 2.0 * G0 * z[bal])) / G0
+        dive = ok & ~bal & tracks.diving(self._dive_vz)
+        out[dive] = z[dive] / -vz[dive]
+        return out
+
     @staticmethod
     def _track_info(track: np.ndarray, tracks: TrackState) -> tuple[np.ndarray, ...]:
         """Per pair: track held by fusion now, confirmed, time of its last measurement."""
@@ -658,9 +677,8 @@ class Decider:
         pos, vel = x[:, :2], x[:, 3:5]
         speed = np.hypot(vel[:, 0], vel[:, 1])
         moving = speed > 1.0
-        length = np.where(
-            moving, np.minimum(speed * cfg.degraded_lookahead_s, cfg.degraded_max_path_m), 0.0
-        )
+        ahead = np.minimum(cfg.degraded_lookahead_s, self._time_aloft(tracks)[live])
+        length = np.where(moving, np.minimum(speed * ahead, cfg.degraded_max_path_m), 0.0)
         n = (np.ceil(length / cfg.degraded_step_m) + 1).astype(np.int64)
         jj = np.arange(int(n.max()))
         frac = jj[None, :] / np.maximum(n - 1, 1)[:, None]

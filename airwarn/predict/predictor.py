@@ -302,7 +302,9 @@ class Predictor:
         live = np.asarray(tracks.confirmed, bool) & (model != NOT_PREDICTED)
         # a diving track of another class is predicted, and reported, as falling (ballistic)
         self._cls = np.where(
-            self.diving(tracks) & (model == BALLISTIC), CLS_CODE["ballistic"], tracks.cls
+            tracks.diving(self.cfg.dive_vz) & (model == BALLISTIC),
+            CLS_CODE["ballistic"],
+            tracks.cls,
         ).astype(np.int64)
         self._bookkeep(tracks, live, model, t, health)
 
@@ -426,7 +428,7 @@ class Predictor:
         for name in ("drone", "jet_drone", "cruise"):
             out[cls == CLS_CODE[name]] = ROUTE_MODELS.index(name)
         out[cls == CLS_CODE["ballistic"]] = BALLISTIC
-        out[self.diving(tracks) & (out < BALLISTIC)] = BALLISTIC
+        out[tracks.diving(self.cfg.dive_vz) & (out < BALLISTIC)] = BALLISTIC
         out[cls == CLS_CODE["aircraft"]] = NOT_PREDICTED
         unk = cls == CLS_CODE["unknown"]
         if unk.any():
@@ -439,18 +441,6 @@ class Predictor:
             bal = (z >= self.cfg.ballistic_min_alt_m) | (np.abs(vz) >= self.cfg.ballistic_min_vz)
             out[unk & bal] = BALLISTIC
         return out
-
-    def diving(self, tracks: TrackState) -> np.ndarray:
-        """Tracks descending faster than ``dive_vz`` (m/s) by two sigma of their vertical
-        speed: whatever their class they reach the ground within z / |vz| seconds near
-        where they are (a rocket read as a cruise missile, a drone's terminal dive), so
-        they are predicted as falling (ballistic impact) rather than flying on level."""
-        if len(tracks) == 0 or self.cfg.dive_vz <= 0:
-            return np.zeros(len(tracks), bool)
-        vz = np.asarray(tracks.x, float)[:, 5]
-        sd = np.sqrt(np.maximum(np.asarray(tracks.P, float)[:, 5, 5], 0.0))
-        ok = np.isfinite(vz) & np.isfinite(sd) & np.isfinite(np.asarray(tracks.x, float)[:, 2])
-        return ok & (np.where(ok, vz + 2.0 * sd, 0.0) < -self.cfg.dive_vz)
 
     # ------------------------------------------------------------------ ghosts
     def _bookkeep(

@@ -293,6 +293,30 @@ def test_degraded_widening_is_per_class(zones, policy, mk) -> None:
     assert "E" in got and "C" not in got
 
 
+def test_degraded_path_of_a_falling_track_ends_on_the_ground(zones, policy, mk) -> None:
+    """The dead stretch of a track's path is searched only until the track can reach the
+    ground: a cruise missile flying level 28 km from dead zone E alerts E; a rocket read
+    as a cruise missile, diving at 150 m/s from 1.5 km (10 s, 2.5 km), or a ballistic
+    track falling from 2 km at 50 m/s (16 s, 4 km), does not."""
+    dead = [(0.0, 0.0, 5000.0, True), (40_000.0, 0.0, 8000.0, False)]
+
+    def alerted(cls: str, z: float, vz: float) -> set[str]:
+        dec = Decider(zones, policy)
+        out = set()
+        for k in range(60):
+            t = mk.T0 + k * TICK
+            trk = mk.tracks(t, [(1, 28_000.0, 0.0, 250.0, 0.0, cls, True)])
+            trk.x[0, 2], trk.x[0, 5] = z, vz
+            ch = dec.step(t, mk.threats(t, []), trk, mk.health(t, dead))
+            out |= {c.zone for c in ch if c.state == "alert"}
+        return out
+
+    assert alerted("cruise", 1500.0, 0.0) == {"E"}
+    assert alerted("cruise", 1500.0, -150.0) == set()
+    assert alerted("ballistic", 2000.0, -50.0) == set()
+    assert alerted("ballistic", 30_000.0, 0.0) == {"E"}  # 78 s aloft: 20 km on
+
+
 def test_never_heard_sensors_are_not_dead_during_grace(zones, policy, mk) -> None:
     dec = Decider(zones, policy)
     t = mk.T0
