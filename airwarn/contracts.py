@@ -599,6 +599,9 @@ class SensorHealth:
     # (S,) bool, optional: silence is evidence of failure - the sensor has sent heartbeats,
     # or was never heard while sensors of its kind send them. None: every sensor
     monitored: np.ndarray | None = None
+    # (S,) float, optional: antenna height above ground (m), NaN where not given; a radar's
+    # coverage of a target at height h ends at its horizon, 4.12 km (sqrt(alt) + sqrt(h))
+    alt_m: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------------

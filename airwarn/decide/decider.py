@@ -59,6 +59,8 @@ RETRACT_QUIET_S = 30.0
 PASSED_M = 2000.0
 """A track has passed a zone when farther than the zone's radius plus this and flying away."""
 G0 = 9.80665
+HORIZON_M = 4120.0
+"""Radar horizon with 4/3-Earth refraction: HORIZON_M * (sqrt(h_radar) + sqrt(h_target))."""
 BAL = CLS_CODE["ballistic"]
 _KEY = np.int64(1) << np.int64(40)  # (zone, track) key = zone * 2**40 + track
 
@@ -105,7 +107,7 @@ class Decider:
         self.t = -np.inf
         self._t0: float | None = None
         self._last_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
-        self._dead_cache: tuple[bytes, list] | None = None
+        self._group_cache: dict[str, tuple[bytes, list]] = {}  # sensor KD-trees by mask
         # KD-tree of the live acoustic posts, rebuilt when the live set, a position or a range
         # changes
         self._post_cache: tuple[bytes, cKDTree, np.ndarray] | None = None
@@ -635,21 +637,65 @@ class Decider:
         return found, conf & found, np.where(found, last, -np.inf)
 
     # ------------------------------------------------------------------ degraded mode
-    def _dead_groups(self, dead: np.ndarray, health: SensorHealth) -> list:
-        """KD-trees of dead sensors grouped by range (cached while the dead set is unchanged)."""
-        key = np.packbits(dead).tobytes()
-        if self._dead_cache is not None and self._dead_cache[0] == key:
-            return self._dead_cache[1]
-        idx = np.flatnonzero(dead)
+    def _sensor_groups(self, which: str, mask: np.ndarray, health: SensorHealth) -> list:
+        """KD-trees of the sensors in ``mask``, grouped by kind and range: (kind, tree, ranges,
+        max range) each; cached per ``which`` ('dead' or 'live') while the mask is unchanged."""
+        key = np.packbits(mask).tobytes()
+        hit = self._group_cache.get(which)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        idx = np.flatnonzero(mask)
         rng = np.asarray(health.range_m, float)[idx]
+        alt = np.full(idx.size, np.nan) if health.alt_m is None else health.alt_m[idx]
+        kind = np.asarray(health.kind, np.int64)[idx]
         bucket = np.floor(np.log2(np.maximum(rng, 1.0))).astype(np.int64)
         groups = []
-        for b in np.unique(bucket):
-            m = bucket == b
-            xy = np.column_stack([np.asarray(health.x)[idx[m]], np.asarray(health.y)[idx[m]]])
-            groups.append((cKDTree(xy), rng[m], float(rng[m].max())))
-        self._dead_cache = (key, groups)
+        for k in np.unique(kind):
+            for b in np.unique(bucket[kind == k]):
+                m = (kind == k) & (bucket == b)
+                xy = np.column_stack([np.asarray(health.x)[idx[m]], np.asarray(health.y)[idx[m]]])
+                groups.append((int(k), cKDTree(xy), rng[m], alt[m], float(rng[m].max())))
+        self._group_cache[which] = (key, groups)
         return groups
+
+    def _coverage_lost(
+        self,
+        px: np.ndarray,
+        py: np.ndarray,
+        pz: np.ndarray,
+        dead: np.ndarray,
+        health: SensorHealth,
+    ) -> np.ndarray:
+        """Per point (height ``pz``, NaN unknown): inside a dead sensor's range and seen by no
+        live sensor of its kind (a radar out where another radar still sees is no gap in what
+        sensors hear). A live sensor with a height sees only to its radar horizon for the
+        point's height (unknown: ground level), so a low drone is not taken for backed."""
+        pts = cKDTree(np.column_stack([px, py]))
+        h_t = np.sqrt(np.maximum(np.nan_to_num(pz, nan=0.0), 0.0))
+
+        def within(groups: list, horizon: bool) -> dict[int, np.ndarray]:
+            out: dict[int, np.ndarray] = {}
+            for kind, tree, rng, alt, rmax in groups:
+                sm = pts.sparse_distance_matrix(tree, rmax, output_type="ndarray")
+                hit = out.setdefault(kind, np.zeros(px.size, bool))
+                if sm.size:
+                    i, j = sm["i"], sm["j"]
+                    r = rng[j]
+                    if horizon:
+                        a = alt[j]
+                        hz = HORIZON_M * (np.sqrt(np.maximum(a, 0.0)) + h_t[i])
+                        r = np.where(np.isfinite(a), np.minimum(r, hz), r)
+                    hit[i[sm["v"] <= r]] = True
+            return out
+
+        in_dead = within(self._sensor_groups("dead", dead, health), False)
+        kinds = np.asarray(health.kind, np.int64)
+        alive = np.asarray(health.alive, bool) & np.isin(kinds, list(in_dead))
+        in_live = within(self._sensor_groups("live", alive, health), True)
+        lost = np.zeros(px.size, bool)
+        for kind, d in in_dead.items():
+            lost |= d & ~in_live.get(kind, np.zeros(px.size, bool))
+        return lost
 
     def _degraded(self, t: float, tracks: TrackState, health: SensorHealth | None):
         """Track ids in degraded mode, and extra (zone, track, cls, eta) pairs on their paths."""
@@ -690,13 +736,8 @@ class Decider:
         tau = np.where(moving[:, None], along / np.maximum(speed, 1e-9)[:, None], 0.0)
         ti = np.broadcast_to(np.arange(len(tid))[:, None], px.shape)[valid]
         px, py, tau = px[valid], py[valid], tau[valid]
-        pts = cKDTree(np.column_stack([px, py]))
-        covered = np.zeros(px.size, bool)
-        for tree, rng, rmax in self._dead_groups(dead, health):
-            sm = pts.sparse_distance_matrix(tree, rmax, output_type="ndarray")
-            if sm.size:
-                ok = sm["v"] <= rng[sm["j"]]
-                covered[sm["i"][ok]] = True
+        pz = np.broadcast_to(x[:, 2:3], valid.shape)[valid]
+        covered = self._coverage_lost(px, py, pz, dead, health)
         if not covered.any():
             return none
         deg_rows = np.unique(ti[covered])

@@ -57,6 +57,7 @@ class SensorRegistry:
         lon = np.array([s.lon for s in self.sensors], float)
         self.x, self.y = frame.to_local(lat, lon) if len(lat) else (np.zeros(0), np.zeros(0))
         self.range_m = np.array([s.range_m for s in self.sensors], float)
+        self.alt_m = np.array([np.nan if s.alt_m is None else s.alt_m for s in self.sensors], float)
         self.kind = np.array(
             [SENSOR_KIND_CODE.get(s.kind.strip().lower(), OTHER_SENSOR_KIND) for s in self.sensors],
             np.int64,
@@ -220,6 +221,7 @@ class Ingestor:
             last_seen=self.last_seen.copy(),
             alive=(t - self.last_seen) <= silent_after_s,
             monitored=self.sent_heartbeat | (never & np.isin(r.kind, kinds)),
+            alt_m=r.alt_m,
         )
 
 

@@ -293,6 +293,34 @@ def test_degraded_widening_is_per_class(zones, policy, mk) -> None:
     assert "E" in got and "C" not in got
 
 
+def test_a_dead_sensor_another_of_its_kind_still_covers_is_no_gap(zones, policy, mk) -> None:
+    """The sensor out near zone E is backed by a live one of the same kind covering the same
+    ground: the track is still seen there, so nothing is widened; a live sensor of another
+    kind (an acoustic post for a radar) is no backup."""
+    trk = [(1, 28_000.0, 0.0, 50.0, 0.0, "cruise", True)]
+    dead = (40_000.0, 0.0, 8000.0, False)
+    backup = (42_000.0, 0.0, 12_000.0, True)
+
+    def run(sensors, backup_kind=None):
+        dec = Decider(zones, policy)
+        out = set()
+        for k in range(60):
+            t = mk.T0 + k * TICK
+            h = mk.health(t, sensors)
+            if backup_kind is not None:
+                h.kind[-1] = backup_kind
+            ch = dec.step(t, mk.threats(t, []), mk.tracks(t, trk), h)
+            out |= {c.zone for c in ch if c.state == "alert"}
+        return dec, out
+
+    dec, got = run([dead])
+    assert got == {"E"} and list(dec.degraded_tracks) == [1]
+    dec, got = run([dead, backup])
+    assert got == set() and dec.degraded_tracks.size == 0
+    dec, got = run([dead, backup], backup_kind=0)
+    assert got == {"E"}
+
+
 def test_degraded_path_of_a_falling_track_ends_on_the_ground(zones, policy, mk) -> None:
     """The dead stretch of a track's path is searched only until the track can reach the
     ground: a cruise missile flying level 28 km from dead zone E alerts E; a rocket read
