@@ -39,9 +39,10 @@ from airwarn.decide.policy import Policy
 from airwarn.zones.zoneset import ZoneSet
 
 THRESHOLD_KEYS = ("alert_p", "alert_impact_p", "pre_p")
+SENSOR_COLS = ("x", "y", "range_m", "kind", "alt_m")
 THREAT_COLS = ("zone", "track", "cls", "p_reach", "p_impact", "eta_p10", "eta_p50", "lost", "eta_q")
 """ZoneThreats columns kept in a capture, in ZoneThreats field order."""
-TRACK_COLS = ("ids", "x", "cls", "confirmed", "last_update", "n_updates")
+TRACK_COLS = ("ids", "x", "cls", "confirmed", "last_update", "n_updates", "z_var", "vz_var")
 """TrackState columns a capture keeps (decide reads no others)."""
 
 
@@ -112,10 +113,16 @@ class _Recorder:
             np.asarray(tracks.confirmed, bool),
             np.asarray(tracks.last_update, float),
             np.asarray(tracks.n_updates, np.int64),
+            # decide reads the altitude and vertical-speed variances (below ground, diving)
+            np.asarray(tracks.P, float)[:, 2, 2],
+            np.asarray(tracks.P, float)[:, 5, 5],
         )
         dead = np.flatnonzero(~np.asarray(health.alive, bool))
         never = ~np.isfinite(np.asarray(health.last_seen, float)[dead])
-        self.rows.append((float(t), thr, trk, dead, never))
+        mon = health.monitored
+        unmon = np.zeros(dead.size, bool) if mon is None else ~np.asarray(mon, bool)[dead]
+        merged = np.zeros((0, 2), np.int64) if tracks.merged is None else tracks.merged
+        self.rows.append((float(t), thr, trk, dead, never, unmon, np.asarray(merged, np.int64)))
         return []
 
     def idle(self) -> bool:
@@ -133,7 +140,7 @@ class Capture:
 
     tick_s: float
     rows: list[tuple]
-    sensors: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x, y, range_m, kind
+    sensors: tuple[np.ndarray, ...]  # x, y, range_m, kind, alt_m
     seconds: dict[str, float]
 
     def save(self, path: str | Path) -> None:
@@ -151,7 +158,10 @@ class Capture:
         cols["dead"] = np.concatenate([r[3] for r in self.rows]) if self.rows else []
         cols["never"] = np.concatenate([r[4] for r in self.rows]) if self.rows else []
         cols["dead_n"] = np.array([len(r[3]) for r in self.rows], np.int64)
-        for i, k in enumerate(("x", "y", "range_m", "kind")):
+        cols["unmon"] = np.concatenate([r[5] for r in self.rows]) if self.rows else []
+        cols["merged"] = np.concatenate([r[6] for r in self.rows]) if self.rows else []
+        cols["merged_n"] = np.array([len(r[6]) for r in self.rows], np.int64)
+        for i, k in enumerate(SENSOR_COLS):
             cols[f"sensor_{k}"] = self.sensors[i]
         cols["seconds"] = np.array(json.dumps(self.seconds))
         np.savez_compressed(path, **cols)
@@ -172,8 +182,11 @@ class Capture:
         cuts = np.cumsum(d["dead_n"])[:-1]
         dead = np.split(d["dead"], cuts) if len(d["dead_n"]) else []
         never = np.split(d["never"], cuts) if len(d["dead_n"]) else []
-        rows = list(zip(d["t"].tolist(), thr, trk, dead, never, strict=True))
-        sensors = tuple(d[f"sensor_{k}"] for k in ("x", "y", "range_m", "kind"))
+        unmon = np.split(d["unmon"], cuts) if len(d["dead_n"]) else []
+        mcuts = np.cumsum(d["merged_n"])[:-1]
+        merged = np.split(d["merged"].reshape(-1, 2), mcuts) if len(d["merged_n"]) else []
+        rows = list(zip(d["t"].tolist(), thr, trk, dead, never, unmon, merged, strict=True))
+        sensors = tuple(d[f"sensor_{k}"] for k in SENSOR_COLS)
         return cls(float(d["tick_s"]), rows, sensors, json.loads(str(d["seconds"])))
 
 
@@ -199,7 +212,7 @@ def capture(
     pipe.decider = rec  # type: ignore[assignment]
     drive(pipe, detections, max_tail_s=max_tail_s)
     reg = pipe.registry
-    sens = (np.asarray(reg.x), np.asarray(reg.y), np.asarray(reg.range_m), np.asarray(reg.kind))
+    sens = tuple(np.asarray(getattr(reg, k)) for k in SENSOR_COLS)
     return Capture(float(base.tick_s), rec.rows, sens, dict(pipe.timer.seconds))
 
 
@@ -210,7 +223,7 @@ def decide_from_capture(
     c0 = time.perf_counter()
     decs = [Decider(zones, p) for p in policies]
     outs: list[list[AlertChange]] = [[] for _ in decs]
-    sx, sy, sr, sk = cap.sensors
+    sx, sy, sr, sk, sa = cap.sensors
     n_s = len(sx)
 
     def run(t: float, thr: ZoneThreats, trk: TrackState, h: SensorHealth) -> None:
@@ -218,11 +231,11 @@ def decide_from_capture(
             o.extend(d.step(t, thr, trk, h))
 
     def empty(t: float) -> None:
-        h = SensorHealth(t, sx, sy, sr, sk, np.full(n_s, t), np.ones(n_s, bool))
+        h = SensorHealth(t, sx, sy, sr, sk, np.full(n_s, t), np.ones(n_s, bool), alt_m=sa)
         run(t, ZoneThreats.empty(t), TrackState.empty(t), h)
 
     t_prev: float | None = None
-    for t, thr, trk, dead, never in cap.rows:
+    for t, thr, trk, dead, never, unmon, merged in cap.rows:
         if t_prev is not None:
             tf = t_prev + cap.tick_s
             while tf < t - 1e-6 and not all(d.idle() for d in decs):
@@ -230,23 +243,28 @@ def decide_from_capture(
                 tf += cap.tick_s
         zt = ZoneThreats(t, *thr)
         n = len(trk[0])
+        P = np.zeros((n, 6, 6))
+        P[:, 2, 2], P[:, 5, 5] = trk[6], trk[7]
         ts = TrackState(
             t=t,
             ids=trk[0],
             x=trk[1],
-            P=np.zeros((n, 6, 6)),
+            P=P,
             cls=trk[2],
             cls_prob=np.zeros((n, len(THREAT_CLASSES))),
             confirmed=trk[3],
             last_update=trk[4],
             n_updates=trk[5],
+            merged=merged,
         )
         alive = np.ones(n_s, bool)
         alive[dead] = False
         last = np.full(n_s, t)
         last[dead] = t - 1e6
         last[dead[never]] = -np.inf
-        run(t, zt, ts, SensorHealth(t, sx, sy, sr, sk, last, alive))
+        mon = np.ones(n_s, bool)
+        mon[dead[unmon]] = False
+        run(t, zt, ts, SensorHealth(t, sx, sy, sr, sk, last, alive, mon, alt_m=sa))
         t_prev = t
     if t_prev is not None:
         tf, end = t_prev + cap.tick_s, t_prev + max_tail_s

@@ -90,3 +90,48 @@ def test_deciding_from_a_capture_equals_the_replay(tmp_path) -> None:
     cap.save(tmp_path / "c.npz")
     (got,), _ = decide_from_capture(Capture.load(tmp_path / "c.npz"), zs, [pol])
     assert ref and [a.to_json() for a in got] == [a.to_json() for a in ref]
+
+
+def test_a_capture_hands_decide_every_field_it_reads(
+    tmp_path, zones, policy, mk, monkeypatch
+) -> None:
+    """What decide reads beyond positions - the altitude and vertical-speed variances
+    (below ground, diving), tracks merged since the last tick, which dead sensors are
+    monitored, antenna heights - survives a capture's save and load."""
+    import airwarn.decide.tune as tune_mod
+    from airwarn.decide.tune import _Recorder
+
+    t = mk.T0
+    trk = mk.tracks(t, [(1, 0, 0, 250, 0, "cruise", True), (2, 5000, 0, 50, 0, "drone", True)])
+    trk.P[0, 2, 2], trk.P[0, 5, 5] = 400.0**2, 30.0**2
+    trk.merged = np.array([[7, 1]], np.int64)
+    h = mk.health(t, [(0.0, 0.0, 5000.0, False), (9000.0, 0.0, 200_000.0, False)])
+    h.monitored = np.array([False, True])
+    h.alt_m = np.array([np.nan, 25.0])
+    rec = _Recorder(0.0)
+    rec.step(t, mk.threats(t, [(0, 1, "cruise", 0.4, 0.0, 100.0, 150.0)]), trk, h)
+    sensors = (h.x, h.y, h.range_m, h.kind, h.alt_m)
+    Capture(5.0, rec.rows, sensors, {}).save(tmp_path / "c.npz")
+    seen = []
+
+    class Spy:
+        def __init__(self, *a, **k) -> None:
+            pass
+
+        def step(self, t, threats, tracks, health):
+            seen.append((tracks, health))
+            return []
+
+        def idle(self) -> bool:
+            return True
+
+    monkeypatch.setattr(tune_mod, "Decider", Spy)
+    decide_from_capture(Capture.load(tmp_path / "c.npz"), zones, [policy])
+    got_trk, got_h = seen[0]
+    for k in (2, 5):
+        assert np.array_equal(got_trk.P[:, k, k], trk.P[:, k, k])
+    assert got_trk.merged.tolist() == [[7, 1]]
+    assert got_trk.diving(50.0).tolist() == trk.diving(50.0).tolist()
+    assert got_h.monitored.tolist() == [False, True]
+    assert got_h.alive.tolist() == [False, False]
+    assert np.array_equal(got_h.alt_m, h.alt_m, equal_nan=True)
