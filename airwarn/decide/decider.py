@@ -117,7 +117,7 @@ class Decider:
         self._lost_ids = np.zeros(0, np.int64)  # tracks lost now, sorted, and since when
         pred = getattr(policy, "predict", {}) or {}
         self._bal_alt = float(pred.get("ballistic_min_alt_m", 12_000.0))
-        self._bal_vz = float(pred.get("ballistic_min_vz", 300.0))
+        self._bal_vz = float(pred.get("ballistic_min_vz", 100.0))
         self._dive_vz = float(pred.get("dive_vz", 50.0))
         self._lost_t0 = np.zeros(0)
         self._prev_trk = (np.zeros(0, np.int64), np.zeros((0, 6)), np.zeros(0))  # confirmed

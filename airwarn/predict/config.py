@@ -146,7 +146,7 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_cover_frac=0.8,
     eta_q=0.05,
     ballistic_min_alt_m=12000.0,
-    ballistic_min_vz=300.0,
+    ballistic_min_vz=100.0,
     dive_vz=50.0,
     refresh_turn_deg=10.0,
     refresh_speed_frac=0.15,
@@ -173,7 +173,7 @@ class PredictConfig:
     ghost_cover_frac: float = 0.8
     eta_q: float = 0.05
     ballistic_min_alt_m: float = 12000.0
-    ballistic_min_vz: float = 300.0
+    ballistic_min_vz: float = 100.0
     dive_vz: float = 50.0
     refresh_turn_deg: float = 10.0
     refresh_speed_frac: float = 0.15

@@ -11,7 +11,7 @@ from airwarn.contracts import CLS_CODE, TrackState, ZoneThreats
 from airwarn.decide.policy import Policy
 from airwarn.predict import PredictConfig, Predictor
 from airwarn.predict.ballistic import G0, impact_point
-from airwarn.predict.predictor import _merge_rows
+from airwarn.predict.predictor import BALLISTIC, ROUTE_MODELS, _merge_rows
 
 from .conftest import make_tracks, make_zones
 
@@ -285,6 +285,18 @@ def test_a_diving_track_of_any_class_is_predicted_as_falling(policy):
     trk = make_tracks(0.0, [[0, 0, 1000, 250, 0, -150]], ["cruise"], sigma_vel=60.0)
     zt = pred.update(trk)
     assert "far" in {zones.ids[z] for z in zt.zone}
+
+
+def test_an_unknown_track_climbing_fast_is_predicted_as_ballistic(policy):
+    # a rocket fusion has not classed, 3 km up climbing at 150 m/s at 300 m/s: predicted as a
+    # ballistic arc, not a level corridor (ballistic_min_vz 100 m/s); the same track level is
+    # an air-breather flown on by the cruise route model
+    zones = make_zones([("near", 30000, 0), ("far", 150000, 0)])
+    pred = Predictor(zones, policy)
+    models = pred.models(make_tracks(0.0, [[0, 0, 3000, 300, 0, 150]], ["unknown"]))
+    assert models.tolist() == [BALLISTIC]
+    models = pred.models(make_tracks(0.0, [[0, 0, 3000, 300, 0, 0]], ["unknown"]))
+    assert models.tolist() == [ROUTE_MODELS.index("cruise")]
 
 
 def test_ghost_probability_decays_with_half_life(line_zones):
