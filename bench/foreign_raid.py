@@ -531,7 +531,7 @@ def main() -> None:
     ap.add_argument("--policy", type=Path, help="policy.toml for replay")
     ap.add_argument("--no-run", action="store_true", help="write the scenario only")
     args = ap.parse_args()
-    out = args.out
+    out = args.out.resolve()  # replay and evaluate run from the repository root
     out.mkdir(parents=True, exist_ok=True)
     aw = [sys.executable, "-m", "airwarn.cli"]
     zones = out / "zones.geojson"
@@ -598,7 +598,7 @@ def main() -> None:
     rp = [*aw, "replay", "--sensors", str(out / "sensors.jsonl"), "--detections"]
     rp += [str(out / "detections.jsonl"), "--zones", str(zones), "--out", str(run), "--no-cap"]
     if args.policy:
-        rp += ["--policy", str(args.policy)]
+        rp += ["--policy", str(args.policy.resolve())]
     subprocess.run(rp, check=True, cwd=ROOT, capture_output=True)
     ev = [
         *aw,
@@ -620,6 +620,11 @@ def main() -> None:
         f"drone pre-alert lead {d.get('prealert_lead_median_s')} s · "
         f"false episodes {100 * (s['false_alert_frac'] or 0):.1f}% · "
         f"{s['ratio_to_oracle']}x oracle · {s['ratio_to_region_wide']}x region-wide"
+    )
+    print(
+        f"warnable pairs (flown shelter_s + 60 s by arrival) {s['warnable_pairs']:,}: impacts "
+        f"late/missed {s['impact_late_warnable']}/{s['impact_miss_warnable']} · overflights "
+        f"late/missed {s['overflight_late_warnable']}/{s['overflight_miss_warnable']}"
     )
     ms = json.loads((run / "diagnostics.json").read_text())["miss_stages"]
     if "by_outcome" in ms:
