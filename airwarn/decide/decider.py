@@ -639,7 +639,8 @@ class Decider:
     # ------------------------------------------------------------------ degraded mode
     def _sensor_groups(self, which: str, mask: np.ndarray, health: SensorHealth) -> list:
         """KD-trees of the sensors in ``mask``, grouped by kind and range: (kind, tree, ranges,
-        max range) each; cached per ``which`` ('dead' or 'live') while the mask is unchanged."""
+        antenna heights, max range) each; cached per ``which`` ('dead' or 'live') while the
+        mask is unchanged."""
         key = np.packbits(mask).tobytes()
         hit = self._group_cache.get(which)
         if hit is not None and hit[0] == key:
