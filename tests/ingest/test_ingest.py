@@ -108,6 +108,8 @@ def test_health_from_heartbeats(ingestor: Ingestor) -> None:
     h = ingestor.health(220.0)
     assert h.alive.tolist() == [False, True]
     assert h.monitored.tolist() == [True, True]  # both send heartbeats: silence means failure
+    # the radar's antenna height, for decide's horizon test; none given for the post
+    assert np.isnan(h.alt_m[0]) and h.alt_m[1] == 30.0
 
 
 def test_sensors_that_send_no_heartbeats_are_never_taken_for_dead() -> None:
