@@ -274,6 +274,7 @@ class Predictor:
         self.cache = _RowCache()
         self._prev: TrackState | None = None
         self._prev_model = np.zeros(0, np.int64)
+        self._cls = np.zeros(0, np.int64)  # class reported per track this update (dives: ballistic)
         self._conf_ids = np.zeros(0, np.int64)  # sorted ids ever confirmed
         self._conf_t0 = np.zeros(0)  # time each was first seen confirmed
         self._conf_row = np.zeros(0, np.int64)  # its noise row (from its birth key)
