@@ -437,9 +437,12 @@ class Decider:
         out = np.full(ptr.shape, np.inf)
         if now_tr.size == 0 or ptr.size == 0:
             return out
-        ut, inv = np.unique(now_tr, return_inverse=True)
+        mine = _member(now_tr, np.unique(ptr))  # only the supporting tracks' pairs
+        if not mine.any():
+            return out
+        ut, inv = np.unique(now_tr[mine], return_inverse=True)
         rank = np.full(ut.size, -1, np.int64)
-        np.maximum.at(rank, inv, self.cfg.rank[now_cls])
+        np.maximum.at(rank, inv, self.cfg.rank[now_cls[mine]])
         pos = np.clip(np.searchsorted(ut, ptr), 0, ut.size - 1)
         hit = ut[pos] == ptr
         code = self._inv_rank[np.maximum(rank[pos], 0)]
@@ -639,9 +642,9 @@ class Decider:
     # ------------------------------------------------------------------ degraded mode
     def _sensor_groups(self, which: str, mask: np.ndarray, health: SensorHealth) -> list:
         """KD-trees of the sensors in ``mask``, grouped by kind and range: (kind, tree, ranges,
-        antenna heights, max range) each; cached per ``which`` ('dead' or 'live') while the
-        mask is unchanged."""
-        key = np.packbits(mask).tobytes()
+        antenna heights, sensor indices, max range) each; cached per ``which`` ('dead', or
+        'all' for every sensor) while the mask is unchanged."""
+        key = np.packbits(mask).tobytes() + np.asarray(health.range_m, float).tobytes()
         hit = self._group_cache.get(which)
         if hit is not None and hit[0] == key:
             return hit[1]
@@ -655,7 +658,7 @@ class Decider:
             for b in np.unique(bucket[kind == k]):
                 m = (kind == k) & (bucket == b)
                 xy = np.column_stack([np.asarray(health.x)[idx[m]], np.asarray(health.y)[idx[m]]])
-                groups.append((int(k), cKDTree(xy), rng[m], alt[m], float(rng[m].max())))
+                groups.append((int(k), cKDTree(xy), rng[m], alt[m], idx[m], float(rng[m].max())))
         self._group_cache[which] = (key, groups)
         return groups
 
@@ -671,31 +674,39 @@ class Decider:
         live sensor of its kind (a radar out where another radar still sees is no gap in what
         sensors hear). A live sensor with a height sees only to its radar horizon for the
         point's height (unknown: ground level), so a low drone is not taken for backed."""
-        pts = cKDTree(np.column_stack([px, py]))
-        h_t = np.sqrt(np.maximum(np.nan_to_num(pz, nan=0.0), 0.0))
 
-        def within(groups: list, horizon: bool) -> dict[int, np.ndarray]:
+        def within(x, y, h_t, groups: list, alive: np.ndarray | None) -> dict[int, np.ndarray]:
+            pts = cKDTree(np.column_stack([x, y]))
             out: dict[int, np.ndarray] = {}
-            for kind, tree, rng, alt, rmax in groups:
+            for kind, tree, rng, alt, sid, rmax in groups:
+                if alive is not None and kind not in kinds:
+                    continue
                 sm = pts.sparse_distance_matrix(tree, rmax, output_type="ndarray")
-                hit = out.setdefault(kind, np.zeros(px.size, bool))
+                hit = out.setdefault(kind, np.zeros(x.size, bool))
                 if sm.size:
                     i, j = sm["i"], sm["j"]
                     r = rng[j]
-                    if horizon:
+                    if alive is not None:  # a live sensor: out to its radar horizon
+                        r = np.where(alive[sid[j]], r, -1.0)
                         a = alt[j]
                         hz = HORIZON_M * (np.sqrt(np.maximum(a, 0.0)) + h_t[i])
                         r = np.where(np.isfinite(a), np.minimum(r, hz), r)
                     hit[i[sm["v"] <= r]] = True
             return out
 
-        in_dead = within(self._sensor_groups("dead", dead, health), False)
-        kinds = np.asarray(health.kind, np.int64)
-        alive = np.asarray(health.alive, bool) & np.isin(kinds, list(in_dead))
-        in_live = within(self._sensor_groups("live", alive, health), True)
+        in_dead = within(px, py, None, self._sensor_groups("dead", dead, health), None)
+        kinds = set(in_dead)
+        cand = np.flatnonzero(np.logical_or.reduce(list(in_dead.values())))
         lost = np.zeros(px.size, bool)
+        if cand.size == 0:
+            return lost
+        h_t = np.sqrt(np.maximum(np.nan_to_num(pz[cand], nan=0.0), 0.0))
+        every = np.ones(len(health.alive), bool)
+        alive = np.asarray(health.alive, bool)
+        in_live = within(px[cand], py[cand], h_t, self._sensor_groups("all", every, health), alive)
         for kind, d in in_dead.items():
-            lost |= d & ~in_live.get(kind, np.zeros(px.size, bool))
+            live_k = in_live.get(kind, np.zeros(cand.size, bool))
+            lost[cand] |= d[cand] & ~live_k
         return lost
 
     def _degraded(self, t: float, tracks: TrackState, health: SensorHealth | None):
