@@ -17,6 +17,23 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 EARTH_RADIUS_M = 6_371_008.8
+G0 = 9.80665
+"""Standard gravity (m/s^2)."""
+HORIZON_M = 4120.0
+"""Radar horizon factor with 4/3-Earth refraction: d = HORIZON_M (sqrt(h_radar) + sqrt(h_target))."""
+
+
+def radar_horizon_m(h_radar: np.ndarray, h_target: np.ndarray) -> np.ndarray:
+    """Radar horizon with 4/3-Earth refraction: d = 4.12 km * (sqrt(h_r) + sqrt(h_t)), h in m."""
+    return HORIZON_M * (np.sqrt(np.maximum(h_radar, 0.0)) + np.sqrt(np.maximum(h_target, 0.0)))
+
+
+def fall_time(z: np.ndarray, vz: np.ndarray, g: np.ndarray | float) -> np.ndarray:
+    """Seconds until altitude ``z`` (above ground) falls to 0 at vertical speed ``vz`` under
+    a constant downward acceleration ``g``: z + vz t - g t^2 / 2 = 0."""
+    g = np.asarray(g, float)
+    disc = np.maximum(vz**2 + 2.0 * g * np.maximum(z, 0.0), 0.0)
+    return (vz + np.sqrt(disc)) / g
 
 
 class LocalFrame:

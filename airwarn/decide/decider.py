@@ -49,7 +49,7 @@ from airwarn.contracts import (
 )
 from airwarn.decide.config import DecideConfig
 from airwarn.decide.operator import AuditLog, MemoryAuditLog, OperatorAction
-from airwarn.geo import within_any_circle
+from airwarn.geo import G0, fall_time, radar_horizon_m, within_any_circle
 from airwarn.zones.zoneset import ZoneSet
 
 CLEAR, PRE, ALERT = 0, 1, 2
@@ -58,9 +58,6 @@ RETRACT_QUIET_S = 30.0
 """A supporting track counts as still measured when updated within this many seconds."""
 PASSED_M = 2000.0
 """A track has passed a zone when farther than the zone's radius plus this and flying away."""
-G0 = 9.80665
-HORIZON_M = 4120.0
-"""Radar horizon with 4/3-Earth refraction: HORIZON_M * (sqrt(h_radar) + sqrt(h_target))."""
 BAL = CLS_CODE["ballistic"]
 _KEY = np.int64(1) << np.int64(40)  # (zone, track) key = zone * 2**40 + track
 
@@ -606,7 +603,7 @@ class Decider:
         ids = np.asarray(tracks.ids, np.int64)
         fast = (x[:, 2] >= self._bal_alt) | (np.abs(x[:, 5]) >= self._bal_vz)
         hit = _member(track, ids[fast & (np.asarray(tracks.cls) == UNKNOWN_CLS)])
-        return np.where(hit & (cls == UNKNOWN_CLS), CLS_CODE["ballistic"], cls)
+        return np.where(hit & (cls == UNKNOWN_CLS), BAL, cls)
 
     def _time_aloft(self, tracks: TrackState) -> np.ndarray:
         """Per track: seconds until it reaches the ground (inf: flying on, or altitude or
@@ -619,7 +616,7 @@ class Decider:
         ok = np.isfinite(z) & np.isfinite(vz)
         cls = np.asarray(tracks.cls, np.int64)
         bal = ok & (self._ballistic_like(np.asarray(tracks.ids, np.int64), cls, tracks) == BAL)
-        out[bal] = (vz[bal] + np.sqrt(vz[bal] ** 2 + 2.0 * G0 * z[bal])) / G0
+        out[bal] = fall_time(z[bal], vz[bal], G0)
         dive = ok & ~bal & tracks.diving(self._dive_vz)
         out[dive] = z[dive] / -vz[dive]
         return out
@@ -675,35 +672,34 @@ class Decider:
         sensors hear). A live sensor with a height sees only to its radar horizon for the
         point's height (unknown: ground level), so a low drone is not taken for backed."""
 
-        def within(x, y, h_t, groups: list, alive: np.ndarray | None) -> dict[int, np.ndarray]:
+        def within(x, y, z, groups: list, alive: np.ndarray | None) -> dict[int, np.ndarray]:
+            """Per sensor kind: points inside the range of a sensor of ``groups``; with
+            ``alive``, of a live one, out to its radar horizon for the points' heights ``z``."""
             pts = cKDTree(np.column_stack([x, y]))
             out: dict[int, np.ndarray] = {}
             for kind, tree, rng, alt, sid, rmax in groups:
-                if alive is not None and kind not in kinds:
-                    continue
                 sm = pts.sparse_distance_matrix(tree, rmax, output_type="ndarray")
                 hit = out.setdefault(kind, np.zeros(x.size, bool))
                 if sm.size:
                     i, j = sm["i"], sm["j"]
                     r = rng[j]
-                    if alive is not None:  # a live sensor: out to its radar horizon
+                    if alive is not None:
                         r = np.where(alive[sid[j]], r, -1.0)
                         a = alt[j]
-                        hz = HORIZON_M * (np.sqrt(np.maximum(a, 0.0)) + h_t[i])
-                        r = np.where(np.isfinite(a), np.minimum(r, hz), r)
+                        r = np.where(np.isfinite(a), np.minimum(r, radar_horizon_m(a, z[i])), r)
                     hit[i[sm["v"] <= r]] = True
             return out
 
         in_dead = within(px, py, None, self._sensor_groups("dead", dead, health), None)
-        kinds = set(in_dead)
         cand = np.flatnonzero(np.logical_or.reduce(list(in_dead.values())))
         lost = np.zeros(px.size, bool)
         if cand.size == 0:
             return lost
-        h_t = np.sqrt(np.maximum(np.nan_to_num(pz[cand], nan=0.0), 0.0))
-        every = np.ones(len(health.alive), bool)
+        z = np.nan_to_num(pz[cand], nan=0.0)
         alive = np.asarray(health.alive, bool)
-        in_live = within(px[cand], py[cand], h_t, self._sensor_groups("all", every, health), alive)
+        every = self._sensor_groups("all", np.ones(alive.size, bool), health)
+        backups = [g for g in every if g[0] in in_dead]  # live sensors of the dead ones' kinds
+        in_live = within(px[cand], py[cand], z, backups, alive)
         for kind, d in in_dead.items():
             live_k = in_live.get(kind, np.zeros(cand.size, bool))
             lost[cand] |= d[cand] & ~live_k

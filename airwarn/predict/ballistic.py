@@ -20,19 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from airwarn.geo import EARTH_RADIUS_M
+from airwarn.geo import EARTH_RADIUS_M, G0, fall_time
 from airwarn.predict.config import BallisticModel
 
-G0 = 9.80665
 HISTORY = 12
 """Vertical-speed samples kept per ballistic track."""
-
-
-def impact_time(z: np.ndarray, vz: np.ndarray, g: np.ndarray | float) -> np.ndarray:
-    """Seconds until altitude ``z`` (above ground) falls to 0 at vertical speed ``vz``."""
-    g = np.asarray(g, float)
-    disc = np.maximum(vz**2 + 2.0 * g * np.maximum(z, 0.0), 0.0)
-    return (vz + np.sqrt(disc)) / g
 
 
 def gravity(vh2: np.ndarray, model: BallisticModel) -> np.ndarray:
@@ -51,7 +43,7 @@ def time_to_ground(
     t_up = up / g
     h_top = h + up * up / (2.0 * g)
     a = np.maximum(a_fall, 0.1)
-    return t_up + impact_time(h_top, np.minimum(vz, 0.0), a)
+    return t_up + fall_time(h_top, np.minimum(vz, 0.0), a)
 
 
 def impact_point(

@@ -53,6 +53,8 @@ ROUTE_MODELS: tuple[str, ...] = ("drone", "jet_drone", "cruise", "unknown")
 """Motion models of air-breathing threats, by model code 0..3."""
 BALLISTIC = len(ROUTE_MODELS)
 """Model code of ballistic threats."""
+STRUCK_VZ = 50.0
+"""A deleted track below ground diving faster than this (m/s, two sigma) has struck."""
 NOT_PREDICTED = -1
 """Model code of tracks that never trigger alerts (aircraft)."""
 NOISE_ROWS = 64
@@ -299,14 +301,12 @@ class Predictor:
         dropped. Without it ghosts only spread.
         """
         t = float(tracks.t)
-        model = self.models(tracks)
+        diving = tracks.diving(self.cfg.dive_vz)
+        model = self._models(tracks, diving)
         live = np.asarray(tracks.confirmed, bool) & (model != NOT_PREDICTED)
         # a diving track of another class is predicted, and reported, as falling (ballistic)
-        self._cls = np.where(
-            tracks.diving(self.cfg.dive_vz) & (model == BALLISTIC),
-            CLS_CODE["ballistic"],
-            tracks.cls,
-        ).astype(np.int64)
+        self._cls = np.where(diving & (model == BALLISTIC), CLS_CODE["ballistic"], tracks.cls)
+        self._cls = self._cls.astype(np.int64)
         self._bookkeep(tracks, live, model, t, health)
 
         slots_id: list[np.ndarray] = []
@@ -423,13 +423,16 @@ class Predictor:
 
     def models(self, tracks: TrackState) -> np.ndarray:
         """Motion model code per track (0..3 route models, 4 ballistic, -1 not predicted)."""
+        return self._models(tracks, tracks.diving(self.cfg.dive_vz))
+
+    def _models(self, tracks: TrackState, diving: np.ndarray) -> np.ndarray:
         cls = np.asarray(tracks.cls, np.int64)
         x = tracks.x
         out = np.full(len(cls), ROUTE_MODELS.index("unknown"), np.int64)
         for name in ("drone", "jet_drone", "cruise"):
             out[cls == CLS_CODE[name]] = ROUTE_MODELS.index(name)
         out[cls == CLS_CODE["ballistic"]] = BALLISTIC
-        out[tracks.diving(self.cfg.dive_vz) & (out < BALLISTIC)] = BALLISTIC
+        out[diving & (out < BALLISTIC)] = BALLISTIC
         out[cls == CLS_CODE["aircraft"]] = NOT_PREDICTED
         unk = cls == CLS_CODE["unknown"]
         if unk.any():
@@ -556,10 +559,8 @@ class Predictor:
         cruise ghost flying on for 15 minutes: bench/foreign_raid.py --rockets seed 17,
         48.7 -> 35.4x the oracle with the same misses; with --radar-km 150 46.3 -> 35.3x,
         one impact pair late instead of hit)."""
-        x, P = prev.x[gone], prev.P[gone]
-        sd_z = np.sqrt(np.maximum(P[:, 2, 2], 0.0))
-        sd_vz = np.sqrt(np.maximum(P[:, 5, 5], 0.0))
-        struck = (sd_z < 1000.0) & (x[:, 2] <= 0.0) & (x[:, 5] + 2.0 * sd_vz <= -50.0)
+        sd_z = np.sqrt(np.maximum(prev.P[gone, 2, 2], 0.0))
+        struck = (sd_z < 1000.0) & (prev.x[gone, 2] <= 0.0) & prev.diving(STRUCK_VZ)[gone]
         gone = gone[~struck]
         for code, name in enumerate(ROUTE_MODELS):
             sel = gone[pmodel[gone] == code]

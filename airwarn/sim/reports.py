@@ -14,6 +14,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from airwarn.contracts import CLS_CODE
+from airwarn.geo import radar_horizon_m
 from airwarn.sim.network import Network
 from airwarn.sim.params import SimParams
 from airwarn.sim.theatre import Theatre
@@ -170,11 +171,6 @@ def acoustic_reports(
             )
         )  # fmt: skip
     return Lines.concat(parts) if parts else Lines.make(0, ACOUSTIC)
-
-
-def radar_horizon_m(h_radar: np.ndarray, h_target: np.ndarray) -> np.ndarray:
-    """Radar horizon with 4/3-Earth refraction: d = 4.12 km * (sqrt(h_r) + sqrt(h_t)), h in m."""
-    return 4120.0 * (np.sqrt(np.maximum(h_radar, 0.0)) + np.sqrt(np.maximum(h_target, 0.0)))
 
 
 def radar_reports(
