@@ -144,6 +144,8 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_unwatched_half_life_s=150.0,
     ghost_cover_kill_s=30.0,
     ghost_cover_frac=0.8,
+    ghost_min_updates=6,
+    ghost_ballistic_m=20000.0,
     eta_q=0.05,
     ballistic_min_alt_m=12000.0,
     ballistic_min_vz=100.0,
@@ -171,6 +173,8 @@ class PredictConfig:
     ghost_unwatched_half_life_s: float = 150.0
     ghost_cover_kill_s: float = 30.0
     ghost_cover_frac: float = 0.8
+    ghost_min_updates: int = 6
+    ghost_ballistic_m: float = 20000.0
     eta_q: float = 0.05
     ballistic_min_alt_m: float = 12000.0
     ballistic_min_vz: float = 100.0

@@ -561,7 +561,7 @@ class Predictor:
         one impact pair late instead of hit)."""
         sd_z = np.sqrt(np.maximum(prev.P[gone, 2, 2], 0.0))
         struck = (sd_z < 1000.0) & (prev.x[gone, 2] <= 0.0) & prev.diving(STRUCK_VZ)[gone]
-        gone = gone[~struck]
+        gone = gone[~struck & ~self._missile_shadow(prev, pmodel, gone)]
         for code, name in enumerate(ROUTE_MODELS):
             sel = gone[pmodel[gone] == code]
             if sel.size == 0:
@@ -597,6 +597,26 @@ class Predictor:
             bg.x = np.concatenate([bg.x, prev.x[sel]])
             bg.P = np.concatenate([bg.P, prev.P[sel]])
             bg.t_end = np.r_[bg.t_end, prev.t + np.nanmax(ti, axis=1) + bm.ghost_margin_s]
+
+    def _missile_shadow(self, prev: TrackState, pmodel: np.ndarray, gone: np.ndarray) -> np.ndarray:
+        """Per deleted track ``gone``: a route track (not ballistic) measured fewer than
+        ``ghost_min_updates`` times, deleted within ``ghost_ballistic_m`` of a ballistic track
+        (live at the last tick, or just lost): a few of that missile's plots read as a slow
+        flyer (a rocket's first plots give a poor velocity), so it leaves no route ghost; the
+        missile's own impact prediction carries the threat."""
+        out = np.zeros(gone.size, bool)
+        r = self.cfg.ghost_ballistic_m
+        if r <= 0 or gone.size == 0:
+            return out
+        bx = np.concatenate([prev.x[pmodel == BALLISTIC, :2], self.bghosts.x[:, :2]])
+        cand = (np.asarray(prev.n_updates)[gone] < self.cfg.ghost_min_updates) & (
+            pmodel[gone] != BALLISTIC
+        )
+        if bx.shape[0] == 0 or not cand.any():
+            return out
+        d, _ = cKDTree(bx).query(prev.x[gone[cand], :2], distance_upper_bound=r)
+        out[cand] = np.isfinite(d)
+        return out
 
     def _coverage(self, health: SensorHealth | None) -> tuple[cKDTree, np.ndarray, float] | None:
         """KD-tree and covered radii of the live acoustic posts (cached while unchanged)."""

@@ -629,3 +629,25 @@ def test_a_merged_ballistic_track_leaves_no_ghost_a_merged_route_track_does(line
     pred.update(nxt)
     assert pred.bghosts.ids.tolist() == []
     assert pred.ghosts["drone"].ids.tolist() == [3]
+
+
+def test_a_short_track_beside_a_missile_leaves_no_ghost(line_zones):
+    # a rocket's first radar plots read for 4 scans as a drone (track 1, 9.5 km from the
+    # rocket's ballistic track 2, beyond the ghost takeover gate): deleted, it leaves no drone ghost - the rocket's impact
+    # prediction carries the threat; a drone measured 10 times 15 km away (track 3, beyond the
+    # takeover gate), and a short track 60 km from any missile (track 4), keep theirs
+    pred = Predictor(line_zones, undamped())
+    st = [[0, 9000, 3000, SPEED, 0, 0], [3000, 0, 12000, 300, 0, 200]]
+    st += [[0, 15000, 300, SPEED, 0, 0], [0, 60000, 300, SPEED, 0, 0]]
+    trk = make_tracks(0.0, st, ["drone", "ballistic", "drone", "drone"], ids=[1, 2, 3, 4])
+    trk.n_updates = np.array([4, 20, 10, 4], np.int64)
+    pred.update(trk)
+    pred.update(make_tracks(5.0, [[3000 + 1500, 0, 12900, 300, 0, 150]], ["ballistic"], ids=[2]))
+    assert sorted(pred.ghosts["drone"].ids.tolist()) == [3, 4]
+    # with ghost_ballistic_m 0 (off) the short track beside the missile leaves one too
+    pol = undamped()
+    pol.predict["ghost_ballistic_m"] = 0.0
+    pred = Predictor(line_zones, pol)
+    pred.update(trk)
+    pred.update(make_tracks(5.0, [[4500, 0, 12900, 300, 0, 150]], ["ballistic"], ids=[2]))
+    assert sorted(pred.ghosts["drone"].ids.tolist()) == [1, 3, 4]
