@@ -117,7 +117,11 @@ class TrackerConfig:
     ~22 m/s in 5 s unmeasured: drag and manoeuvres, but no lift to absorb)."""
     prior_vel_sd: float = 50.0
     """Initiator prior velocity sd per horizontal axis when a report has no velocity, m/s."""
-    prior_vz_sd: float = 5.0
+    prior_vz_sd: float = 200.0
+    """Initiator prior vertical speed sd when a report has no velocity, m/s: unknown (a
+    drone flies level, a missile climbs or falls at hundreds of m/s), so plotted altitudes
+    set it. 5 m/s (level flight assumed) left a rocket's climb read at 0-80 m/s for its
+    first 20-40 s of plots, and its track flown on as a drone or cruise missile."""
     fast_init: bool = True
     """Two-point initiator for fast movers seen by a radar that reports no velocity: a
     free plot also starts a track whose velocity is its difference from a one-plot

@@ -952,3 +952,28 @@ def test_a_rocket_plotted_without_velocity_is_ballistic_once_its_parabola_shows(
 
     assert set(classes_after_apogee(TrackerConfig())) == {ball}
     assert ball not in classes_after_apogee(TrackerConfig(fall_test=False))[:3]
+
+
+def test_a_steep_climb_plotted_without_velocity_is_followed(radar_reg):
+    # a threat climbing at 150 m/s while crossing at 60 m/s (a rocket's boost), plotted with
+    # altitude only (sd 300 m) every 5 s: the track starts from one plot, and its vertical
+    # speed is taken from the plotted altitudes, not assumed level (prior_vz_sd)
+    rng = np.random.default_rng(1)
+    times = np.arange(5.0, 45.0, 5.0)
+    rows = [
+        {"t": float(t), "sensor": 0, "x": 20000.0 + 60.0 * t + rng.normal(0, 150), "y": 5000.0}
+        | {"z": 500.0 + 150.0 * t + rng.normal(0, 300), "sigma": 150.0, "sigma_z": 300.0}
+        for t in times
+    ]
+
+    def vz_at_confirmation(cfg: TrackerConfig) -> tuple[float, float]:
+        _, states = _run(radar_reg, rows, times, cfg=cfg)
+        s = next(s for s in states if s.confirmed.any())
+        i = int(np.argmax(s.confirmed))
+        return float(s.x[i, 5]), float(np.sqrt(s.P[i, 5, 5]))
+
+    vz, sd = vz_at_confirmation(TrackerConfig())
+    assert abs(vz - 150.0) <= 2.0 * sd and vz >= 100.0
+    # assumed level (5 m/s), the climb read as a few m/s
+    vz, _ = vz_at_confirmation(TrackerConfig(prior_vz_sd=5.0))
+    assert vz < 20.0
