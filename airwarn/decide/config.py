@@ -35,6 +35,7 @@ PER_CLASS: dict[str, tuple[Any, float | None, float | None]] = {
     "retract_hold_s": (600.0, 0.0, 7200.0),
     "passed_hold_s": (7200.0, 0.0, 7200.0),
     "ended_hold_s": (7200.0, 0.0, 7200.0),
+    "lost_hold_s": (7200.0, 0.0, 7200.0),
     "degraded_p_factor": (0.5, 0.0, 1.0),
     "degraded_margin_s": (120.0, 0.0, 3600.0),
     "covered_margin_s": (120.0, 0.0, 3600.0),

@@ -109,7 +109,8 @@ class Decider:
         # changes
         self._post_cache: tuple[bytes, cKDTree, np.ndarray] | None = None
         self.degraded_tracks = np.zeros(0, np.int64)  # track ids in degraded mode at the last step
-        self._prev_sup = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # last tick's alert pairs
+        # last tick's alert pairs: zones, tracks, and which were a lost track's (ghost) pairs
+        self._prev_sup = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
         self._last_support = np.full(z, ninf)  # last tick a zone's alert was supported
         self._lost_ids = np.zeros(0, np.int64)  # tracks lost now, sorted, and since when
         pred = getattr(policy, "predict", {}) or {}
@@ -294,7 +295,8 @@ class Decider:
             other = pre_ok & (eta_lo <= cfg.ended_cover_s) & ~_member(track, self._ended_ids)
             cover_live = np.zeros(nz, bool)
             cover_live[zone[other]] = True
-        self._retract(t, za, cover, cover_live, zone[alert_ok], track[alert_ok], tracks, track, cls)
+        sup = (zone[alert_ok], track[alert_ok], lost[alert_ok])
+        self._retract(t, za, cover, cover_live, sup, tracks, track, cls)
         self.pre_until[zp] = np.maximum(self.pre_until[zp], t + pc["pre_hold_s"][code_p[zp]])
         self._last_support[za] = t
         manual = self.manual_until > t
@@ -378,8 +380,7 @@ class Decider:
         za: np.ndarray,
         zp: np.ndarray,
         zp_live: np.ndarray | None,
-        sup_z: np.ndarray,
-        sup_tr: np.ndarray,
+        sup: tuple[np.ndarray, np.ndarray, np.ndarray],
         tracks: TrackState,
         now_tr: np.ndarray,
         now_cls: np.ndarray,
@@ -392,15 +393,19 @@ class Decider:
         every such track has passed the zone and none supports even a pre-alert there
         (``zp``): passed_hold_s. Every supporting threat ended and none that did not makes the
         zone plausible (``zp_live``; None when no class has an ended hold or nothing
-        ended): ended_hold_s (:meth:`_ended_hold`)."""
-        pz, ptr = self._prev_sup
-        self._prev_sup = (sup_z, sup_tr)
+        ended): ended_hold_s (:meth:`_ended_hold`). Every supporting pair was a lost track's
+        (its ghost's cloud moved on) and nothing supports even a pre-alert there:
+        lost_hold_s (:meth:`_lost_hold`). ``sup``: this tick's alert pairs (zones, tracks,
+        lost flags)."""
+        pz, ptr, plost = self._prev_sup
+        self._prev_sup = sup
         ended = (self.state == ALERT) & ~za
         if pz.size == 0 or not ended.any():
             return
         m = ended[pz]
         if not m.any():
             return
+        self._lost_hold(pz[m], plost[m], zp)
         # a track fusion merged into another lives on as the survivor
         pz, ptr = pz[m], tracks.survivor(ptr[m])
         if zp_live is not None:
@@ -427,6 +432,22 @@ class Decider:
                 near_z[z], hold, np.minimum(hold, self.cfg.per_class["passed_hold_s"][code])
             )
             self.alert_until[z] = np.minimum(self.alert_until[z], self._last_support[z] + hold)
+
+    def _lost_hold(self, pz: np.ndarray, plost: np.ndarray, zp: np.ndarray) -> None:
+        """Shorten to lost_hold_s the hold of zones whose alert support ended (``pz``) when
+        every pair that supported them was a lost track's (``plost``: its ghost no longer
+        makes the zone plausible) and nothing supports even a pre-alert there (``zp``)."""
+        lim = self.cfg.per_class["lost_hold_s"]
+        if not (lim < 7200.0).any() or not plost.any():
+            return
+        only = np.zeros(len(self.zones), bool)
+        only[pz[plost]] = True
+        only[pz[~plost]] = False
+        z = np.flatnonzero(only & ~zp)
+        if z.size:
+            code = self._inv_rank[np.maximum(self.a_rank[z], 0)]
+            until = self._last_support[z] + lim[code]
+            self.alert_until[z] = np.minimum(self.alert_until[z], until)
 
     def _present_hold(self, ptr: np.ndarray, now_tr: np.ndarray, now_cls: np.ndarray) -> np.ndarray:
         """Per supporting track: retract_hold_s of the most dangerous class it is predicted

@@ -740,3 +740,22 @@ def test_retract_hold_follows_a_track_merged_into_another(zones, policy, mk) -> 
         (last + 60.0, "pre_alert"),
         (last + 600.0, "clear"),
     ]
+
+
+def test_lost_hold_when_a_lost_tracks_cloud_leaves_the_zone(zones, policy, mk) -> None:
+    """Zone A is alerted by a lost track's pairs (its ghost); the cloud moves on and nothing
+    else even pre-alerts A: the alert ends lost_hold_s after its last support, not hold_s.
+    Support that ends with a live track's pairs (an arrival, a track deleted with no ghost)
+    keeps hold_s."""
+    last = mk.T0 + 3 * TICK
+    for lost, hold in ((True, 150.0), (False, 300.0)):
+        pol = _override(policy)
+        pol.decide["by_class"]["drone"]["lost_hold_s"] = 150.0
+        dec = Decider(zones, pol)
+        row = (0, 9, "drone", 0.4, 0.0, 100.0, 150.0, lost)
+        trk = [] if lost else [(9, 0, 0, 50, 0, "drone", True)]
+        seq = [(mk.T0 + k * TICK, [row], trk, None) for k in range(4)]
+        seq += [(mk.T0 + k * TICK, [], [], None) for k in range(4, 200)]
+        ch = drive(dec, mk, seq)
+        expect = [(mk.T0, "alert"), (last + hold, "pre_alert"), (last + 600.0, "clear")]
+        assert states(ch, "A") == expect
