@@ -35,6 +35,14 @@ THREAT_CLASSES: tuple[str, ...] = (
 """Threat classes, in the order used by integer class codes (``CLS_CODE``)."""
 CLS_CODE: dict[str, int] = {c: i for i, c in enumerate(THREAT_CLASSES)}
 UNKNOWN_CLS = CLS_CODE["unknown"]
+BALLISTIC_MIN_ALT_M = 12_000.0
+"""Default altitude (m) at or above which a track of unknown class moves as a ballistic
+threat (predict's ``ballistic_min_alt_m``; decide reads the same policy key)."""
+BALLISTIC_MIN_VZ = 100.0
+"""Default climb or fall speed (m/s) from which a track of unknown class moves as a
+ballistic threat (``ballistic_min_vz``)."""
+DIVE_VZ = 50.0
+"""Default descent speed (m/s, by two sigma) from which a track is falling (``dive_vz``)."""
 
 SENSOR_KINDS_KNOWN: tuple[str, ...] = ("acoustic", "radar", "observer")
 """Sensor kinds with their own measurement model; other kind strings are accepted."""
@@ -508,6 +516,12 @@ class TrackState:
         sd = np.sqrt(np.maximum(np.asarray(self.P, float)[:, 5, 5], 0.0))
         ok = np.isfinite(x[:, 5]) & np.isfinite(sd) & np.isfinite(x[:, 2])
         return ok & (np.where(ok, x[:, 5] + 2.0 * sd, 0.0) < -vz_min)
+
+    def ballistic_kinematics(self, min_alt_m: float, min_vz: float) -> np.ndarray:
+        """Per track: at or above ``min_alt_m`` or climbing or falling at ``min_vz`` (m/s) or
+        faster - how a track fusion has not classed moves as a ballistic threat (NaN: no)."""
+        x = np.asarray(self.x, float).reshape(-1, 6)
+        return (x[:, 2] >= min_alt_m) | (np.abs(x[:, 5]) >= min_vz)
 
     def survivor(self, ids: np.ndarray) -> np.ndarray:
         """``ids`` with every track merged since the previous state replaced by its survivor."""

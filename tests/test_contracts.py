@@ -106,3 +106,27 @@ def test_track_state_survivor_maps_merged_ids() -> None:
     st.merged = np.array([[7, 2], [3, 9]], np.int64)
     assert st.survivor(ids).tolist() == [9, 5, 2]
     assert st.survivor(np.zeros(0, np.int64)).size == 0
+
+
+def test_ballistic_kinematics_and_diving() -> None:
+    # (x, y, z, vx, vy, vz): high and level, climbing fast, a level drone, falling fast, and a
+    # track whose altitude and vertical speed nothing measured (NaN)
+    x = np.array(
+        [
+            [0, 0, 15_000, 300, 0, 0],
+            [0, 0, 3_000, 300, 0, 150],
+            [0, 0, 300, 47, 0, 0],
+            [0, 0, 2_000, 250, 0, -150],
+            [0, 0, np.nan, 47, 0, np.nan],
+        ],
+        float,
+    )
+    P = np.zeros((5, 6, 6))
+    P[:, 5, 5] = 10.0**2
+    trk = TrackState(
+        t=0.0, ids=np.arange(1, 6), x=x, P=P, cls=np.zeros(5, np.int64),
+        cls_prob=np.zeros((5, 6)), confirmed=np.ones(5, bool), last_update=np.zeros(5),
+        n_updates=np.full(5, 10),
+    )  # fmt: skip
+    assert trk.ballistic_kinematics(12_000.0, 100.0).tolist() == [True, True, False, True, False]
+    assert trk.diving(50.0).tolist() == [False, False, False, True, False]

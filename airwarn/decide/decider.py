@@ -37,7 +37,10 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from airwarn.contracts import (
+    BALLISTIC_MIN_ALT_M,
+    BALLISTIC_MIN_VZ,
     CLS_CODE,
+    DIVE_VZ,
     THREAT_CLASSES,
     UNKNOWN_CLS,
     AlertChange,
@@ -114,9 +117,9 @@ class Decider:
         self._last_support = np.full(z, ninf)  # last tick a zone's alert was supported
         self._lost_ids = np.zeros(0, np.int64)  # tracks lost now, sorted, and since when
         pred = getattr(policy, "predict", {}) or {}
-        self._bal_alt = float(pred.get("ballistic_min_alt_m", 12_000.0))
-        self._bal_vz = float(pred.get("ballistic_min_vz", 100.0))
-        self._dive_vz = float(pred.get("dive_vz", 50.0))
+        self._bal_alt = float(pred.get("ballistic_min_alt_m", BALLISTIC_MIN_ALT_M))
+        self._bal_vz = float(pred.get("ballistic_min_vz", BALLISTIC_MIN_VZ))
+        self._dive_vz = float(pred.get("dive_vz", DIVE_VZ))
         self._lost_t0 = np.zeros(0)
         self._prev_trk = (np.zeros(0, np.int64), np.zeros((0, 6)), np.zeros(0))  # confirmed
         self._vanished = np.zeros(0, np.int64)  # sorted ids of tracks that vanished in coverage
@@ -620,9 +623,8 @@ class Decider:
 
     def _ballistic_like(self, track: np.ndarray, cls: np.ndarray, tracks: TrackState) -> np.ndarray:
         """Pair classes with 'unknown' tracks above the ballistic altitude/climb set to ballistic."""
-        x = np.asarray(tracks.x, float)
         ids = np.asarray(tracks.ids, np.int64)
-        fast = (x[:, 2] >= self._bal_alt) | (np.abs(x[:, 5]) >= self._bal_vz)
+        fast = tracks.ballistic_kinematics(self._bal_alt, self._bal_vz)
         hit = _member(track, ids[fast & (np.asarray(tracks.cls) == UNKNOWN_CLS)])
         return np.where(hit & (cls == UNKNOWN_CLS), BAL, cls)
 

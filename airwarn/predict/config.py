@@ -10,7 +10,13 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from airwarn.contracts import THREAT_CLASSES, PolicyError
+from airwarn.contracts import (
+    BALLISTIC_MIN_ALT_M,
+    BALLISTIC_MIN_VZ,
+    DIVE_VZ,
+    THREAT_CLASSES,
+    PolicyError,
+)
 
 
 @dataclass(frozen=True)
@@ -147,9 +153,9 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_min_updates=6,
     ghost_ballistic_m=20000.0,
     eta_q=0.05,
-    ballistic_min_alt_m=12000.0,
-    ballistic_min_vz=100.0,
-    dive_vz=50.0,
+    ballistic_min_alt_m=BALLISTIC_MIN_ALT_M,
+    ballistic_min_vz=BALLISTIC_MIN_VZ,
+    dive_vz=DIVE_VZ,
     refresh_turn_deg=10.0,
     refresh_speed_frac=0.15,
     refresh_offset_m=1000.0,
@@ -176,9 +182,9 @@ class PredictConfig:
     ghost_min_updates: int = 6
     ghost_ballistic_m: float = 20000.0
     eta_q: float = 0.05
-    ballistic_min_alt_m: float = 12000.0
-    ballistic_min_vz: float = 100.0
-    dive_vz: float = 50.0
+    ballistic_min_alt_m: float = BALLISTIC_MIN_ALT_M
+    ballistic_min_vz: float = BALLISTIC_MIN_VZ
+    dive_vz: float = DIVE_VZ
     refresh_turn_deg: float = 10.0
     refresh_speed_frac: float = 0.15
     refresh_offset_m: float = 1000.0

@@ -436,13 +436,11 @@ class Predictor:
         out[cls == CLS_CODE["aircraft"]] = NOT_PREDICTED
         unk = cls == CLS_CODE["unknown"]
         if unk.any():
-            sp = np.hypot(x[:, 3], x[:, 4])
-            z = np.nan_to_num(x[:, 2], nan=0.0)
-            vz = np.nan_to_num(x[:, 5], nan=0.0)
-            fast = np.nan_to_num(sp, nan=0.0)
+            fast = np.nan_to_num(np.hypot(x[:, 3], x[:, 4]), nan=0.0)
             out[unk & (fast >= 75.0)] = ROUTE_MODELS.index("jet_drone")
             out[unk & (fast >= 120.0)] = ROUTE_MODELS.index("cruise")
-            bal = (z >= self.cfg.ballistic_min_alt_m) | (np.abs(vz) >= self.cfg.ballistic_min_vz)
+            cfg = self.cfg
+            bal = tracks.ballistic_kinematics(cfg.ballistic_min_alt_m, cfg.ballistic_min_vz)
             out[unk & bal] = BALLISTIC
         return out
 
