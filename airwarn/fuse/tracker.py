@@ -237,6 +237,12 @@ class TrackerConfig:
     (bench/foreign_raid.py --rockets) levelling off 5-9 km up at 300-500 m/s was classed
     aircraft, cruise or unknown near its apogee, and a cruise or unknown track's route
     samples flew on for minutes after the impact (see policy.toml)."""
+    steep_gravity: bool = True
+    """A track whose update measures a climb or dive of 150 m/s or more (3 sigma down)
+    coasts under gravity until its next update, whatever its class (False: only tracks
+    classed ballistic). Without it a rocket's track classed aircraft or unknown at its last
+    plot coasted on at its climb rate (bench/foreign_raid.py --rockets seed 18: 115 s at
+    343 m/s, to 44 km) and its predicted impact swept the zones beyond."""
     fall_test: bool = True
     """Test each track's measured altitudes for free fall against level flight (two
     vertical Kalman filters, :func:`~airwarn.fuse.models.fall_test`); the accumulated
@@ -1467,12 +1473,10 @@ class Tracker:
         tr.misses[at] = 0
         # gravity only for tracks with a measured altitude that look ballistic
         has_alt = P[:, 2, 2] < 1000.0**2
+        steep = has_alt & (np.abs(x[:, 5]) - 3.0 * np.sqrt(np.maximum(P[:, 5, 5], 0.0)) >= STEEP_VZ)
         if cfg.ballistic_hint > 0:
             # a measured steep climb or dive is a missile's: its class stays ballistic over
             # the apogee, where a short-range rocket flies level at aircraft speeds
-            steep = has_alt & (
-                np.abs(x[:, 5]) - 3.0 * np.sqrt(np.maximum(P[:, 5, 5], 0.0)) >= STEEP_VZ
-            )
             tr.hint[at[steep], THREAT_CLASSES.index("ballistic")] += cfg.ballistic_hint
         if cfg.fall_test and has_z.any():
             self._fall_test(at[has_z], tm[has_z], r["z"][am][has_z], sz[has_z])
@@ -1481,6 +1485,10 @@ class Tracker:
             ah = at[has_alt]
             prob, _ = class_probabilities(x[has_alt], P[has_alt], tr.hint[ah], tr.fllr[ah])
             bal[has_alt] = prob[:, THREAT_CLASSES.index("ballistic")] > 0.5
+        if cfg.steep_gravity:
+            # whatever its class, a track measured climbing or falling steeply coasts under
+            # gravity (a rocket's track coasting at its climb rate rose tens of km)
+            bal |= steep
         tr.ballistic[at] = bal
 
     def _fall_test(self, at: np.ndarray, tm: np.ndarray, z: np.ndarray, sz: np.ndarray) -> None:

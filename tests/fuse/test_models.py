@@ -203,3 +203,17 @@ def test_fall_evidence_counts_for_ballistic_only_where_positive():
     assert c0[0] != bal and c_pos[0] == bal
     assert np.allclose(p_neg, p0)  # level flight is no evidence against (a glider)
     assert p_pos[0, bal] > 0.9
+
+
+def test_a_steep_climb_or_dive_is_no_aircraft():
+    # 13.7 km up, crossing at 170 m/s: level or climbing at 60 m/s (a fighter), an aircraft;
+    # climbing at 340 m/s (a rocket's boost, measured to 15 m/s) or diving at 250 m/s, not an
+    # aircraft (never alerted); the same climb unmeasured (sd 1,000 m/s) leaves the aircraft
+    x = np.tile([0.0, 0.0, 13700.0, 170.0, 0.0, 0.0], (5, 1))
+    x[1:, 5] = [60.0, 340.0, -250.0, 340.0]
+    P = np.tile(np.diag([200.0**2] * 3 + [15.0**2] * 3), (5, 1, 1))
+    P[4, 5, 5] = 1000.0**2
+    p, c = class_probabilities(x, P, np.zeros((5, len(CLS_CODE))))
+    air = CLS_CODE["aircraft"]
+    assert c[0] == air and c[1] == air and c[4] == air
+    assert p[2, air] < 0.01 and p[3, air] < 0.05

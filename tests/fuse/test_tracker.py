@@ -7,6 +7,7 @@ import pytest
 
 from airwarn.contracts import ANONYMOUS_OBSERVER, THREAT_CLASSES, UNREGISTERED
 from airwarn.fuse import Tracker, TrackerConfig
+from airwarn.fuse.models import G
 from tests.fuse.conftest import batch, registry
 
 
@@ -977,3 +978,30 @@ def test_a_steep_climb_plotted_without_velocity_is_followed(radar_reg):
     # assumed level (5 m/s), the climb read as a few m/s
     vz, _ = vz_at_confirmation(TrackerConfig(prior_vz_sd=5.0))
     assert vz < 20.0
+
+
+def test_a_track_measured_climbing_steeply_coasts_under_gravity(radar_reg):
+    # a rocket's boost plotted every 5 s with altitude (sd 100 m) but no velocity: climbing
+    # at 300 m/s while crossing at 170 m/s, 3 to 8 km up; then the plots stop. Coasting, its
+    # track slows its climb by g (the constant-velocity model would keep 300 m/s)
+    rng = np.random.default_rng(2)
+    times = np.arange(5.0, 95.0, 5.0)
+    seen = times[times <= 20.0]
+    rows = [
+        {"t": float(t), "sensor": 0, "x": 20000.0 + 170.0 * t + rng.normal(0, 100), "y": 5000.0}
+        | {"z": 3000.0 + 300.0 * t + rng.normal(0, 100), "sigma": 100.0, "sigma_z": 100.0}
+        for t in seen
+    ]
+
+    def climb(cfg: TrackerConfig) -> tuple[float, float]:
+        _, states = _run(radar_reg, rows, times, cfg=cfg)
+        s20 = states[int(np.flatnonzero(times == 20.0)[0])]
+        s50 = states[int(np.flatnonzero(times == 50.0)[0])]
+        assert len(s20) == 1 and len(s50) == 1 and s50.ids[0] == s20.ids[0]
+        return float(s20.x[0, 5]), float(s50.x[0, 5])
+
+    vz20, vz50 = climb(TrackerConfig(fall_test=False, ballistic_hint=0.0))
+    assert vz20 > 200.0
+    assert abs((vz20 - vz50) - G * 30.0) < 5.0
+    vz20, vz50 = climb(TrackerConfig(fall_test=False, ballistic_hint=0.0, steep_gravity=False))
+    assert abs(vz20 - vz50) < 1.0
