@@ -61,7 +61,9 @@ class Pipeline:
         cfg = TrackerConfig.from_dict(
             policy.fuse, policy.source, process_lag_s=policy.fuse_lag_s, rollback_s=0.0
         )
-        self.tracker = Tracker(self.registry, cfg)
+        self.tracker = Tracker(
+            self.registry, cfg, people=(zones.cx, zones.cy, zones.population.astype(float))
+        )
         self.predictor = Predictor(zones, policy)
         self.decider = Decider(zones, policy)
         self.timer = StageTimer()

@@ -16,6 +16,16 @@ Rate estimate of a cell (reports per hour), with decay time ``tau``::
 The denominator is the decayed observation time since the first counted report anywhere,
 so a constant rate is estimated without bias from the start (``min_s`` keeps the first
 minutes from reading one report as a storm).
+
+With a population layer (:meth:`ClutterMap.set_people`) the map learns one number, the
+region's chance reports per person and hour, and spreads it by where people live::
+
+    rate(t, window) = rate_all(t) * people(window) / people_all
+
+Phones are where people are, and a city sends more reports of nothing than a village. A
+threat's own reports, counted with the chance ones until a track confirms, then add to
+every place in proportion to its people instead of to the town it flies over, so a few
+drones reported sparsely on their way to one town do not make that town read as clutter.
 """
 
 from __future__ import annotations
@@ -38,6 +48,20 @@ class ClutterMap:
     count: np.ndarray = field(default_factory=lambda: np.zeros(0))  # decayed to t_cell
     t_cell: np.ndarray = field(default_factory=lambda: np.zeros(0))
     t_first: float = math.inf
+    pkeys: np.ndarray | None = None  # sorted cell keys of the population layer
+    ppeople: np.ndarray | None = None  # people per cell of the population layer
+
+    def set_people(self, x: np.ndarray, y: np.ndarray, people: np.ndarray) -> None:
+        """Population layer: ``people`` living at each metric point (x, y), binned in the
+        map's cells. With it the map spreads the region's report rate by population."""
+        people = np.asarray(people, float)
+        ok = people > 0
+        if not ok.any():
+            self.pkeys = self.ppeople = None
+            return
+        k, inv = np.unique(self._key(np.asarray(x)[ok], np.asarray(y)[ok]), return_inverse=True)
+        self.pkeys = k
+        self.ppeople = np.bincount(inv, weights=people[ok], minlength=k.size)
 
     def copy(self) -> ClutterMap:
         """An independent copy (rollback snapshots)."""
@@ -50,6 +74,8 @@ class ClutterMap:
             self.count.copy(),
             self.t_cell.copy(),
             self.t_first,
+            self.pkeys,  # the population layer is never changed in place: shared
+            self.ppeople,
         )
 
     def _key(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -93,14 +119,26 @@ class ClutterMap:
         span = max(t - self.t_first, self.min_s)
         norm = 3600.0 / (self.tau_s * -math.expm1(-span / self.tau_s))
         c = self.count * np.exp(-np.maximum(t - self.t_cell, 0.0) / self.tau_s)
+        if self.pkeys is not None:
+            # the region's rate, shared by population
+            share = self._window_sum(self.pkeys, self.ppeople, x, y) / self.ppeople.sum()
+            return norm * float(c.sum()) * share
+        return norm * self._window_sum(self.keys, c, x, y)
+
+    def _window_sum(
+        self, keys: np.ndarray, values: np.ndarray, x: np.ndarray, y: np.ndarray
+    ) -> np.ndarray:
+        """Sum of ``values`` (per sorted cell key) over the ``(2 * reach + 1)``-cell square
+        around each point's cell."""
+        out = np.zeros(x.shape)
         r = self.reach
         for dx in range(-r, r + 1):
             for dy in range(-r, r + 1):
                 k = self._key(x + dx * self.cell_m, np.asarray(y, float) + dy * self.cell_m)
-                pos = np.minimum(np.searchsorted(self.keys, k), self.keys.size - 1)
-                hit = self.keys[pos] == k
-                out[hit] += c[pos[hit]]
-        return norm * out
+                pos = np.minimum(np.searchsorted(keys, k), keys.size - 1)
+                hit = keys[pos] == k
+                out[hit] += values[pos[hit]]
+        return out
 
     def density(self, t: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Estimated reports per square metre per second around each point at time ``t``."""

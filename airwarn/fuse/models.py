@@ -327,3 +327,17 @@ def imm_combine(xm: np.ndarray, Pm: np.ndarray, mu: np.ndarray) -> tuple[np.ndar
     d = xm - x[:, None, :]
     P = np.einsum("nj,njde->nde", mu, Pm) + np.einsum("nj,njd,nje->nde", mu, d, d)
     return x, P
+
+
+def observer_density(nu2: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """Density (per square metre) of a person's report at squared distance ``nu2`` from a
+    track's predicted position, spread ``s2`` (m^2 per axis): a bivariate Student t with
+    2 degrees of freedom::
+
+        g = (1 + nu2 / (2 s2))^-2 / (2 pi s2)
+
+    A report is placed where the person is, not where the threat is, and stamped when it
+    is sent (10-60 s late), so its misses have heavy tails: at 4 sigma the Gaussian's
+    ``exp(-8)`` would call a real report a chance one, the t gives it 1/81 of the peak.
+    """
+    return (1.0 + 0.5 * nu2 / s2) ** -2.0 / (2.0 * np.pi * s2)

@@ -49,6 +49,7 @@ from airwarn.fuse.models import (
     measurement_arrays,
     ncv_predict,
     ncv_predict_pos,
+    observer_density,
     signature_codes,
     white_accel_Q,
 )
@@ -331,21 +332,21 @@ class TrackerConfig:
     """... of merged acoustic reports of two or more posts, and of a radar plot."""
     ex_confirm: float = 0.5
     """Existence needed to confirm a track without radar confirmation."""
-    obs_clutter: bool = False
+    obs_clutter: bool = True
     """Weigh observer reports against chance reports (IPDA's ``1 - Pd + Pd g / lambda``):
     a report from another person counts ``1 - obs_pd + obs_pd * g / (lambda * dt)``
-    toward existence (at most ``ex_lr_new``), ``g`` the Gaussian density of its innovation
-    (track position and velocity spread over the step plus the report's sigma), ``dt``
-    the time since the track's last update, ``lambda`` the observer reports per area and
-    second around it in a :class:`~airwarn.fuse.clutter.ClutterMap` (reports no confirmed
-    track took); a track an observer starts there begins with its odds divided by ``1 +
-    mu / obs_pd`` (``mu`` the chance reports expected within the report's sigma over
-    ``observer_max_age_s``), and a track only observers updated confirms at
-    ``ex_confirm_obs``. Off by default: on raids whose phones report nothing often
+    toward existence (at most ``ex_lr_new``), ``g`` the density of its innovation
+    (:func:`~airwarn.fuse.models.observer_density` over the track position and velocity
+    spread over the step plus the report's sigma), ``dt`` the time since the track's last
+    update, ``lambda`` the observer reports per area and second around it in a
+    :class:`~airwarn.fuse.clutter.ClutterMap` (reports no confirmed track took, spread by
+    population where the tracker has a population layer); a track an observer starts there
+    begins with its odds divided by ``1 + mu / obs_pd`` (``mu`` the chance reports expected
+    within the report's sigma over ``observer_max_age_s``), and a track only observers
+    updated confirms at ``ex_confirm_obs``. On raids whose phones report nothing often
     (bench/foreign_raid.py --observers: 2 false reports an hour per 100,000 people) it
-    cut the person-hours under alert by half (false tracks over cities), but on the simulator's
-    observers-only raid, where a few drones strike one town, their own sparse reports
-    read as that town's clutter and 3 more of 10 impacts were missed."""
+    halves the person-hours under alert (false tracks over cities); on raids whose
+    observers report only threats it changes nothing (see policy.toml)."""
     obs_pd: float = 0.5
     """Chance that a real threat in a track's gate brings another observer report."""
     ex_confirm_obs: float = 0.75
@@ -357,6 +358,11 @@ class TrackerConfig:
     """Memory of the observer clutter map (s, exponential decay time)."""
     obs_clutter_min_s: float = 3600.0
     """The map reads its first counts as if it had watched this long (s)."""
+    obs_clutter_people: bool = True
+    """Where the tracker is given a population layer (the pipeline gives the zones'), the
+    clutter map learns the region's chance reports per person and spreads them by
+    population (:meth:`~airwarn.fuse.clutter.ClutterMap.set_people`) instead of learning
+    each cell's rate from its own reports."""
     ex_delete: float = 0.05
     """A track whose existence falls below this is deleted."""
     ex_max: float = 0.99
@@ -613,7 +619,15 @@ class Tracker:
     :meth:`_confirm`, deleter :meth:`_delete`.
     """
 
-    def __init__(self, registry, config: TrackerConfig | None = None):
+    def __init__(
+        self,
+        registry,
+        config: TrackerConfig | None = None,
+        people: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ):
+        """``people``: optional population layer (x, y in the registry's frame, people at
+        each point), e.g. the zones' centroids and populations, for the observer clutter
+        map (``obs_clutter_people``)."""
         self.registry = registry
         self.cfg = config or TrackerConfig()
         self.frame = registry.frame
@@ -652,6 +666,8 @@ class Tracker:
         self._clutter = ClutterMap(
             self.cfg.obs_clutter_cell_m, self.cfg.obs_clutter_tau_s, self.cfg.obs_clutter_min_s
         )
+        if people is not None and self.cfg.obs_clutter_people:
+            self._clutter.set_people(*people)
         self._late: list[dict] = []  # reports applied by direct late update, in order
         self._late_base = 0  # late reports dropped from the head of ``_late``
         self._late_in_state = 0  # how many late reports the current state includes
@@ -1524,14 +1540,14 @@ class Tracker:
         self, r: dict, am: np.ndarray, s2: np.ndarray, nu2: np.ndarray, since: np.ndarray
     ) -> np.ndarray:
         """Likelihood ratio of observer reports ``am`` against chance reports (see
-        ``obs_clutter``): ``1 - obs_pd + obs_pd * g / (lambda * dt)``, ``g`` the isotropic
-        Gaussian density (variance ``s2`` per axis) of the innovation ``nu2`` (squared
-        metres), ``dt`` the time since the track's last update (10 s to
-        ``observer_max_age_s``); at most ``ex_lr_new``."""
+        ``obs_clutter``): ``1 - obs_pd + obs_pd * g / (lambda * dt)``, ``g`` the density
+        (:func:`~airwarn.fuse.models.observer_density`, spread ``s2`` per axis) of the
+        innovation ``nu2`` (squared metres), ``dt`` the time since the track's last update
+        (10 s to ``observer_max_age_s``); at most ``ex_lr_new``."""
         cfg = self.cfg
         lam = self._clutter.density(self.t_done, r["x"][am], r["y"][am])
         dt = np.clip(since, 10.0, cfg.observer_max_age_s)
-        g = np.exp(-0.5 * nu2 / s2) / (2.0 * math.pi * s2)
+        g = observer_density(nu2, s2)
         lr = 1.0 - cfg.obs_pd + cfg.obs_pd * g / np.maximum(lam * dt, 1e-300)
         return np.minimum(lr, cfg.ex_lr_new)
 

@@ -55,6 +55,25 @@ def test_copy_is_independent_and_counts_add_up_per_cell():
     )
 
 
+def test_with_people_the_regions_rate_is_shared_by_population():
+    # a city of 100,000 in one cell, a town of 10,000 in another and nobody in a third:
+    # 11 reports in the first hour, wherever they came from, are 10 an hour for the city's
+    # window and 1 for the town's, none where nobody lives
+    m = ClutterMap(cell_m=1000.0, tau_s=1e9, min_s=3600.0, reach=0)
+    m.set_people(np.array([500.0, 20500.0]), np.array([500.0, 500.0]), np.array([1e5, 1e4]))
+    m.add(0.0, np.full(11, 20500.0), np.full(11, 500.0), np.ones(11))
+    at = np.array([100.0, 20900.0, 40500.0]), np.array([200.0, 800.0, 500.0])
+    assert m.rate_per_h(3600.0, *at) == pytest.approx([10.0, 1.0, 0.0], rel=1e-5)
+    # the same reports in the city read the same; the layer survives a copy
+    other = ClutterMap(cell_m=1000.0, tau_s=1e9, min_s=3600.0, reach=0)
+    other.set_people(np.array([500.0, 20500.0]), np.array([500.0, 500.0]), np.array([1e5, 1e4]))
+    other.add(0.0, np.full(11, 500.0), np.full(11, 500.0), np.ones(11))
+    assert other.copy().rate_per_h(3600.0, *at) == pytest.approx([10.0, 1.0, 0.0], rel=1e-5)
+    # without the layer, each cell's own rate
+    m.set_people(np.zeros(0), np.zeros(0), np.zeros(0))
+    assert m.rate_per_h(3600.0, *at) == pytest.approx([0.0, 11.0, 0.0], rel=1e-5)
+
+
 def _city_false_reports(hours: float, per_h: float, seed: int) -> list[dict]:
     """Phone reports of nothing, each from a new phone, over a city 8 km across."""
     rng = np.random.default_rng(seed)
@@ -134,3 +153,61 @@ def test_a_late_report_counts_from_its_own_time():
     one = 3600.0 / (600.0 * -np.expm1(-3600.0 / 600.0))  # rate of one fresh count
     got = m.rate_per_h(1000.0, np.array([0.0]), np.array([0.0]))[0]
     assert got == pytest.approx(one * (1.0 + np.exp(-1.0)))
+
+
+def _town_drones(seed: int) -> list[dict]:
+    """A drone (50 m/s) crossing a quiet town 60 km from the city after an hour, reported
+    every 60-180 s by people who place it where they stand (~3 km off, sigma 1.5 km) and
+    send it 10-60 s late."""
+    rng = np.random.default_rng(seed)
+    t = 3600.0 + np.cumsum(rng.uniform(40.0, 120.0, 10))
+    seen = t - rng.uniform(10.0, 60.0, t.size)
+    x = 45000.0 + 50.0 * (seen - 3600.0) + rng.normal(0.0, 2000.0, t.size)
+    y = rng.normal(0.0, 2000.0, t.size)
+    return [
+        {"t": float(t[k]), "x": float(x[k]), "y": float(y[k]), "sigma": 1500.0}
+        | {"sensor": UNREGISTERED - 700 - k}
+        for k in range(t.size)
+    ]
+
+
+def _confirmed_where(cfg: TrackerConfig, rows: list[dict], people) -> tuple[bool, set[int]]:
+    """(a track confirmed within 20 km of the town, ids confirmed within 20 km of the city
+    in the second hour)."""
+    reg = registry([])
+    trk = Tracker(reg, cfg, people=people)
+    k, town, city = 0, False, set()
+    for tick in np.arange(0.0, rows[-1]["t"] + 60.0, 5.0):
+        new = []
+        while k < len(rows) and rows[k]["t"] <= tick:
+            new.append(rows[k])
+            k += 1
+        if new:
+            trk.add(batch(new, reg, k))
+        s = trk.advance(float(tick))
+        c = s.x[s.confirmed]
+        town |= bool((np.hypot(c[:, 0] - 60000.0, c[:, 1]) < 20000.0).any())
+        if tick >= 3600.0:
+            near = np.hypot(s.x[:, 0], s.x[:, 1]) < 20000.0
+            city |= set(s.ids[s.confirmed & near].tolist())
+    return town, city
+
+
+def test_with_the_population_layer_a_quiet_towns_drone_confirms_and_the_city_less():
+    # the city (a million people) sends 20 reports of nothing an hour; a drone crossing a
+    # town of 30,000 60 km away is reported sparsely and loosely. With the map spreading
+    # the region's chance rate by population, the drone is confirmed in each of six raids,
+    # as with the map off, and the city's chance reports confirm fewer tracks
+    people = (np.array([0.0, 60000.0]), np.array([0.0, 0.0]), np.array([1e6, 3e4]))
+    on_city = off_city = 0
+    for seed in range(1, 7):
+        rows = sorted(
+            _city_false_reports(2.0, 20.0, seed=seed) + _town_drones(seed), key=lambda r: r["t"]
+        )
+        town_on, city_on = _confirmed_where(TrackerConfig(obs_clutter=True), rows, people)
+        town_off, city_off = _confirmed_where(TrackerConfig(obs_clutter=False), rows, people)
+        assert town_on and town_off
+        on_city += len(city_on)
+        off_city += len(city_off)
+    assert off_city >= 10
+    assert on_city <= 0.6 * off_city

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from airwarn.contracts import CLS_CODE
 from airwarn.fuse import Tracker, TrackerConfig
 from airwarn.fuse.classify import class_probabilities, hint_loglik
-from airwarn.fuse.models import G, fall_test, imm_combine, imm_mix, imm_transition
+from airwarn.fuse.models import (
+    G,
+    fall_test,
+    imm_combine,
+    imm_mix,
+    imm_transition,
+    observer_density,
+)
 from tests.fuse.conftest import batch
 
 
@@ -217,3 +225,16 @@ def test_a_steep_climb_or_dive_is_no_aircraft():
     air = CLS_CODE["aircraft"]
     assert c[0] == air and c[1] == air and c[4] == air
     assert p[2, air] < 0.01 and p[3, air] < 0.05
+
+
+def test_observer_density_is_a_heavy_tailed_density():
+    # a bivariate t (2 dof): 1 / (2 pi s2) at the prediction, 1/81 of that at 4 sigma
+    # (a Gaussian: exp(-8)), and it integrates to 1 over the plane
+    s2 = 3000.0**2
+    g = observer_density(np.array([0.0, 16.0 * s2]), np.full(2, s2))
+    assert g[0] == pytest.approx(1.0 / (2.0 * np.pi * s2))
+    assert g[1] / g[0] == pytest.approx(1.0 / 81.0)
+    assert g[1] / g[0] > 30.0 * np.exp(-8.0)
+    r = np.linspace(0.0, 3000.0 * 2000.0, 2_000_001)
+    dens = observer_density(r**2, np.full(r.size, s2)) * 2.0 * np.pi * r
+    assert np.sum(0.5 * (dens[1:] + dens[:-1]) * np.diff(r)) == pytest.approx(1.0, abs=1e-3)
