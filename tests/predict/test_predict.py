@@ -651,3 +651,26 @@ def test_a_short_track_beside_a_missile_leaves_no_ghost(line_zones):
     pred.update(trk)
     pred.update(make_tracks(5.0, [[4500, 0, 12900, 300, 0, 150]], ["ballistic"], ids=[2]))
     assert sorted(pred.ghosts["drone"].ids.tolist()) == [1, 3, 4]
+
+
+def test_a_missile_that_came_down_leaves_no_ghost_whatever_its_class(line_zones):
+    # a rocket's track predicted ballistic, then (stray reports after the impact) estimated
+    # 1 km underground at 230 m/s and classed cruise: once deleted it has come down and
+    # leaves no ghost; a cruise track never ballistic, as low, leaves its cruise ghost
+    pred = Predictor(line_zones, undamped())
+    fall = [3000, 0, 2000, 230, 0, -250]
+    pred.update(make_tracks(0.0, [fall, [0, 9000, 50, 230, 0, 0]], ["ballistic", "cruise"]))
+    under = [[4200, 0, -1000, 230, 0, -20], [1200, 9000, -50, 230, 0, 0]]
+    trk = make_tracks(5.0, under, ["cruise", "cruise"])
+    pred.update(trk)
+    pred.update(make_tracks(10.0, [], []))
+    assert pred.ghosts["cruise"].ids.tolist() == [2]
+    assert 1 not in pred.bghosts.ids.tolist()
+    # with fell_memory_s 0 (off) the underground track's cruise ghost flies on
+    pol = undamped()
+    pol.predict["fell_memory_s"] = 0.0
+    pred = Predictor(line_zones, pol)
+    pred.update(make_tracks(0.0, [fall, [0, 9000, 50, 230, 0, 0]], ["ballistic", "cruise"]))
+    pred.update(trk)
+    pred.update(make_tracks(10.0, [], []))
+    assert sorted(pred.ghosts["cruise"].ids.tolist()) == [1, 2]
