@@ -306,6 +306,9 @@ class Predictor:
         t = float(tracks.t)
         diving = tracks.diving(self.cfg.dive_vz)
         model = self._models(tracks, diving)
+        still = self._still_ballistic(tracks)
+        model[still] = BALLISTIC
+        diving |= still
         self._note_ballistic(tracks.ids[model == BALLISTIC], t)
         live = np.asarray(tracks.confirmed, bool) & (model != NOT_PREDICTED)
         # a diving track of another class is predicted, and reported, as falling (ballistic)
@@ -427,7 +430,29 @@ class Predictor:
 
     def models(self, tracks: TrackState) -> np.ndarray:
         """Motion model code per track (0..3 route models, 4 ballistic, -1 not predicted)."""
-        return self._models(tracks, tracks.diving(self.cfg.dive_vz))
+        model = self._models(tracks, tracks.diving(self.cfg.dive_vz))
+        model[self._still_ballistic(tracks)] = BALLISTIC
+        return model
+
+    def _recent_ballistic(self, tracks: TrackState) -> np.ndarray:
+        """Per track: predicted as ballistic within the last ``fell_memory_s``."""
+        n = len(tracks.ids)
+        if n == 0 or self._bal_ids.size == 0 or self.cfg.fell_memory_s <= 0:
+            return np.zeros(n, bool)
+        ids = np.asarray(tracks.ids, np.int64)
+        pos = np.minimum(np.searchsorted(self._bal_ids, ids), self._bal_ids.size - 1)
+        return (self._bal_ids[pos] == ids) & (
+            float(tracks.t) - self._bal_t[pos] <= self.cfg.fell_memory_s
+        )
+
+    def _still_ballistic(self, tracks: TrackState) -> np.ndarray:
+        """Per track: predicted as ballistic within the last ``fell_memory_s`` and now of
+        a class that says nothing of its flight ('unknown', 'aircraft') - a missile over
+        its apogee, still predicted (and reported) as one, not flown on level as a cruise
+        missile or dropped as an aircraft."""
+        cls = np.asarray(tracks.cls, np.int64)
+        vague = (cls == CLS_CODE["unknown"]) | (cls == CLS_CODE["aircraft"])
+        return vague & self._recent_ballistic(tracks)
 
     def _fell(self, tracks: TrackState) -> np.ndarray:
         """Per track: predicted as ballistic within the last ``fell_memory_s`` and now
@@ -436,16 +461,8 @@ class Predictor:
         stray reports kept its track alive underground at cruise speed for a few ticks,
         classed cruise, and its cruise ghost flew on for minutes (bench/foreign_raid.py
         seed 23: one track named by 643 alert changes, 324 without its ghost)."""
-        n = len(tracks.ids)
-        if n == 0 or self._bal_ids.size == 0 or self.cfg.fell_memory_s <= 0:
-            return np.zeros(n, bool)
-        ids = np.asarray(tracks.ids, np.int64)
-        pos = np.minimum(np.searchsorted(self._bal_ids, ids), self._bal_ids.size - 1)
-        recent = (self._bal_ids[pos] == ids) & (
-            float(tracks.t) - self._bal_t[pos] <= self.cfg.fell_memory_s
-        )
-        z = np.asarray(tracks.x, float)[:, 2]
-        return recent & (np.nan_to_num(z, nan=np.inf) <= 0.0)
+        z = np.asarray(tracks.x, float).reshape(-1, 6)[:, 2]
+        return self._recent_ballistic(tracks) & (np.nan_to_num(z, nan=np.inf) <= 0.0)
 
     def _note_ballistic(self, ids: np.ndarray, t: float) -> None:
         """Remember that tracks ``ids`` are predicted as ballistic at ``t`` (and forget

@@ -674,3 +674,23 @@ def test_a_missile_that_came_down_leaves_no_ghost_whatever_its_class(line_zones)
     pred.update(trk)
     pred.update(make_tracks(10.0, [], []))
     assert sorted(pred.ghosts["cruise"].ids.tolist()) == [1, 2]
+
+
+def test_a_missile_over_its_apogee_read_as_unknown_or_aircraft_stays_ballistic(line_zones):
+    # a rocket's track predicted ballistic while it climbed steeply; over its apogee fusion
+    # reads it as 'unknown' (3 km up, climbing 90 m/s at 280 m/s) or 'aircraft': it is
+    # still predicted as ballistic, not flown on level as a cruise missile or dropped; a
+    # track never ballistic with the same state is a cruise missile
+    pred = Predictor(line_zones, undamped())
+    climb = [[0, 0, 1500, 280, 0, 300], [0, 5000, 1500, 280, 0, 300]]
+    pred.update(make_tracks(0.0, climb, ["ballistic", "ballistic"]))
+    top = [[1400, 0, 3000, 280, 0, 90], [1400, 5000, 3000, 280, 0, 90]]
+    top.append([1400, 20000, 3000, 280, 0, 90])
+    trk = make_tracks(5.0, top, ["unknown", "aircraft", "unknown"])
+    cruise = ROUTE_MODELS.index("cruise")
+    assert pred.models(trk).tolist() == [BALLISTIC, BALLISTIC, cruise]
+    zt = pred.update(trk)
+    assert set(zt.cls[np.isin(zt.track, [1, 2])].tolist()) <= {CLS_CODE["ballistic"]}
+    # 60 s later, still unknown and never predicted ballistic since: a route model again
+    late = make_tracks(70.0, [[18000, 0, 3000, 280, 0, 0]], ["unknown"])
+    assert pred.models(late).tolist() == [cruise]
