@@ -252,7 +252,7 @@ class Predictor:
             [g.standard_normal((NOISE_ROWS, kb_, 9)), strat[..., None]], axis=2
         )
         self.descent = DescentFit()
-        # when each track was last predicted as ballistic (sorted ids; see _fell)
+        # when each track was last predicted as ballistic (sorted ids; see _recent_ballistic)
         self._bal_ids = np.zeros(0, np.int64)
         self._bal_t = np.zeros(0)
         self.rng = np.random.default_rng(self.cfg.seed + 11)
@@ -304,11 +304,7 @@ class Predictor:
         dropped. Without it ghosts only spread.
         """
         t = float(tracks.t)
-        diving = tracks.diving(self.cfg.dive_vz)
-        model = self._models(tracks, diving)
-        still = self._still_ballistic(tracks)
-        model[still] = BALLISTIC
-        diving |= still
+        model, diving = self._model_codes(tracks)
         self._note_ballistic(tracks.ids[model == BALLISTIC], t)
         live = np.asarray(tracks.confirmed, bool) & (model != NOT_PREDICTED)
         # a diving track of another class is predicted, and reported, as falling (ballistic)
@@ -430,23 +426,30 @@ class Predictor:
 
     def models(self, tracks: TrackState) -> np.ndarray:
         """Motion model code per track (0..3 route models, 4 ballistic, -1 not predicted)."""
-        model = self._models(tracks, tracks.diving(self.cfg.dive_vz))
-        model[self._still_ballistic(tracks)] = BALLISTIC
-        return model
+        return self._model_codes(tracks)[0]
+
+    def _model_codes(self, tracks: TrackState) -> tuple[np.ndarray, np.ndarray]:
+        """(motion model per track, falling: diving or still ballistic - predicted, and
+        reported, as ballistic whatever fusion's class where the model is ballistic)."""
+        diving = tracks.diving(self.cfg.dive_vz)
+        model = self._models(tracks, diving)
+        still = self._still_ballistic(tracks)
+        model[still] = BALLISTIC
+        return model, diving | still
 
     def _recent_ballistic(self, tracks: TrackState) -> np.ndarray:
-        """Per track: predicted as ballistic within the last ``fell_memory_s``."""
+        """Per track: predicted as ballistic within the last ``ballistic_memory_s``."""
         n = len(tracks.ids)
-        if n == 0 or self._bal_ids.size == 0 or self.cfg.fell_memory_s <= 0:
+        if n == 0 or self._bal_ids.size == 0 or self.cfg.ballistic_memory_s <= 0:
             return np.zeros(n, bool)
         ids = np.asarray(tracks.ids, np.int64)
         pos = np.minimum(np.searchsorted(self._bal_ids, ids), self._bal_ids.size - 1)
         return (self._bal_ids[pos] == ids) & (
-            float(tracks.t) - self._bal_t[pos] <= self.cfg.fell_memory_s
+            float(tracks.t) - self._bal_t[pos] <= self.cfg.ballistic_memory_s
         )
 
     def _still_ballistic(self, tracks: TrackState) -> np.ndarray:
-        """Per track: predicted as ballistic within the last ``fell_memory_s`` and now of
+        """Per track: predicted as ballistic within the last ``ballistic_memory_s`` and now of
         a class that says nothing of its flight ('unknown', 'aircraft') - a missile over
         its apogee, still predicted (and reported) as one, not flown on level as a cruise
         missile or dropped as an aircraft."""
@@ -455,7 +458,7 @@ class Predictor:
         return vague & self._recent_ballistic(tracks)
 
     def _fell(self, tracks: TrackState) -> np.ndarray:
-        """Per track: predicted as ballistic within the last ``fell_memory_s`` and now
+        """Per track: predicted as ballistic within the last ``ballistic_memory_s`` and now
         estimated at or below the ground - a missile that has come down, whatever fusion
         calls it now: deleted, it leaves no ghost. After a short-range rocket's impact,
         stray reports kept its track alive underground at cruise speed for a few ticks,
@@ -466,8 +469,8 @@ class Predictor:
 
     def _note_ballistic(self, ids: np.ndarray, t: float) -> None:
         """Remember that tracks ``ids`` are predicted as ballistic at ``t`` (and forget
-        those not so for longer than ``fell_memory_s``)."""
-        keep = t - self._bal_t <= self.cfg.fell_memory_s
+        those not so for longer than ``ballistic_memory_s``)."""
+        keep = t - self._bal_t <= self.cfg.ballistic_memory_s
         new = np.asarray(ids, np.int64)
         old = ~np.isin(self._bal_ids, new) & keep
         allid = np.concatenate([self._bal_ids[old], new])

@@ -666,9 +666,9 @@ def test_a_missile_that_came_down_leaves_no_ghost_whatever_its_class(line_zones)
     pred.update(make_tracks(10.0, [], []))
     assert pred.ghosts["cruise"].ids.tolist() == [2]
     assert 1 not in pred.bghosts.ids.tolist()
-    # with fell_memory_s 0 (off) the underground track's cruise ghost flies on
+    # with ballistic_memory_s 0 (off) the underground track's cruise ghost flies on
     pol = undamped()
-    pol.predict["fell_memory_s"] = 0.0
+    pol.predict["ballistic_memory_s"] = 0.0
     pred = Predictor(line_zones, pol)
     pred.update(make_tracks(0.0, [fall, [0, 9000, 50, 230, 0, 0]], ["ballistic", "cruise"]))
     pred.update(trk)
