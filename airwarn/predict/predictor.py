@@ -304,8 +304,10 @@ class Predictor:
         dropped. Without it ghosts only spread.
         """
         t = float(tracks.t)
-        model, diving = self._model_codes(tracks)
-        self._note_ballistic(tracks.ids[model == BALLISTIC], t)
+        model, diving, still = self._model_codes(tracks)
+        # remembered: tracks ballistic by their own class or kinematics (the memory does
+        # not keep itself alive)
+        self._note_ballistic(tracks.ids[(model == BALLISTIC) & ~still], t)
         live = np.asarray(tracks.confirmed, bool) & (model != NOT_PREDICTED)
         # a diving track of another class is predicted, and reported, as falling (ballistic)
         self._cls = np.where(diving & (model == BALLISTIC), CLS_CODE["ballistic"], tracks.cls)
@@ -428,14 +430,15 @@ class Predictor:
         """Motion model code per track (0..3 route models, 4 ballistic, -1 not predicted)."""
         return self._model_codes(tracks)[0]
 
-    def _model_codes(self, tracks: TrackState) -> tuple[np.ndarray, np.ndarray]:
+    def _model_codes(self, tracks: TrackState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(motion model per track, falling: diving or still ballistic - predicted, and
-        reported, as ballistic whatever fusion's class where the model is ballistic)."""
+        reported, as ballistic whatever fusion's class where the model is ballistic, still:
+        on the ballistic model only by :meth:`_still_ballistic`)."""
         diving = tracks.diving(self.cfg.dive_vz)
         model = self._models(tracks, diving)
-        still = self._still_ballistic(tracks)
+        still = self._still_ballistic(tracks) & (model != BALLISTIC)
         model[still] = BALLISTIC
-        return model, diving | still
+        return model, diving | still, still
 
     def _recent_ballistic(self, tracks: TrackState) -> np.ndarray:
         """Per track: predicted as ballistic within the last ``ballistic_memory_s``."""
@@ -465,7 +468,12 @@ class Predictor:
         classed cruise, and its cruise ghost flew on for minutes (bench/foreign_raid.py
         seed 23: one track named by 643 alert changes, 324 without its ghost)."""
         z = np.asarray(tracks.x, float).reshape(-1, 6)[:, 2]
-        return self._recent_ballistic(tracks) & (np.nan_to_num(z, nan=np.inf) <= 0.0)
+        sd_z = np.sqrt(np.maximum(np.asarray(tracks.P, float).reshape(-1, 6, 6)[:, 2, 2], 0.0))
+        # a drone's altitude estimate may drift underground (posts hear no height), and its
+        # terminal dive is the diving rule's: not a missile that came down
+        drone = np.asarray(tracks.cls, np.int64) == CLS_CODE["drone"]
+        low = (np.nan_to_num(z, nan=np.inf) <= 0.0) & (sd_z < 1000.0)
+        return self._recent_ballistic(tracks) & low & ~drone
 
     def _note_ballistic(self, ids: np.ndarray, t: float) -> None:
         """Remember that tracks ``ids`` are predicted as ballistic at ``t`` (and forget

@@ -666,6 +666,12 @@ def test_a_missile_that_came_down_leaves_no_ghost_whatever_its_class(line_zones)
     pred.update(make_tracks(10.0, [], []))
     assert pred.ghosts["cruise"].ids.tolist() == [2]
     assert 1 not in pred.bghosts.ids.tolist()
+    # a drone-class track whose altitude estimate drifted underground keeps its ghost
+    pred = Predictor(line_zones, undamped())
+    pred.update(make_tracks(0.0, [fall], ["ballistic"]))
+    pred.update(make_tracks(5.0, [under[0]], ["drone"]))
+    pred.update(make_tracks(10.0, [], []))
+    assert pred.ghosts["drone"].ids.tolist() == [1]
     # with ballistic_memory_s 0 (off) the underground track's cruise ghost flies on
     pol = undamped()
     pol.predict["ballistic_memory_s"] = 0.0
@@ -691,6 +697,10 @@ def test_a_missile_over_its_apogee_read_as_unknown_or_aircraft_stays_ballistic(l
     assert pred.models(trk).tolist() == [BALLISTIC, BALLISTIC, cruise]
     zt = pred.update(trk)
     assert set(zt.cls[np.isin(zt.track, [1, 2])].tolist()) <= {CLS_CODE["ballistic"]}
-    # 60 s later, still unknown and never predicted ballistic since: a route model again
+    # still unknown 40 s later: ballistic; 70 s after its last ballistic class or
+    # kinematics (the memory does not keep itself alive): a route model again
+    mid = make_tracks(40.0, [[11000, 0, 3500, 280, 0, 0]], ["unknown"])
+    assert pred.models(mid).tolist() == [BALLISTIC]
+    pred.update(mid)
     late = make_tracks(70.0, [[18000, 0, 3000, 280, 0, 0]], ["unknown"])
     assert pred.models(late).tolist() == [cruise]
