@@ -87,10 +87,11 @@ def _city_false_reports(hours: float, per_h: float, seed: int) -> list[dict]:
     ]
 
 
-def _ticks(cfg: TrackerConfig, rows: list[dict], t_end: float):
-    """Feed time-sorted rows to a tracker ticking every 5 s; yield (tick, state)."""
+def _ticks(cfg: TrackerConfig, rows: list[dict], t_end: float, people=None):
+    """Feed time-sorted rows to a tracker (with an optional population layer) ticking every
+    5 s; yield (tick, state)."""
     reg = registry([])
-    trk = Tracker(reg, cfg)
+    trk = Tracker(reg, cfg, people=people)
     k = 0
     for tick in np.arange(0.0, t_end, 5.0):
         new = []
@@ -174,17 +175,8 @@ def _town_drones(seed: int) -> list[dict]:
 def _confirmed_where(cfg: TrackerConfig, rows: list[dict], people) -> tuple[bool, set[int]]:
     """(a track confirmed within 20 km of the town, ids confirmed within 20 km of the city
     in the second hour)."""
-    reg = registry([])
-    trk = Tracker(reg, cfg, people=people)
-    k, town, city = 0, False, set()
-    for tick in np.arange(0.0, rows[-1]["t"] + 60.0, 5.0):
-        new = []
-        while k < len(rows) and rows[k]["t"] <= tick:
-            new.append(rows[k])
-            k += 1
-        if new:
-            trk.add(batch(new, reg, k))
-        s = trk.advance(float(tick))
+    town, city = False, set()
+    for tick, s in _ticks(cfg, rows, rows[-1]["t"] + 60.0, people):
         c = s.x[s.confirmed]
         town |= bool((np.hypot(c[:, 0] - 60000.0, c[:, 1]) < 20000.0).any())
         if tick >= 3600.0:

@@ -955,17 +955,24 @@ def test_a_rocket_plotted_without_velocity_is_ballistic_once_its_parabola_shows(
     assert ball not in classes_after_apogee(TrackerConfig(fall_test=False))[:3]
 
 
+def _climb_plots(times: np.ndarray, east: tuple, up: tuple, seed: int) -> list[dict]:
+    """Radar plots without velocity (sensor 0, y 5 km) of a threat crossing east and
+    climbing: ``east`` and ``up`` are (start m, speed m/s, plot sd m), in that order."""
+    rng = np.random.default_rng(seed)
+    (x0, vx, sx), (z0, vz, sz) = east, up
+    return [
+        {"t": float(t), "sensor": 0, "x": x0 + vx * t + rng.normal(0, sx), "y": 5000.0}
+        | {"z": z0 + vz * t + rng.normal(0, sz), "sigma": sx, "sigma_z": sz}
+        for t in times
+    ]
+
+
 def test_a_steep_climb_plotted_without_velocity_is_followed(radar_reg):
     # a threat climbing at 150 m/s while crossing at 60 m/s (a rocket's boost), plotted with
     # altitude only (sd 300 m) every 5 s: the track starts from one plot, and its vertical
     # speed is taken from the plotted altitudes, not assumed level (prior_vz_sd)
-    rng = np.random.default_rng(1)
     times = np.arange(5.0, 45.0, 5.0)
-    rows = [
-        {"t": float(t), "sensor": 0, "x": 20000.0 + 60.0 * t + rng.normal(0, 150), "y": 5000.0}
-        | {"z": 500.0 + 150.0 * t + rng.normal(0, 300), "sigma": 150.0, "sigma_z": 300.0}
-        for t in times
-    ]
+    rows = _climb_plots(times, (20000.0, 60.0, 150.0), (500.0, 150.0, 300.0), seed=1)
 
     def vz_at_confirmation(cfg: TrackerConfig) -> tuple[float, float]:
         _, states = _run(radar_reg, rows, times, cfg=cfg)
@@ -984,14 +991,9 @@ def test_a_track_measured_climbing_steeply_coasts_under_gravity(radar_reg):
     # a rocket's boost plotted every 5 s with altitude (sd 100 m) but no velocity: climbing
     # at 300 m/s while crossing at 170 m/s, 3 to 8 km up; then the plots stop. Coasting, its
     # track slows its climb by g (the constant-velocity model would keep 300 m/s)
-    rng = np.random.default_rng(2)
     times = np.arange(5.0, 95.0, 5.0)
     seen = times[times <= 20.0]
-    rows = [
-        {"t": float(t), "sensor": 0, "x": 20000.0 + 170.0 * t + rng.normal(0, 100), "y": 5000.0}
-        | {"z": 3000.0 + 300.0 * t + rng.normal(0, 100), "sigma": 100.0, "sigma_z": 100.0}
-        for t in seen
-    ]
+    rows = _climb_plots(seen, (20000.0, 170.0, 100.0), (3000.0, 300.0, 100.0), seed=2)
 
     def climb(cfg: TrackerConfig) -> tuple[float, float]:
         _, states = _run(radar_reg, rows, times, cfg=cfg)
