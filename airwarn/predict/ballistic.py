@@ -9,10 +9,18 @@ of ``accel_sigma`` per axis. The vertical motion has two phases:
 * falling: a constant effective downward acceleration ``a`` — ``g`` for a pure ballistic
   fall, less when lift and drag slow the descent (quasi-ballistic missiles). ``a`` is
   estimated from the track's own history of vertical speed (:class:`DescentFit`); until
-  the fall has been observed it is drawn from [``descent_accel_min``, ``g``] (uniform in
-  fall time, so that the impact strip along the course is covered evenly).
+  the fall has been observed it is drawn from [``a_min``, ``g``] (uniform in fall time, so
+  that the impact strip along the course is covered evenly). Only a fast body glides (lift
+  grows with the square of the speed): ``a_min`` (:func:`descent_floor`) is
+  ``descent_accel_min`` at ``glide_speed_ms`` of horizontal speed and above, and rises
+  linearly to ``g`` at rest, so that an artillery rocket at 300 m/s is not given the
+  hundred-kilometre glide of a quasi-ballistic missile at Mach 4. Nor is there air to glide
+  in above ``glide_ceiling_m``: a lofted missile falls under gravity down to it, and only
+  the rest of its fall is slowed.
 
     z(t) = z0 + vz t - a t^2 / 2  ->  t_fall = (vz + sqrt(vz^2 + 2 a (z0 - ground))) / a
+    (in two parts from an apogee above the glide ceiling h_c: at g down to h_c, reached at
+    v_c = -sqrt(vz^2 + 2 g (z0 - h_c)), then at a from h_c with v_c)
     impact = p0 + v_h t_impact + a_h t_impact^2 / 2
 """
 
@@ -33,6 +41,16 @@ def gravity(vh2: np.ndarray, model: BallisticModel) -> np.ndarray:
     return np.maximum(g, 1.0)
 
 
+def descent_floor(vh: np.ndarray, g: np.ndarray, model: BallisticModel) -> np.ndarray:
+    """Lowest effective fall acceleration of a body at horizontal speed ``vh`` (m/s):
+    ``max(descent_accel_min, g (1 - vh / glide_speed_ms))``; ``descent_accel_min`` at any
+    speed when ``glide_speed_ms`` is 0."""
+    lo = max(model.descent_accel_min, 0.1)
+    if model.glide_speed_ms <= 0:
+        return np.full(np.shape(vh), lo)
+    return np.clip(g * (1.0 - vh / model.glide_speed_ms), lo, g)
+
+
 def time_to_ground(
     z: np.ndarray, vz: np.ndarray, vh2: np.ndarray, a_fall: np.ndarray, model: BallisticModel
 ) -> np.ndarray:
@@ -43,7 +61,14 @@ def time_to_ground(
     t_up = up / g
     h_top = h + up * up / (2.0 * g)
     a = np.maximum(a_fall, 0.1)
-    return t_up + fall_time(h_top, np.minimum(vz, 0.0), a)
+    v0 = np.minimum(vz, 0.0)
+    if model.glide_ceiling_m <= 0:
+        return t_up + fall_time(h_top, v0, a)
+    # above the glide ceiling there is no air to lift the body: it falls under gravity
+    hc = model.glide_ceiling_m - model.ground_alt_m
+    drop = np.maximum(h_top - hc, 0.0)
+    v1 = -np.sqrt(v0 * v0 + 2.0 * g * drop)
+    return t_up + fall_time(drop, v0, g) + fall_time(np.minimum(h_top, hc), v1, a)
 
 
 def impact_point(
@@ -76,8 +101,8 @@ def sample_impacts(
     ah = model.accel_sigma * e[..., 6:8]
     vh2 = s[..., 3] ** 2 + s[..., 4] ** 2
     g = gravity(vh2, model)
-    # prior: fall time from the apogee uniform between those at g and at descent_accel_min
-    lo, hi = 1.0 / np.sqrt(g), 1.0 / np.sqrt(max(model.descent_accel_min, 0.1))
+    # prior: fall time from the apogee uniform between those at g and at the speed's floor
+    lo, hi = 1.0 / np.sqrt(g), 1.0 / np.sqrt(descent_floor(np.sqrt(vh2), g, model))
     prior = 1.0 / (lo + (hi - lo) * e[..., 9]) ** 2
     a = prior
     if a_mean is not None:

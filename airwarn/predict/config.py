@@ -52,6 +52,8 @@ class BallisticModel:
     p_min: float  # rows for ballistic tracks down to this p_reach (a long impact strip)
     accel_sigma: float  # unmodelled horizontal acceleration per sample, m/s^2
     descent_accel_min: float  # smallest effective downward acceleration of the fall, m/s^2
+    glide_speed_ms: float  # horizontal speed needed to glide down to descent_accel_min (0: any)
+    glide_ceiling_m: float  # above this altitude the fall is at g (no air to lift; 0: none)
     ground_alt_m: float  # mean ground altitude above the ellipsoid
     curvature: bool  # include Earth curvature (centrifugal relief v^2/R) in gravity
     ghost_margin_s: float  # a lost ballistic ghost lasts until this long after its last impact
@@ -129,6 +131,8 @@ DEFAULT_BALLISTIC: dict[str, Any] = dict(
     p_min=0.008,
     accel_sigma=0.05,
     descent_accel_min=1.0,
+    glide_speed_ms=1100.0,
+    glide_ceiling_m=60000.0,
     ground_alt_m=150.0,
     curvature=True,
     ghost_margin_s=30.0,

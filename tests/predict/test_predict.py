@@ -209,6 +209,52 @@ def test_quasi_ballistic_fall_is_learned_from_the_track():
     assert r.get("naive", (0.0, 0.0))[1] == 0.0  # under the terminal path at most
 
 
+def test_only_a_fast_body_is_given_a_long_glide():
+    # falling from 10 km with the fall acceleration not yet observed: a slow artillery
+    # rocket (300 m/s) comes down near its ballistic point (the speed's floor
+    # g (1 - 300 / 1100) = 7.1 m/s^2: within 1.17 times the fall time at g); a missile at
+    # 1,300 m/s may glide (lift) down to descent_accel_min, 3.1 times the fall time at g
+    t_g = math.sqrt(2 * 10000.0 / G0)
+    pol = Policy.load()
+    pol.predict = {"ballistic": {"curvature": False, "ground_alt_m": 0.0}}
+    for vx in (300.0, 1300.0):
+        zones = make_zones([("ballistic", vx * t_g, 0), ("far", vx * 2.5 * t_g, 0)], half=2000.0)
+        tr = make_tracks(0.0, [[0, 0, 10000, vx, 0, 0]], ["ballistic"], sigma_vel=3)
+        r = rows(Predictor(zones, pol).update(tr), zones)
+        assert r["ballistic"][1] > 0.0
+        assert ("far" in r) == (vx > 1100.0), vx
+        if vx < 1100.0:
+            # the floor alone: any speed may glide with glide_speed_ms = 0
+            pol0 = Policy.load()
+            pol0.predict = {"ballistic": pol.predict["ballistic"] | {"glide_speed_ms": 0.0}}
+            assert rows(Predictor(zones, pol0).update(tr), zones)["far"][1] > 0.0
+
+
+def test_a_lofted_missile_glides_only_below_the_glide_ceiling():
+    # at a 120 km apogee, 1,600 m/s east, the fall not yet observed: no air to glide in
+    # above 60 km, so it falls under gravity to 60 km (110.6 s, then 1,085 m/s down) and
+    # even the slowest fall below takes 54 s instead of 45.8 s: the strip ends ~13 km past
+    # the ballistic point, not ~530 km (a glide at 1 m/s^2 all the way from the apogee)
+    vx = 1600.0
+    t_g = math.sqrt(2 * 120000.0 / G0)  # 156.4 s: the fall at g all the way
+    zones = make_zones(
+        [
+            ("ballistic", vx * t_g, 0),
+            ("glide", vx * t_g + 10000.0, 0),
+            ("far", vx * (t_g + 40.0), 0),
+        ],
+        half=3000.0,
+    )
+    tr = make_tracks(0.0, [[0, 0, 120000, vx, 0, 0]], ["ballistic"], sigma_vel=3)
+    pol = Policy.load()
+    pol.predict = {"ballistic": {"curvature": False, "ground_alt_m": 0.0}}
+    r = rows(Predictor(zones, pol).update(tr), zones)
+    assert r["ballistic"][1] > 0.0 and r["glide"][1] > 0.5 and "far" not in r
+    pol.predict["ballistic"]["glide_ceiling_m"] = 0.0
+    r = rows(Predictor(zones, pol).update(tr), zones)
+    assert r["far"][1] > 0.0
+
+
 def test_ballistic_open_ground_alerts_nobody(policy):
     zones = make_zones([("city", 0, -50000)], half=3000.0)
     pred = Predictor(zones, policy)  # default: fall acceleration unknown, a wide prior
