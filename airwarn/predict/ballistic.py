@@ -15,8 +15,9 @@ of ``accel_sigma`` per axis. The vertical motion has two phases:
   ``descent_accel_min`` at ``glide_speed_ms`` of horizontal speed and above, and rises
   linearly to ``g`` at rest, so that an artillery rocket at 300 m/s is not given the
   hundred-kilometre glide of a quasi-ballistic missile at Mach 4. Nor is there air to glide
-  in above ``glide_ceiling_m``: a lofted missile falls under gravity down to it, and only
-  the rest of its fall is slowed.
+  in above ``glide_ceiling_m``: a lofted missile is drawn falling under gravity down to it,
+  and only the rest of its fall slowed. Both shape the prior only; once the fall is
+  observed, its fitted acceleration holds from the apogee down.
 
     z(t) = z0 + vz t - a t^2 / 2  ->  t_fall = (vz + sqrt(vz^2 + 2 a (z0 - ground))) / a
     (in two parts from an apogee above the glide ceiling h_c: at g down to h_c, reached at
@@ -52,9 +53,15 @@ def descent_floor(vh: np.ndarray, g: np.ndarray, model: BallisticModel) -> np.nd
 
 
 def time_to_ground(
-    z: np.ndarray, vz: np.ndarray, vh2: np.ndarray, a_fall: np.ndarray, model: BallisticModel
+    z: np.ndarray,
+    vz: np.ndarray,
+    vh2: np.ndarray,
+    a_fall: np.ndarray,
+    model: BallisticModel,
+    ceiling: np.ndarray | bool = False,
 ) -> np.ndarray:
-    """Seconds to impact: rise under gravity to the apogee (if rising), then fall at ``a_fall``."""
+    """Seconds to impact: rise under gravity to the apogee (if rising), then fall at ``a_fall``
+    (where ``ceiling``: at g down to ``glide_ceiling_m``, at ``a_fall`` below it)."""
     g = gravity(vh2, model)
     h = z - model.ground_alt_m
     up = np.maximum(vz, 0.0)
@@ -62,10 +69,10 @@ def time_to_ground(
     h_top = h + up * up / (2.0 * g)
     a = np.maximum(a_fall, 0.1)
     v0 = np.minimum(vz, 0.0)
-    if model.glide_ceiling_m <= 0:
+    if model.glide_ceiling_m <= 0 or not np.any(ceiling):
         return t_up + fall_time(h_top, v0, a)
     # above the glide ceiling there is no air to lift the body: it falls under gravity
-    hc = model.glide_ceiling_m - model.ground_alt_m
+    hc = np.where(ceiling, model.glide_ceiling_m - model.ground_alt_m, np.inf)
     drop = np.maximum(h_top - hc, 0.0)
     v1 = -np.sqrt(v0 * v0 + 2.0 * g * drop)
     return t_up + fall_time(drop, v0, g) + fall_time(np.minimum(h_top, hc), v1, a)
@@ -105,12 +112,15 @@ def sample_impacts(
     lo, hi = 1.0 / np.sqrt(g), 1.0 / np.sqrt(descent_floor(np.sqrt(vh2), g, model))
     prior = 1.0 / (lo + (hi - lo) * e[..., 9]) ** 2
     a = prior
+    seen = np.zeros(prior.shape, bool)
     if a_mean is not None:
         am = np.broadcast_to(np.asarray(a_mean, float)[:, None], (n, e.shape[1]))
         asg = np.broadcast_to(np.asarray(a_sigma, float)[:, None], (n, e.shape[1]))
         fit = am + asg * e[..., 8]
-        a = np.where(np.isfinite(am), np.clip(fit, model.descent_accel_min, g), prior)
-    t = time_to_ground(s[..., 2], s[..., 5], vh2, a, model)
+        seen = np.isfinite(am)
+        a = np.where(seen, np.clip(fit, model.descent_accel_min, g), prior)
+    # the glide ceiling shapes the prior only: an observed fall is taken as it is seen
+    t = time_to_ground(s[..., 2], s[..., 5], vh2, a, model, ceiling=~seen)
     ix = s[..., 0] + s[..., 3] * t + 0.5 * ah[..., 0] * t**2
     iy = s[..., 1] + s[..., 4] * t + 0.5 * ah[..., 1] * t**2
     return ix, iy, t
