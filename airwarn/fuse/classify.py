@@ -18,13 +18,17 @@ HINT_P = 0.8
 """Probability that a report's class hint is right."""
 STEEP_VZ = 150.0
 """A climb or dive at least this steep (m/s) is a ballistic missile's."""
-AIRCRAFT_VZ_SD = 80.0
-"""Vertical speed spread of aircraft (m/s): airliners climb at 10-20 m/s, fighters up to
-~100 m/s; a track climbing or falling at hundreds of m/s is a missile, and the aircraft
-class (never alerted) must not hold it. A measured vertical speed ``vu`` costs the aircraft
-class ``vu^2 / (2 (AIRCRAFT_VZ_SD^2 + var(vu)))`` of log-likelihood (40 m/s: a rocket's
-track near its apogee, climbing at 80 m/s, read as 'unknown' and was flown on level as a
-cruise missile: bench/foreign_raid.py rocket seed 18 at 8.96x the oracle, 7.84x at 80 m/s)."""
+LEVEL_VZ_SD = 80.0
+"""Vertical speed spread of the classes that fly level - aircraft, drones, jet drones, cruise
+missiles (m/s): airliners climb at 10-20 m/s, fighters up to ~100 m/s; a track climbing or
+falling at hundreds of m/s is a missile or a rocket, and neither the aircraft class (never
+alerted) nor a route class (flown on level for up to 30 minutes) must hold it. A measured
+vertical speed ``vu`` costs these classes ``vu^2 / (2 (LEVEL_VZ_SD^2 + var(vu)))`` of
+log-likelihood. 40 m/s: a rocket's track near its apogee, climbing at 80 m/s, read as
+'unknown' and was flown on level as a cruise missile (bench/foreign_raid.py rocket seed 18
+at 8.96x the oracle, 7.84x at 80 m/s, aircraft only). Applied to the route classes too
+(session 22): a rocket 19 s after launch climbing at 338 m/s had been read as a jet drone;
+rockets seed 18 5.71 -> 5.27x, seed 17 1.76 -> 1.65x, 150 km apart 3.61 -> 3.67x."""
 HINT_CLIP = 12.0
 """Accumulated hint log-odds are kept within this range (no certainty from hints alone)."""
 
@@ -49,6 +53,7 @@ _ALT = np.array(
         [3000.0, 20000.0],
     ]
 )
+_LEVEL = [CLS_CODE[c] for c in ("drone", "jet_drone", "cruise", "aircraft")]
 _PRIOR = np.log(np.array([0.55, 0.08, 0.08, 0.04, 0.05, 0.2]))
 _HINT_ROW = np.full((NCLS, NCLS), np.log((1 - HINT_P) / (NCLS - 1)))
 np.fill_diagonal(_HINT_ROW, np.log(HINT_P))
@@ -83,9 +88,10 @@ def class_probabilities(
     # strong climb or dive (|vu| > STEEP_VZ) is ballistic
     vu = np.abs(x[:, 5])
     ll[:, CLS_CODE["ballistic"]] += np.where(vu > STEEP_VZ, 3.0, 0.0)
-    # aircraft fly level: a measured steep climb or dive counts against them (the state's
-    # vertical speed variance widens the spread, so an unmeasured one counts for nothing)
-    ll[:, CLS_CODE["aircraft"]] -= 0.5 * vu**2 / (AIRCRAFT_VZ_SD**2 + P[:, 5, 5])
+    # aircraft, drones and cruise missiles fly level: a measured steep climb or dive counts
+    # against them (the state's vertical speed variance widens the spread, so an unmeasured
+    # one counts for nothing)
+    ll[:, _LEVEL] -= (0.5 * vu**2 / (LEVEL_VZ_SD**2 + P[:, 5, 5]))[:, None]
     if fall_llr is not None:
         ll[:, CLS_CODE["ballistic"]] += np.maximum(np.nan_to_num(fall_llr), 0.0)
     lp = ll + _PRIOR + np.clip(hint_logp, -HINT_CLIP, HINT_CLIP)

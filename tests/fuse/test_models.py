@@ -227,6 +227,21 @@ def test_a_steep_climb_or_dive_is_no_aircraft():
     assert p[2, air] < 0.01 and p[3, air] < 0.05
 
 
+def test_a_steep_climber_is_no_level_flyer():
+    # 6.8 km up at 170 m/s: level, a jet drone; climbing at 338 m/s (a rocket 19 s after
+    # launch, measured to 15 m/s), no drone, jet drone or cruise missile (they fly level,
+    # as aircraft do) even with one jet-drone hint; unmeasured (sd 1,000 m/s), a jet drone
+    x = np.tile([0.0, 0.0, 6800.0, 170.0, 0.0, 0.0], (3, 1))
+    x[1:, 5] = 338.0
+    P = np.tile(np.diag([200.0**2] * 3 + [15.0**2] * 3), (3, 1, 1))
+    P[2, 5, 5] = 1000.0**2
+    hint = hint_loglik(np.full(3, CLS_CODE["jet_drone"]))
+    p, c = class_probabilities(x, P, hint)
+    level = [CLS_CODE[k] for k in ("drone", "jet_drone", "cruise", "aircraft")]
+    assert c[0] == CLS_CODE["jet_drone"] and c[2] == CLS_CODE["jet_drone"]
+    assert p[1, level].sum() < 0.05 and c[1] not in level  # unknown (predict: ballistic)
+
+
 def test_observer_density_is_a_heavy_tailed_density():
     # a bivariate t (2 dof): 1 / (2 pi s2) at the prediction, 1/81 of that at 4 sigma
     # (a Gaussian: exp(-8)), and it integrates to 1 over the plane
