@@ -322,13 +322,16 @@ IL_EXITS = [
 ]
 IL_DEFAULTS: dict[str, Any] = {
     "ballistic_range_m": (900_000.0, 2_300_000.0),
-    "ballistic_flight_s": (600.0, 960.0),
-    "ballistic_apogee_m": (150_000.0, 300_000.0),
+    "ballistic_flight_s": (480.0, 560.0),
+    "ballistic_apogee_m": (400_000.0, 600_000.0),
     "ballistic_intercept_alt_m": (20_000.0, 120_000.0),
     "acoustic_near_places": 0.9,
 }
-"""Medium-range ballistic missiles (Iran, Yemen): 10-16 minutes, apogee 150-300 km; Arrow
-intercepts high up."""
+"""Medium-range ballistic missiles (Iran, Yemen): apogee 400-600 km and a fall under gravity
+from it (flight 9.5-11.7 minutes: the arc's 2 sqrt(2 h / g) exceeds ``ballistic_flight_s``,
+so no slowed descent: there is no air to glide in up there); Arrow intercepts high up.
+Until session 22 the apogee was 150-300 km with 10-16 minute flights, a descent slowed to
+~1.2 m/s^2 from the apogee that no missile flies in vacuum."""
 
 
 def israel_theatre(target_min_pop: int = 20_000) -> Theatre:

@@ -251,7 +251,7 @@ def test_a_lofted_missile_glides_only_below_the_glide_ceiling():
     pol.predict = {"ballistic": ball}
     r = rows(Predictor(zones, pol).update(tr), zones)
     assert r["ballistic"][1] > 0.0 and r["glide"][1] > 0.5 and "far" not in r
-    # off (the default: airwarn's simulator slows its medium-range missiles from the apogee)
+    # off: a glide from the apogee down
     pol.predict = {"ballistic": ball | {"glide_ceiling_m": 0.0}}
     r = rows(Predictor(zones, pol).update(tr), zones)
     assert r["far"][1] > 0.0
