@@ -467,13 +467,10 @@ class Predictor:
         stray reports kept its track alive underground at cruise speed for a few ticks,
         classed cruise, and its cruise ghost flew on for minutes (bench/foreign_raid.py
         seed 23: one track named by 643 alert changes, 324 without its ghost)."""
-        z = np.asarray(tracks.x, float).reshape(-1, 6)[:, 2]
-        sd_z = np.sqrt(np.maximum(np.asarray(tracks.P, float).reshape(-1, 6, 6)[:, 2, 2], 0.0))
         # a drone's altitude estimate may drift underground (posts hear no height), and its
         # terminal dive is the diving rule's: not a missile that came down
         drone = np.asarray(tracks.cls, np.int64) == CLS_CODE["drone"]
-        low = (np.nan_to_num(z, nan=np.inf) <= 0.0) & (sd_z < 1000.0)
-        return self._recent_ballistic(tracks) & low & ~drone
+        return self._recent_ballistic(tracks) & _underground(tracks) & ~drone
 
     def _note_ballistic(self, ids: np.ndarray, t: float) -> None:
         """Remember that tracks ``ids`` are predicted as ballistic at ``t`` (and forget
@@ -618,8 +615,7 @@ class Predictor:
         cruise ghost flying on for 15 minutes: bench/foreign_raid.py --rockets seed 17,
         48.7 -> 35.4x the oracle with the same misses; with --radar-km 150 46.3 -> 35.3x,
         one impact pair late instead of hit)."""
-        sd_z = np.sqrt(np.maximum(prev.P[gone, 2, 2], 0.0))
-        struck = (sd_z < 1000.0) & (prev.x[gone, 2] <= 0.0) & prev.diving(STRUCK_VZ)[gone]
+        struck = _underground(prev)[gone] & prev.diving(STRUCK_VZ)[gone]
         # a track predicted as ballistic lately and last estimated underground has come down
         struck |= self._fell(prev)[gone]
         gone = gone[~struck & ~self._missile_shadow(prev, pmodel, gone)]
@@ -928,6 +924,13 @@ class Predictor:
             lost=lost[us],
             eta_q=eta_q[keep],
         )
+
+
+def _underground(tracks: TrackState) -> np.ndarray:
+    """Per track: last estimated at or below the ground, its height measured (sd < 1 km)."""
+    z = np.asarray(tracks.x, float).reshape(-1, 6)[:, 2]
+    sd_z = np.sqrt(np.maximum(np.asarray(tracks.P, float).reshape(-1, 6, 6)[:, 2, 2], 0.0))
+    return (np.nan_to_num(z, nan=np.inf) <= 0.0) & (sd_z < 1000.0)
 
 
 def _merge_rows(zt: ZoneThreats) -> ZoneThreats:
