@@ -493,7 +493,9 @@ class TrackState:
     ids: np.ndarray  # (N,) int64 stable track ids
     x: np.ndarray  # (N, 6)
     P: np.ndarray  # (N, 6, 6)
-    cls: np.ndarray  # (N,) int most likely class code
+    # (N,) int most likely class code; a track read as a missile lately stays 'ballistic'
+    # while its reading is only 'unknown' or 'aircraft' (fuse's ballistic_memory_s)
+    cls: np.ndarray
     cls_prob: np.ndarray  # (N, len(THREAT_CLASSES)) class probabilities
     confirmed: np.ndarray  # (N,) bool: only confirmed tracks may trigger alerts
     last_update: np.ndarray  # (N,) time of the last measurement update (coasting if < t)
@@ -505,6 +507,10 @@ class TrackState:
     # previous state (the absorbed track is gone, its threat lives on in the survivor);
     # None or empty when nothing was merged
     merged: np.ndarray | None = None
+    # (K,) int64 ids of tracks fusion ended since the previous state because their threat
+    # came down (a missile estimated at or below the ground): gone, and not lost - no
+    # lost-track ghost goes on from them; None or empty when none landed
+    landed: np.ndarray | None = None
 
     def diving(self, vz_min: float) -> np.ndarray:
         """Per track: descending faster than ``vz_min`` (m/s) by two sigma of its vertical

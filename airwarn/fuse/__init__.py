@@ -32,6 +32,11 @@ Components (Stone Soup vocabulary), each batched over every track or report at o
 * confirmer: several radar scans, or several updates from at least two sensors with
   existence >= ``ex_confirm``;
 * deleter: radar misses, coasting time, position uncertainty, existence < ``ex_delete``;
+  a track read as a missile in the last ``ballistic_memory_s`` and deleted below the ground
+  is listed in the state's ``landed`` (its missile came down: no lost-track ghost);
+* class memory: a track read as ballistic, or moving under gravity, in the last
+  ``ballistic_memory_s`` is reported ``ballistic`` while the classifier reads only
+  'unknown' or 'aircraft' (a rocket over its apogee);
 * duplicates: tracks whose states agree (6-D Mahalanobis) are merged (not ballistic ones
   by default, see ``TrackerConfig.merge_ballistic``);
 * out of sequence: rollback to a snapshot and replay (<= 15 s late, exact), direct

@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 
 from airwarn.contracts import (
     ANONYMOUS_OBSERVER,
+    CLS_CODE,
     MAX_LATENESS_S,
     SENSOR_KIND_CODE,
     THREAT_CLASSES,
@@ -372,8 +373,21 @@ class TrackerConfig:
     in that scan, starts no new track (dense posts hear one target several times)."""
     landed_sd: float = math.inf
     """A ballistic track predicted this many altitude sigmas below ground is deleted (3 is
-    sensible; off by default: predict turns a deleted ballistic track into a ghost that
-    alerts on for its margin, which cost more person-hours than the landed track did)."""
+    sensible; off by default: its impact zones lose their support at once and keep the
+    full hold, where a track still measured gives them the shorter retract hold)."""
+    ballistic_memory_s: float = 60.0
+    """A track the classifier read as ballistic, or that moved under gravity, within the last
+    this many seconds is a missile whatever the classifier reads now: it is reported as
+    'ballistic' while the classifier reads it 'unknown' or 'aircraft' (a rocket over its
+    apogee, climbing or falling slowly at aircraft speeds, is neither flown on level as a
+    cruise missile nor dropped as an aircraft), and when it is deleted estimated at or
+    below the ground, its height measured (sd < 1 km), or 3 sigma below it, its missile
+    came down: it is listed
+    in the state's ``landed``, and predict starts no lost-track ghost from it (stray
+    reports after a rocket's impact kept its track alive underground at cruise speed,
+    classed cruise, and its ghost flew on). Not a drone-class track (a drone's height
+    estimate may drift underground: posts hear no height). 0 turns both off. Only the
+    classifier's own reading or the track's kinematics refresh it, not the held class."""
     merge: bool = True
     """Merge duplicate tracks of one target (several posts or radars each starting one)."""
     merge_d2: float = 22.5
@@ -538,6 +552,9 @@ class _Tracks:
     misses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     confirmed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ballistic: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    bal_t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # last read ballistic
+    # below the ground, not read as a drone, in the last state
+    down: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     hint: np.ndarray = field(default_factory=lambda: np.zeros((0, NCLS)))
     fx: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 2)))  # fall test states
     fP: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 2, 2)))
@@ -605,6 +622,14 @@ def _report_key(r: dict) -> np.ndarray:
     return _hash_key(np.round(r["t"] * 1000.0), r["sensor"], np.round(r["x"]), np.round(r["y"]))
 
 
+def _below_ground(x: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Per state: estimated at or below the ground with the height measured (sd < 1 km), or
+    3 sigma below it (coasting under gravity)."""
+    sd_z = np.sqrt(np.maximum(P[:, 2, 2], 0.0))
+    z = np.nan_to_num(x[:, 2], nan=np.inf)
+    return ((z <= 0.0) & (sd_z < 1000.0)) | (z + 3.0 * sd_z < 0.0)
+
+
 def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
@@ -648,6 +673,7 @@ class Tracker:
         self._ex_next = -math.inf  # next time the silence of posts is counted
         self._merge_next = -math.inf  # next time duplicates are looked for
         self._merged: list[np.ndarray] = []  # [absorbed, survivor] ids since the last state
+        self._landed: list[np.ndarray] = []  # ids of tracks deleted as come down, since then
         self._lost = _LostTracks()  # confirmed tracks deleted lately (re-acquisition)
         # fixed standard-normal samples (deterministic): position (2) and altitude (1)
         self._ex_u = np.random.default_rng(0).standard_normal((self.cfg.ex_samples, 3))
@@ -746,27 +772,73 @@ class Tracker:
             self._missed(t_out, np.asarray(sensor_last_seen, float))
         tr = self.tracks
         x, P = self._predict(tr, np.full(len(tr), t_out))
+        prob, cls = class_probabilities(x, P, tr.hint, tr.fllr)
+        if self.cfg.ballistic_memory_s > 0:
+            tr.bal_t[(cls == CLS_CODE["ballistic"]) | tr.ballistic] = t_out
         keep = ~self._expired(t_out)
         if self.cfg.radar_silence and sensor_last_seen is not None:
             keep &= ~self._radar_silent(t_out, x, np.asarray(sensor_last_seen, float))
         # a ballistic track predicted below ground by more than landed_sd sigmas has landed
         if math.isfinite(self.cfg.landed_sd):
             sz = np.sqrt(np.maximum(P[:, 2, 2], 0.0))
-            keep &= ~(tr.ballistic & (x[:, 2] + self.cfg.landed_sd * sz < 0.0))
+            sunk = tr.ballistic & (x[:, 2] + self.cfg.landed_sd * sz < 0.0)
+            keep &= ~sunk
+            if sunk.any():
+                self._landed.append(tr.ids[sunk & tr.confirmed])
         if not keep.all():
             self._note_lost(~keep, x, P, np.full(len(tr), t_out), t_out)
         if self.cfg.merge and t_out >= self._merge_next:
             self._merge_next = t_out + self.cfg.merge_step_s
             keep &= self._merge(x, P, keep)
+        if not keep.all():  # deleted or merged into another
+            self._note_landed(~keep, t_out, x, P, cls)
+        tr.down = _below_ground(x, P) & (cls != CLS_CODE["drone"])
         if not keep.all():
             tr.keep(keep)
-            x, P = x[keep], P[keep]
+            x, P, prob, cls = x[keep], P[keep], prob[keep], cls[keep]
         self._prune()
-        st = self._state(t_out, x, P)
+        st = self._state(t_out, x, P, (prob, cls))
         if self._merged:
             st.merged = np.concatenate(self._merged)
             self._merged = []
+        if self._landed:
+            st.landed = np.unique(np.concatenate(self._landed))
+            self._landed = []
         return st
+
+    def _note_landed(
+        self,
+        dead: np.ndarray,
+        t: float,
+        x: np.ndarray | None = None,
+        P: np.ndarray | None = None,
+        cls: np.ndarray | None = None,
+    ) -> None:
+        """List, for the next state's ``landed``, the tracks among ``dead`` (mask; states
+        ``x``, ``P`` at ``t`` and classifier reading ``cls``, computed when None) whose
+        missile came down: confirmed, read as ballistic or moving under gravity within the
+        last ``ballistic_memory_s``, and below the ground (:func:`_below_ground`) and not
+        read as a drone at ``t`` (or at its last update), or so in the last state."""
+        tr = self.tracks
+        mem = self.cfg.ballistic_memory_s
+        if mem <= 0 or not dead.any():
+            return
+        i = np.flatnonzero(dead & tr.confirmed & (t - tr.bal_t <= mem))
+        if i.size == 0:
+            return
+        if x is None or P is None:
+            sub = tr.take(i)
+            x, P = self._predict(sub, np.full(i.size, float(t)))
+            cls = class_probabilities(x, P, sub.hint, sub.fllr)[1]
+        else:
+            x, P, cls = x[i], P[i], cls[i]
+        # now or at its last update (a track coasting since grows too uncertain in height),
+        # or in the last state (stray reports since may have lifted it, or slowed it to a
+        # drone's reading)
+        under = _below_ground(x, P) | _below_ground(tr.x[i], tr.P[i])
+        m = (under & (cls != CLS_CODE["drone"])) | tr.down[i]
+        if m.any():
+            self._landed.append(tr.ids[i[m]])
 
     def _expired(self, t: float) -> np.ndarray:
         """Deleter on the clock: tracks silent too long (even when no report arrives) or
@@ -945,6 +1017,7 @@ class Tracker:
         np.maximum.at(tr.lex0, win, tr.lex0[lose])
         np.maximum.at(tr.lex, win, tr.lex[lose])
         np.maximum.at(tr.radar_scans, win, tr.radar_scans[lose])
+        np.maximum.at(tr.bal_t, win, tr.bal_t[lose])
         np.logical_or.at(tr.multi, win, tr.multi[lose])
         keep[lose] = False
         self.stats["merged"] += int((~keep).sum())
@@ -1021,12 +1094,22 @@ class Tracker:
         tr = self.tracks
         return self._state(t, *self._predict(tr, np.full(len(tr), float(t))))
 
-    def _state(self, t: float, x: np.ndarray, P: np.ndarray) -> TrackState:
-        """The TrackState of the live tracks from their states ``x``, ``P`` at ``t``."""
+    def _state(
+        self, t: float, x: np.ndarray, P: np.ndarray, read: tuple | None = None
+    ) -> TrackState:
+        """The TrackState of the live tracks from their states ``x``, ``P`` at ``t``
+        (``read``: the classifier's (probabilities, class) of them, when already computed).
+        A track read as ballistic, or moving under gravity, within the last
+        ``ballistic_memory_s`` that the classifier now reads 'unknown' or 'aircraft' is
+        reported as 'ballistic'."""
         tr = self.tracks
         if len(tr) == 0:
             return TrackState.empty(t)
-        prob, cls = class_probabilities(x, P, tr.hint, tr.fllr)
+        prob, cls = read if read is not None else class_probabilities(x, P, tr.hint, tr.fllr)
+        mem = self.cfg.ballistic_memory_s
+        if mem > 0:
+            vague = (cls == CLS_CODE["unknown"]) | (cls == CLS_CODE["aircraft"])
+            cls = np.where(vague & (t - tr.bal_t <= mem), CLS_CODE["ballistic"], cls)
         return TrackState(
             t=float(t),
             ids=tr.ids.copy(),
@@ -2051,6 +2134,8 @@ class Tracker:
             misses=np.zeros(n, np.int64),
             confirmed=np.zeros(n, bool),
             ballistic=np.zeros(n, bool),
+            bal_t=np.full(n, -np.inf),
+            down=np.zeros(n, bool),
             hint=hll.copy(),
             fx=np.zeros((n, 2, 2)),
             fP=np.zeros((n, 2, 2, 2)),
@@ -2195,4 +2280,5 @@ class Tracker:
         dead |= self._unlikely()
         if dead.any():
             self._note_lost(dead, tr.x, tr.P, tr.last_update, t_ref)
+            self._note_landed(dead, t_ref)
             tr.keep(~dead)

@@ -160,7 +160,6 @@ DEFAULTS: dict[str, Any] = dict(
     ballistic_min_alt_m=BALLISTIC_MIN_ALT_M,
     ballistic_min_vz=BALLISTIC_MIN_VZ,
     dive_vz=DIVE_VZ,
-    ballistic_memory_s=60.0,
     refresh_turn_deg=10.0,
     refresh_speed_frac=0.15,
     refresh_offset_m=1000.0,
@@ -190,7 +189,6 @@ class PredictConfig:
     ballistic_min_alt_m: float = BALLISTIC_MIN_ALT_M
     ballistic_min_vz: float = BALLISTIC_MIN_VZ
     dive_vz: float = DIVE_VZ
-    ballistic_memory_s: float = 60.0
     refresh_turn_deg: float = 10.0
     refresh_speed_frac: float = 0.15
     refresh_offset_m: float = 1000.0

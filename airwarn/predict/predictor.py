@@ -252,9 +252,6 @@ class Predictor:
             [g.standard_normal((NOISE_ROWS, kb_, 9)), strat[..., None]], axis=2
         )
         self.descent = DescentFit()
-        # when each track was last predicted as ballistic (sorted ids; see _recent_ballistic)
-        self._bal_ids = np.zeros(0, np.int64)
-        self._bal_t = np.zeros(0)
         self.rng = np.random.default_rng(self.cfg.seed + 11)
         horizons = [r.horizon_s for r in self.cfg.routes.values()] + [self.cfg.ballistic.horizon_s]
         self._tb = int(math.ceil(max(horizons) + 1)).bit_length()  # eta ticks (s)
@@ -304,10 +301,8 @@ class Predictor:
         dropped. Without it ghosts only spread.
         """
         t = float(tracks.t)
-        model, diving, still = self._model_codes(tracks)
-        # remembered: tracks ballistic by their own class or kinematics (the memory does
-        # not keep itself alive)
-        self._note_ballistic(tracks.ids[(model == BALLISTIC) & ~still], t)
+        diving = tracks.diving(self.cfg.dive_vz)
+        model = self._models(tracks, diving)
         live = np.asarray(tracks.confirmed, bool) & (model != NOT_PREDICTED)
         # a diving track of another class is predicted, and reported, as falling (ballistic)
         self._cls = np.where(diving & (model == BALLISTIC), CLS_CODE["ballistic"], tracks.cls)
@@ -428,60 +423,7 @@ class Predictor:
 
     def models(self, tracks: TrackState) -> np.ndarray:
         """Motion model code per track (0..3 route models, 4 ballistic, -1 not predicted)."""
-        return self._model_codes(tracks)[0]
-
-    def _model_codes(self, tracks: TrackState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(motion model per track, falling: diving or still ballistic - predicted, and
-        reported, as ballistic whatever fusion's class where the model is ballistic, still:
-        on the ballistic model only by :meth:`_still_ballistic`)."""
-        diving = tracks.diving(self.cfg.dive_vz)
-        model = self._models(tracks, diving)
-        still = self._still_ballistic(tracks) & (model != BALLISTIC)
-        model[still] = BALLISTIC
-        return model, diving | still, still
-
-    def _recent_ballistic(self, tracks: TrackState) -> np.ndarray:
-        """Per track: predicted as ballistic within the last ``ballistic_memory_s``."""
-        n = len(tracks.ids)
-        if n == 0 or self._bal_ids.size == 0 or self.cfg.ballistic_memory_s <= 0:
-            return np.zeros(n, bool)
-        ids = np.asarray(tracks.ids, np.int64)
-        pos = np.minimum(np.searchsorted(self._bal_ids, ids), self._bal_ids.size - 1)
-        return (self._bal_ids[pos] == ids) & (
-            float(tracks.t) - self._bal_t[pos] <= self.cfg.ballistic_memory_s
-        )
-
-    def _still_ballistic(self, tracks: TrackState) -> np.ndarray:
-        """Per track: predicted as ballistic within the last ``ballistic_memory_s`` and now of
-        a class that says nothing of its flight ('unknown', 'aircraft') - a missile over
-        its apogee, still predicted (and reported) as one, not flown on level as a cruise
-        missile or dropped as an aircraft."""
-        cls = np.asarray(tracks.cls, np.int64)
-        vague = (cls == CLS_CODE["unknown"]) | (cls == CLS_CODE["aircraft"])
-        return vague & self._recent_ballistic(tracks)
-
-    def _fell(self, tracks: TrackState) -> np.ndarray:
-        """Per track: predicted as ballistic within the last ``ballistic_memory_s`` and now
-        estimated at or below the ground - a missile that has come down, whatever fusion
-        calls it now: deleted, it leaves no ghost. After a short-range rocket's impact,
-        stray reports kept its track alive underground at cruise speed for a few ticks,
-        classed cruise, and its cruise ghost flew on for minutes (bench/foreign_raid.py
-        seed 23: one track named by 643 alert changes, 324 without its ghost)."""
-        # a drone's altitude estimate may drift underground (posts hear no height), and its
-        # terminal dive is the diving rule's: not a missile that came down
-        drone = np.asarray(tracks.cls, np.int64) == CLS_CODE["drone"]
-        return self._recent_ballistic(tracks) & _underground(tracks) & ~drone
-
-    def _note_ballistic(self, ids: np.ndarray, t: float) -> None:
-        """Remember that tracks ``ids`` are predicted as ballistic at ``t`` (and forget
-        those not so for longer than ``ballistic_memory_s``)."""
-        keep = t - self._bal_t <= self.cfg.ballistic_memory_s
-        new = np.asarray(ids, np.int64)
-        old = ~np.isin(self._bal_ids, new) & keep
-        allid = np.concatenate([self._bal_ids[old], new])
-        allt = np.concatenate([self._bal_t[old], np.full(new.size, t)])
-        o = np.argsort(allid)
-        self._bal_ids, self._bal_t = allid[o], allt[o]
+        return self._models(tracks, tracks.diving(self.cfg.dive_vz))
 
     def _models(self, tracks: TrackState, diving: np.ndarray) -> np.ndarray:
         cls = np.asarray(tracks.cls, np.int64)
@@ -534,7 +476,8 @@ class Predictor:
             # case two threats flying together were merged)
             gone &= ~(np.isin(tracks.survivor(prev.ids), ids) & (self._prev_model == BALLISTIC))
             if gone.any():
-                self._add_ghosts(prev, self._prev_model, np.flatnonzero(gone), t)
+                landed = np.zeros(0, np.int64) if tracks.landed is None else tracks.landed
+                self._add_ghosts(prev, self._prev_model, np.flatnonzero(gone), t, landed)
         # a ghost whose track is back, or that a newly confirmed track has taken over, ends
         born = self._conf_t0[np.searchsorted(self._conf_ids, cid)] if cid.size else np.zeros(0)
         px, py = tracks.x[live, 0], tracks.x[live, 1]
@@ -608,16 +551,18 @@ class Predictor:
         same = (d <= self.cfg.ghost_gate_m) & (np.nan_to_num(dv, nan=np.inf) <= tol)
         return found | same.any(axis=1)
 
-    def _add_ghosts(self, prev: TrackState, pmodel: np.ndarray, gone: np.ndarray, t: float) -> None:
-        """Start ghosts from the last confirmed estimates of deleted tracks (none for a
-        track last estimated below ground and diving at 50 m/s or more, 2 sigma: it has
-        struck; a short-range rocket's track, classed cruise or unknown as it fell, left a
+    def _add_ghosts(
+        self, prev: TrackState, pmodel: np.ndarray, gone: np.ndarray, t: float, landed: np.ndarray
+    ) -> None:
+        """Start ghosts from the last confirmed estimates of deleted tracks (none for a track
+        fusion ended as ``landed``: its missile came down; none for a track last estimated
+        below ground and diving at 50 m/s or more, 2 sigma: it has struck; a short-range rocket's track, classed cruise or unknown as it fell, left a
         cruise ghost flying on for 15 minutes: bench/foreign_raid.py --rockets seed 17,
         48.7 -> 35.4x the oracle with the same misses; with --radar-km 150 46.3 -> 35.3x,
         one impact pair late instead of hit)."""
         struck = _underground(prev)[gone] & prev.diving(STRUCK_VZ)[gone]
-        # a track predicted as ballistic lately and last estimated underground has come down
-        struck |= self._fell(prev)[gone]
+        # fusion ended it: the missile came down
+        struck |= np.isin(prev.ids[gone], landed)
         gone = gone[~struck & ~self._missile_shadow(prev, pmodel, gone)]
         for code, name in enumerate(ROUTE_MODELS):
             sel = gone[pmodel[gone] == code]

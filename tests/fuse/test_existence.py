@@ -256,7 +256,40 @@ def test_ballistic_track_ends_once_predicted_below_ground():
     alive = {s.t: bool(s.confirmed.any()) for s in new}
     assert alive[35.0]  # still falling
     assert not alive[60.0]  # landed (predicted ~40 s)
+    # listed as landed once: predict starts no ghost from it
+    ids = {int(i) for s in new if s.t <= 35.0 for i in s.ids[s.confirmed]}
+    landed = [int(i) for s in new if s.landed is not None for i in s.landed]
+    assert len(landed) == 1 and landed[0] in ids
     assert all(s.confirmed.any() for s in old if 10.0 <= s.t <= 90.0)  # old: it coasted
+
+
+def test_a_missile_deleted_below_ground_is_listed_as_landed():
+    # a rocket falls at 300 m/s, plotted down to the ground and (stray plots) 3 km below
+    # it, then coasts until it is deleted: listed as landed (predict starts no ghost from
+    # it); with ballistic_memory_s 0 it is not
+    reg = registry([("r0", "radar", 0.0, 0.0, 400000.0)])
+
+    def rows_at(t, vz=-300.0, speed=250.0):
+        if t > 70.0:
+            return []
+        z = 18000.0 + vz * t
+        return [
+            {
+                "t": t, "sensor": 0, "x": 30000.0 + speed * t, "y": 20000.0, "z": z,
+                "sigma": 100.0, "sigma_z": 150.0, "vx": speed, "vy": 0.0, "vz": vz,
+            }
+        ]  # fmt: skip
+
+    times = np.arange(0.0, 300.0, 2.0)
+
+    def landed(cfg: TrackerConfig, **kw) -> list[int]:
+        _, states = _run(reg, times, lambda t: rows_at(t, **kw), cfg=cfg)
+        assert any(s.confirmed.any() for s in states)
+        assert not states[-1].confirmed.any()  # deleted in the end
+        return [int(i) for s in states if s.landed is not None for i in s.landed]
+
+    assert len(landed(TrackerConfig())) == 1
+    assert landed(TrackerConfig(ballistic_memory_s=0.0)) == []
 
 
 def test_merged_duplicates_are_reported_with_their_survivor():

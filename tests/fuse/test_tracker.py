@@ -273,8 +273,9 @@ def _first_confirmed(reg, truth, times, rng, sigma, z, sigma_z, cfg) -> float | 
 
 def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
     # a ballistic missile 40 km up, plots every 10 s, position and altitude only: the
-    # two-point track confirms at once (clutter is low; the flight lasts minutes), a
-    # cruise missile's only after fast_confirm_scans
+    # two-point track confirms at once (clutter is low; the flight lasts minutes), one as
+    # fast 1 km up (no lower: read as a missile, a track estimated underground has landed)
+    # only after fast_confirm_scans
     rng = np.random.default_rng(3)
     times = np.arange(0.0, 60.0, 10.0)
     truth = np.stack([20000 + 1800 * times, 5000 + 900 * times], axis=1)[:, None, :]
@@ -282,7 +283,7 @@ def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
     for name, alt, cfg in (
         ("ballistic", 40000.0, TrackerConfig()),
         ("ballistic, high rule off", 40000.0, TrackerConfig(confirm_scans_high=5)),
-        ("cruise", 100.0, TrackerConfig()),
+        ("cruise", 1000.0, TrackerConfig()),
     ):
         first[name] = _first_confirmed(
             radar_reg, truth, times, rng, 200.0, lambda t, alt=alt: alt, 300.0, cfg
@@ -292,17 +293,19 @@ def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
 
 def test_climbing_two_point_track_confirms_at_its_third_plot(radar_reg):
     # a missile in its boost, climbing 650 m/s from 1.5 km, plots every 6 s: still below
-    # confirm_high_alt_m at its third plot, it confirms there (+12 s), not at its fifth
+    # confirm_high_alt_m at its third plot, it confirms there (+12 s), not at its fifth;
+    # one falling from level flight 5 km up (above the ground until its fifth plot) at its
+    # fifth
     rng = np.random.default_rng(4)
     times = np.arange(0.0, 42.0, 6.0)
     truth = np.stack([20000 + 1000 * times, 5000 + 500 * times], axis=1)[:, None, :]
     first = {}
-    for name, vz, cfg in (
-        ("climbing", 650.0, TrackerConfig()),
-        ("climbing, rule off", 650.0, TrackerConfig(confirm_climb_vz=np.inf)),
-        ("level", 0.0, TrackerConfig()),
+    for name, z0, vz, cfg in (
+        ("climbing", 1500.0, 650.0, TrackerConfig()),
+        ("climbing, rule off", 1500.0, 650.0, TrackerConfig(confirm_climb_vz=np.inf)),
+        ("level", 5000.0, 0.0, TrackerConfig()),
     ):
-        z = lambda t, vz=vz: 1500.0 + vz * t - 0.5 * 9.81 * t**2  # noqa: E731
+        z = lambda t, z0=z0, vz=vz: z0 + vz * t - 0.5 * 9.81 * t**2  # noqa: E731
         first[name] = _first_confirmed(radar_reg, truth, times, rng, 250.0, z, 500.0, cfg)
     assert first == {"climbing": 12.0, "climbing, rule off": 24.0, "level": 24.0}
 
@@ -549,8 +552,39 @@ def test_a_short_range_rocket_stays_ballistic_over_its_apogee(radar_reg):
         return int(s.cls[np.argmax(s.confirmed)])
 
     assert class_at_top(TrackerConfig()) == ball
-    # without the hint (and the fall test, which sees the parabola too) it is not
-    assert class_at_top(TrackerConfig(ballistic_hint=0.0, fall_test=False)) != ball
+    # without the hint (and the fall test, which sees the parabola too, and the memory of
+    # its class, which holds it) it is not
+    off = TrackerConfig(ballistic_hint=0.0, fall_test=False, ballistic_memory_s=0.0)
+    assert class_at_top(off) != ball
+
+
+def test_a_missile_read_as_an_aircraft_stays_ballistic_for_the_memory(radar_reg):
+    # a rocket plotted with velocity climbs at 400 m/s for 20 s, then flies level 9 km up
+    # at 280 m/s (the class hint and the fall test off): read as an aircraft once level, it
+    # is reported 'ballistic' until ballistic_memory_s (60 s) after its last steep climb,
+    # then as the aircraft it reads as (only its own reading refreshes the memory)
+    rng = np.random.default_rng(2)
+    times = np.arange(0.0, 200.0, 5.0)
+    rows = []
+    for t in times:
+        climb = t < 20.0
+        row = {"t": float(t), "sensor": 0, "x": 20000.0 + 280.0 * t + rng.normal(0, 100)}
+        row |= {"y": 5000.0 + rng.normal(0, 100), "sigma": 100.0, "sigma_z": 150.0}
+        row["z"] = (1000.0 + 400.0 * t if climb else 9000.0) + rng.normal(0, 150)
+        row |= {"vx": 280.0 + rng.normal(0, 5), "vy": 0.0}
+        row["vz"] = (400.0 if climb else 0.0) + rng.normal(0, 5)
+        rows.append(row)
+    ball, air = THREAT_CLASSES.index("ballistic"), THREAT_CLASSES.index("aircraft")
+
+    def classes(cfg: TrackerConfig) -> dict[float, int]:
+        _, states = _run(radar_reg, rows, times, cfg=cfg)
+        return {s.t: int(s.cls[np.argmax(s.confirmed)]) for s in states if s.confirmed.any()}
+
+    on = classes(TrackerConfig(ballistic_hint=0.0, fall_test=False))
+    assert {c for t, c in on.items() if t <= 75.0} == {ball}
+    assert {c for t, c in on.items() if t >= 85.0} == {air}
+    off = classes(TrackerConfig(ballistic_hint=0.0, fall_test=False, ballistic_memory_s=0.0))
+    assert {c for t, c in off.items() if t >= 25.0} == {air}
 
 
 def test_a_chain_that_takes_a_cruise_missile_restarts_as_a_fast_track():
@@ -952,7 +986,8 @@ def test_a_rocket_plotted_without_velocity_is_ballistic_once_its_parabola_shows(
         return [int(s.cls[np.argmax(s.confirmed)]) for s in states[top + 1 :]]
 
     assert set(classes_after_apogee(TrackerConfig())) == {ball}
-    assert ball not in classes_after_apogee(TrackerConfig(fall_test=False))[:3]
+    off = TrackerConfig(fall_test=False, ballistic_memory_s=0.0)
+    assert ball not in classes_after_apogee(off)[:3]
 
 
 def _climb_plots(times: np.ndarray, east: tuple, up: tuple, seed: int) -> list[dict]:

@@ -714,54 +714,18 @@ def test_a_short_track_beside_a_missile_leaves_no_ghost(line_zones):
     assert sorted(pred.ghosts["drone"].ids.tolist()) == [1, 3, 4]
 
 
-def test_a_missile_that_came_down_leaves_no_ghost_whatever_its_class(line_zones):
-    # a rocket's track predicted ballistic, then (stray reports after the impact) estimated
-    # 1 km underground at 230 m/s and classed cruise: once deleted it has come down and
-    # leaves no ghost; a cruise track never ballistic, as low, leaves its cruise ghost
-    pred = Predictor(line_zones, undamped())
+def test_a_track_fusion_ended_as_landed_leaves_no_ghost_whatever_its_class(line_zones):
+    # a rocket's track (1) classed cruise by the end (stray reports after its impact) and a
+    # cruise missile's (2) both vanish; fusion lists 1 as landed: its missile came down and
+    # leaves no ghost, the cruise missile's ghost flies on; unlisted, 1 (diving: predicted
+    # as falling) leaves a ballistic ghost
     fall = [3000, 0, 2000, 230, 0, -250]
-    pred.update(make_tracks(0.0, [fall, [0, 9000, 50, 230, 0, 0]], ["ballistic", "cruise"]))
-    under = [[4200, 0, -1000, 230, 0, -20], [1200, 9000, -50, 230, 0, 0]]
-    trk = make_tracks(5.0, under, ["cruise", "cruise"])
-    pred.update(trk)
-    pred.update(make_tracks(10.0, [], []))
-    assert pred.ghosts["cruise"].ids.tolist() == [2]
-    assert 1 not in pred.bghosts.ids.tolist()
-    # a drone-class track whose altitude estimate drifted underground keeps its ghost
-    pred = Predictor(line_zones, undamped())
-    pred.update(make_tracks(0.0, [fall], ["ballistic"]))
-    pred.update(make_tracks(5.0, [under[0]], ["drone"]))
-    pred.update(make_tracks(10.0, [], []))
-    assert pred.ghosts["drone"].ids.tolist() == [1]
-    # with ballistic_memory_s 0 (off) the underground track's cruise ghost flies on
-    pol = undamped()
-    pol.predict["ballistic_memory_s"] = 0.0
-    pred = Predictor(line_zones, pol)
-    pred.update(make_tracks(0.0, [fall, [0, 9000, 50, 230, 0, 0]], ["ballistic", "cruise"]))
-    pred.update(trk)
-    pred.update(make_tracks(10.0, [], []))
-    assert sorted(pred.ghosts["cruise"].ids.tolist()) == [1, 2]
-
-
-def test_a_missile_over_its_apogee_read_as_unknown_or_aircraft_stays_ballistic(line_zones):
-    # a rocket's track predicted ballistic while it climbed steeply; over its apogee fusion
-    # reads it as 'unknown' (3 km up, climbing 90 m/s at 280 m/s) or 'aircraft': it is
-    # still predicted as ballistic, not flown on level as a cruise missile or dropped; a
-    # track never ballistic with the same state is a cruise missile
-    pred = Predictor(line_zones, undamped())
-    climb = [[0, 0, 1500, 280, 0, 300], [0, 5000, 1500, 280, 0, 300]]
-    pred.update(make_tracks(0.0, climb, ["ballistic", "ballistic"]))
-    top = [[1400, 0, 3000, 280, 0, 90], [1400, 5000, 3000, 280, 0, 90]]
-    top.append([1400, 20000, 3000, 280, 0, 90])
-    trk = make_tracks(5.0, top, ["unknown", "aircraft", "unknown"])
-    cruise = ROUTE_MODELS.index("cruise")
-    assert pred.models(trk).tolist() == [BALLISTIC, BALLISTIC, cruise]
-    zt = pred.update(trk)
-    assert set(zt.cls[np.isin(zt.track, [1, 2])].tolist()) <= {CLS_CODE["ballistic"]}
-    # still unknown 40 s later: ballistic; 70 s after its last ballistic class or
-    # kinematics (the memory does not keep itself alive): a route model again
-    mid = make_tracks(40.0, [[11000, 0, 3500, 280, 0, 0]], ["unknown"])
-    assert pred.models(mid).tolist() == [BALLISTIC]
-    pred.update(mid)
-    late = make_tracks(70.0, [[18000, 0, 3000, 280, 0, 0]], ["unknown"])
-    assert pred.models(late).tolist() == [cruise]
+    st = [fall, [0, 9000, 50, 230, 0, 0]]
+    for landed, bghosts in ((np.array([1]), []), (None, [1])):
+        pred = Predictor(line_zones, undamped())
+        pred.update(make_tracks(0.0, st, ["cruise", "cruise"]))
+        gone = make_tracks(5.0, [], [])
+        gone.landed = landed
+        pred.update(gone)
+        assert pred.ghosts["cruise"].ids.tolist() == [2]
+        assert pred.bghosts.ids.tolist() == bghosts
