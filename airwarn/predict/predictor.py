@@ -252,7 +252,6 @@ class Predictor:
             [g.standard_normal((NOISE_ROWS, kb_, 9)), strat[..., None]], axis=2
         )
         self.descent = DescentFit()
-        self.rng = np.random.default_rng(self.cfg.seed + 11)
         horizons = [r.horizon_s for r in self.cfg.routes.values()] + [self.cfg.ballistic.horizon_s]
         self._tb = int(math.ceil(max(horizons) + 1)).bit_length()  # eta ticks (s)
         self._tmask = (1 << self._tb) - 1
@@ -486,7 +485,8 @@ class Predictor:
                 continue
             rm = self.cfg.routes[name]
             n_adv = np.floor((t - gh.t_cloud) / self.dt[name] + 1e-9).astype(np.int64)
-            advance(gh.state, rm, self.dt[name], n_adv, self.rng, self.zones.cx, self.zones.cy)
+            done = np.rint((gh.t_cloud - gh.t_lost) / self.dt[name]).astype(np.int64)
+            self._advance(gh.state, name, n_adv, gh.ids, done)
             gh.t_cloud = gh.t_cloud + n_adv * self.dt[name]
             if cover is not None and dt_tick > 0:
                 self._thin(gh, cover, dt_tick)
@@ -574,7 +574,7 @@ class Predictor:
                 prev.x[sel], prev.P[sel], self._rows(ids), rm, self.noise, self.targets
             )
             n_adv = np.full(sel.size, int(np.floor((t - prev.t) / self.dt[name] + 1e-9)))
-            advance(st, rm, self.dt[name], n_adv, self.rng, self.zones.cx, self.zones.cy)
+            self._advance(st, name, n_adv, ids, np.zeros(sel.size, np.int64))
             gh = self.ghosts[name]
             gh.ids = np.r_[gh.ids, ids]
             gh.cls = np.r_[gh.cls, prev.cls[sel]]
@@ -599,6 +599,15 @@ class Predictor:
             bg.x = np.concatenate([bg.x, prev.x[sel]])
             bg.P = np.concatenate([bg.P, prev.P[sel]])
             bg.t_end = np.r_[bg.t_end, prev.t + np.nanmax(ti, axis=1) + bm.ghost_margin_s]
+
+    def _advance(
+        self, st: RouteState, name: str, n_adv: np.ndarray, ids: np.ndarray, done: np.ndarray
+    ) -> None:
+        """Advance the clouds ``st`` of ghosts ``ids`` (route model ``name``, ``done`` steps
+        since their loss) by ``n_adv`` steps, each ghost on noise of its own."""
+        cx, cy = self.zones.cx, self.zones.cy
+        dt, rm = self.dt[name], self.cfg.routes[name]
+        advance(st, rm, dt, n_adv, ids, done, cx, cy, seed=self.cfg.seed + 11)
 
     def _missile_shadow(self, prev: TrackState, pmodel: np.ndarray, gone: np.ndarray) -> np.ndarray:
         """Per deleted track ``gone``: a route track (not ballistic) measured fewer than

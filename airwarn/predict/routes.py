@@ -337,33 +337,58 @@ def _steer(
     return zone_cx[ti], zone_cy[ti], np.where(has, g, 0.0), (s.speed * dt) ** 2
 
 
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_GOLD = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser on uint64 arrays (multiplication wraps)."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+def counter_uniforms(
+    keys: np.ndarray, steps: np.ndarray, n_samples: int, n_streams: int, seed: int = 0
+) -> np.ndarray:
+    """Uniforms in (0, 1), shape (n_streams, len(keys), n_samples), each a hash of (seed,
+    key, step, stream, sample) alone (counter-based, splitmix64): a ghost's noise at its
+    k-th step since its loss is the same whatever other ghosts exist or were drawn before."""
+    k = _mix64(np.asarray(keys, np.int64).astype(np.uint64) * _GOLD + np.uint64(seed))
+    k = _mix64(k ^ (np.asarray(steps, np.int64).astype(np.uint64) * _MIX1))[None, :, None]
+    st = (np.arange(n_streams, dtype=np.uint64) * _MIX2)[:, None, None]
+    j = (np.arange(n_samples, dtype=np.uint64) * _GOLD)[None, None, :]
+    z = _mix64(_mix64(k ^ st) + j)
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+
 def advance(
     s: RouteState,
     model: RouteModel,
     dt: float,
     n_steps: np.ndarray,
-    rng: np.random.Generator,
+    keys: np.ndarray,
+    step0: np.ndarray,
     zone_cx: np.ndarray,
     zone_cy: np.ndarray,
+    seed: int = 0,
 ) -> None:
-    """Advance ghost clouds in place by ``n_steps`` (per track) steps of fresh noise."""
+    """Advance ghost clouds in place by ``n_steps`` (per track) steps of fresh noise; the
+    noise of ghost ``keys[g]``'s step ``step0[g] + i`` is :func:`counter_uniforms` of that
+    key and step, so no ghost's cloud depends on the others."""
     if len(s) == 0 or n_steps.max(initial=0) <= 0:
         return
-    shape = s.x.shape
     s.x[~s.alive] = np.nan
     s.y[~s.alive] = np.nan
     steer = _steer(s, model, dt, zone_cx, zone_cy)
+    step0 = np.asarray(step0, np.int64)
     for i in range(int(n_steps.max())):
         act = (n_steps > i)[:, None]
         keep = RouteState(*(getattr(s, f).copy() for f in RouteState.__dataclass_fields__))
-        nz = StepNoise.from_uniforms(
-            model,
-            dt,
-            rng.standard_normal(shape),
-            rng.random(shape),
-            rng.uniform(-1, 1, shape),
-            rng.random(shape),
-        )
+        u = counter_uniforms(keys, step0 + i, s.x.shape[1], 5, seed)
+        normal = np.sqrt(-2.0 * np.log(u[0])) * np.cos(2.0 * np.pi * u[1])  # Box-Muller
+        nz = StepNoise.from_uniforms(model, dt, normal, u[2], 2.0 * u[3] - 1.0, u[4])
         struck = step(s, model, dt, nz.turn_inc, nz.jump, nz.loiter, steer)
         if struck is not None:
             s.x[struck] = np.nan

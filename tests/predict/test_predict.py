@@ -12,6 +12,7 @@ from airwarn.decide.policy import Policy
 from airwarn.predict import PredictConfig, Predictor
 from airwarn.predict.ballistic import G0, impact_point
 from airwarn.predict.predictor import BALLISTIC, ROUTE_MODELS, _merge_rows
+from airwarn.predict.routes import counter_uniforms
 
 from .conftest import make_tracks, make_zones
 
@@ -313,6 +314,40 @@ def test_ghost_of_deleted_track_keeps_growing(line_zones):
     assert spreads[0] < spreads[1] < spreads[2]
     pred.update(TrackState.empty(pred.cfg.routes["drone"].ghost_max_s + 10.0))
     assert pred.idle()
+
+
+def test_a_ghosts_cloud_does_not_depend_on_other_ghosts(line_zones):
+    # drone 7 is lost at 60 s, beside drone 8 lost at 0 s (whose ghost has drawn noise for a
+    # minute already) or beside 8 still tracked: 7's ghost cloud is the same sample for sample
+    st = [[0, 0, 300, SPEED, 0, 0], [0, 20000, 300, SPEED, 0, 0]]
+    now = [[60 * SPEED, 0, 300, SPEED, 0, 0], [60 * SPEED, 20000, 300, SPEED, 0, 0]]
+
+    def cloud(other_lost: bool) -> np.ndarray:
+        pred = Predictor(line_zones, undamped())
+        pred.update(make_tracks(0.0, st, ["drone", "drone"], ids=[7, 8]))
+        if other_lost:
+            pred.update(make_tracks(60.0, now[:1], ["drone"], ids=[7]))
+            pred.update(make_tracks(60.001, [], []))
+        else:
+            pred.update(make_tracks(60.0, now, ["drone", "drone"], ids=[7, 8]))
+            pred.update(make_tracks(60.001, now[1:], ["drone"], ids=[8]))
+        pred.update(TrackState.empty(600.0))
+        g = pred.ghosts["drone"]
+        i = g.ids.tolist().index(7)
+        return np.stack([g.state.x[i], g.state.y[i]])
+
+    np.testing.assert_array_equal(cloud(True), cloud(False))
+
+
+def test_counter_uniforms_are_uniform_and_keyed():
+    u = counter_uniforms(np.arange(200), np.zeros(200, np.int64), 500, 2)
+    assert u.shape == (2, 200, 500) and 0.0 < u.min() and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.005 and abs(u.std() - math.sqrt(1 / 12)) < 0.005
+    assert abs(np.corrcoef(u[0].ravel(), u[1].ravel())[0, 1]) < 0.01
+    again = counter_uniforms(np.array([5]), np.array([0]), 500, 2)
+    np.testing.assert_array_equal(again[:, 0], u[:, 5])  # a key's draw alone is the same
+    later = counter_uniforms(np.array([5]), np.array([1]), 500, 2)
+    assert not np.array_equal(later, again)
 
 
 def test_a_track_lost_below_ground_and_diving_leaves_no_ghost(line_zones):
