@@ -380,14 +380,14 @@ class TrackerConfig:
     this many seconds is a missile whatever the classifier reads now: it is reported as
     'ballistic' while the classifier reads it 'unknown' or 'aircraft' (a rocket over its
     apogee, climbing or falling slowly at aircraft speeds, is neither flown on level as a
-    cruise missile nor dropped as an aircraft), and when it is deleted estimated at or
-    below the ground, its height measured (sd < 1 km), or 3 sigma below it, its missile
-    came down: it is listed
-    in the state's ``landed``, and predict starts no lost-track ghost from it (stray
-    reports after a rocket's impact kept its track alive underground at cruise speed,
-    classed cruise, and its ghost flew on). Not a drone-class track (a drone's height
-    estimate may drift underground: posts hear no height). 0 turns both off. Only the
-    classifier's own reading or the track's kinematics refresh it, not the held class."""
+    cruise missile nor dropped as an aircraft), and when it is deleted (or merged into
+    another) estimated at or below the ground, its height measured (sd < 1 km), or 3
+    sigma below it, its missile came down: it is listed in the state's ``landed``, and
+    predict starts no lost-track ghost from it (stray reports after a rocket's impact kept
+    its track alive underground at cruise speed, classed cruise, and its ghost flew on).
+    Not a drone-class track (a drone's height estimate may drift underground: posts hear
+    no height). 0 turns both off. Only the classifier's own reading or the track's
+    kinematics refresh it, not the held class."""
     merge: bool = True
     """Merge duplicate tracks of one target (several posts or radars each starting one)."""
     merge_d2: float = 22.5

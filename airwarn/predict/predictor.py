@@ -556,10 +556,11 @@ class Predictor:
     ) -> None:
         """Start ghosts from the last confirmed estimates of deleted tracks (none for a track
         fusion ended as ``landed``: its missile came down; none for a track last estimated
-        below ground and diving at 50 m/s or more, 2 sigma: it has struck; a short-range rocket's track, classed cruise or unknown as it fell, left a
-        cruise ghost flying on for 15 minutes: bench/foreign_raid.py --rockets seed 17,
-        48.7 -> 35.4x the oracle with the same misses; with --radar-km 150 46.3 -> 35.3x,
-        one impact pair late instead of hit)."""
+        below ground and diving at 50 m/s or more, 2 sigma: it has struck; a short-range
+        rocket's track, classed cruise or unknown as it fell, left a cruise ghost flying on
+        for 15 minutes: bench/foreign_raid.py --rockets seed 17, 48.7 -> 35.4x the oracle
+        with the same misses; with --radar-km 150 46.3 -> 35.3x, one impact pair late
+        instead of hit)."""
         struck = _underground(prev)[gone] & prev.diving(STRUCK_VZ)[gone]
         # fusion ended it: the missile came down
         struck |= np.isin(prev.ids[gone], landed)
