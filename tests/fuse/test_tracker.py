@@ -273,9 +273,8 @@ def _first_confirmed(reg, truth, times, rng, sigma, z, sigma_z, cfg) -> float | 
 
 def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
     # a ballistic missile 40 km up, plots every 10 s, position and altitude only: the
-    # two-point track confirms at once (clutter is low; the flight lasts minutes), one as
-    # fast 1 km up (no lower: read as a missile, a track estimated underground has landed)
-    # only after fast_confirm_scans
+    # two-point track confirms at once (clutter is low; the flight lasts minutes), a
+    # cruise missile's only after fast_confirm_scans
     rng = np.random.default_rng(3)
     times = np.arange(0.0, 60.0, 10.0)
     truth = np.stack([20000 + 1800 * times, 5000 + 900 * times], axis=1)[:, None, :]
@@ -283,7 +282,7 @@ def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
     for name, alt, cfg in (
         ("ballistic", 40000.0, TrackerConfig()),
         ("ballistic, high rule off", 40000.0, TrackerConfig(confirm_scans_high=5)),
-        ("cruise", 1000.0, TrackerConfig()),
+        ("cruise", 100.0, TrackerConfig()),
     ):
         first[name] = _first_confirmed(
             radar_reg, truth, times, rng, 200.0, lambda t, alt=alt: alt, 300.0, cfg
@@ -293,19 +292,17 @@ def test_high_two_point_track_confirms_at_its_second_plot(radar_reg):
 
 def test_climbing_two_point_track_confirms_at_its_third_plot(radar_reg):
     # a missile in its boost, climbing 650 m/s from 1.5 km, plots every 6 s: still below
-    # confirm_high_alt_m at its third plot, it confirms there (+12 s), not at its fifth;
-    # one falling from level flight 5 km up (above the ground until its fifth plot) at its
-    # fifth
+    # confirm_high_alt_m at its third plot, it confirms there (+12 s), not at its fifth
     rng = np.random.default_rng(4)
     times = np.arange(0.0, 42.0, 6.0)
     truth = np.stack([20000 + 1000 * times, 5000 + 500 * times], axis=1)[:, None, :]
     first = {}
-    for name, z0, vz, cfg in (
-        ("climbing", 1500.0, 650.0, TrackerConfig()),
-        ("climbing, rule off", 1500.0, 650.0, TrackerConfig(confirm_climb_vz=np.inf)),
-        ("level", 5000.0, 0.0, TrackerConfig()),
+    for name, vz, cfg in (
+        ("climbing", 650.0, TrackerConfig()),
+        ("climbing, rule off", 650.0, TrackerConfig(confirm_climb_vz=np.inf)),
+        ("level", 0.0, TrackerConfig()),
     ):
-        z = lambda t, z0=z0, vz=vz: z0 + vz * t - 0.5 * 9.81 * t**2  # noqa: E731
+        z = lambda t, vz=vz: 1500.0 + vz * t - 0.5 * 9.81 * t**2  # noqa: E731
         first[name] = _first_confirmed(radar_reg, truth, times, rng, 250.0, z, 500.0, cfg)
     assert first == {"climbing": 12.0, "climbing, rule off": 24.0, "level": 24.0}
 
