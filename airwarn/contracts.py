@@ -482,6 +482,15 @@ SENSOR_KIND_CODE: dict[str, int] = {"acoustic": 0, "radar": 1, "observer": 2}
 OTHER_SENSOR_KIND = 3
 
 
+def estimated_underground(x: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Per state ``x`` (N, 6) with covariance ``P`` (N, 6, 6): estimated at or below the
+    ground, its height measured (sd < 1 km) - a track of a threat that came down (NaN
+    height: no)."""
+    x = np.asarray(x, float).reshape(-1, 6)
+    sd_z = np.sqrt(np.maximum(np.asarray(P, float).reshape(-1, 6, 6)[:, 2, 2], 0.0))
+    return (np.nan_to_num(x[:, 2], nan=np.inf) <= 0.0) & (sd_z < 1000.0)
+
+
 @dataclass(slots=True)
 class TrackState:
     """All live tracks at one time, as columns in the local frame: fuse -> predict.
@@ -511,6 +520,10 @@ class TrackState:
     # came down (a missile estimated at or below the ground): gone, and not lost - no
     # lost-track ghost goes on from them; None or empty when none landed
     landed: np.ndarray | None = None
+
+    def underground(self) -> np.ndarray:
+        """Per track: estimated at or below the ground, its height measured (sd < 1 km)."""
+        return estimated_underground(self.x, self.P)
 
     def diving(self, vz_min: float) -> np.ndarray:
         """Per track: descending faster than ``vz_min`` (m/s) by two sigma of its vertical

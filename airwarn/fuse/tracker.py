@@ -33,6 +33,7 @@ from airwarn.contracts import (
     DetectionBatch,
     PolicyError,
     TrackState,
+    estimated_underground,
 )
 from airwarn.fuse.associate import cluster_points, gate_pairs, gnn_assign
 from airwarn.fuse.classify import STEEP_VZ, class_probabilities, hint_loglik
@@ -626,11 +627,12 @@ def _report_key(r: dict) -> np.ndarray:
 
 
 def _below_ground(x: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Per state: estimated at or below the ground with the height measured (sd < 1 km), or
-    3 sigma below it (coasting under gravity)."""
+    """Per state: estimated at or below the ground with the height measured (sd < 1 km,
+    :func:`~airwarn.contracts.estimated_underground`), or 3 sigma below it (coasting under
+    gravity)."""
     sd_z = np.sqrt(np.maximum(P[:, 2, 2], 0.0))
-    z = np.nan_to_num(x[:, 2], nan=np.inf)
-    return ((z <= 0.0) & (sd_z < 1000.0)) | (z + 3.0 * sd_z < 0.0)
+    coast = np.nan_to_num(x[:, 2], nan=np.inf) + 3.0 * sd_z < 0.0
+    return estimated_underground(x, P) | coast
 
 
 def _logit(p: float) -> float:

@@ -561,7 +561,7 @@ class Predictor:
         for 15 minutes: bench/foreign_raid.py --rockets seed 17, 48.7 -> 35.4x the oracle
         with the same misses; with --radar-km 150 46.3 -> 35.3x, one impact pair late
         instead of hit)."""
-        struck = _underground(prev)[gone] & prev.diving(STRUCK_VZ)[gone]
+        struck = prev.underground()[gone] & prev.diving(STRUCK_VZ)[gone]
         # fusion ended it: the missile came down
         struck |= np.isin(prev.ids[gone], landed)
         gone = gone[~struck & ~self._missile_shadow(prev, pmodel, gone)]
@@ -879,13 +879,6 @@ class Predictor:
             lost=lost[us],
             eta_q=eta_q[keep],
         )
-
-
-def _underground(tracks: TrackState) -> np.ndarray:
-    """Per track: last estimated at or below the ground, its height measured (sd < 1 km)."""
-    z = np.asarray(tracks.x, float).reshape(-1, 6)[:, 2]
-    sd_z = np.sqrt(np.maximum(np.asarray(tracks.P, float).reshape(-1, 6, 6)[:, 2, 2], 0.0))
-    return (np.nan_to_num(z, nan=np.inf) <= 0.0) & (sd_z < 1000.0)
 
 
 def _merge_rows(zt: ZoneThreats) -> ZoneThreats:
