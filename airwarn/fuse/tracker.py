@@ -258,6 +258,10 @@ class TrackerConfig:
     from g)."""
     fall_vz_sd: float = 400.0
     """Vertical speed sd (m/s) the fall test starts with at a track's first altitude."""
+    fall_test_vz: bool = True
+    """The fall test also folds in reported vertical speeds (``vel_u``, sd ``sigma_v``): a
+    radar's climb rate falling by g per second marks a coasting rocket within a few plots,
+    where altitudes with a 500 m error take half a minute."""
     fall_llr_clip: tuple[float, float] = (-4.0, 12.0)
     """The fall test's log-likelihood ratio is kept in this range, so that a track that
     flew level for long can still be seen to fall within a few plots."""
@@ -1583,7 +1587,8 @@ class Tracker:
             # the apogee, where a short-range rocket flies level at aircraft speeds
             tr.hint[at[steep], THREAT_CLASSES.index("ballistic")] += cfg.ballistic_hint
         if cfg.fall_test and has_z.any():
-            self._fall_test(at[has_z], tm[has_z], r["z"][am][has_z], sz[has_z])
+            vz = r["vz"][am][has_z] if cfg.fall_test_vz else None
+            self._fall_test(at[has_z], tm[has_z], r["z"][am][has_z], sz[has_z], vz)
         bal = np.zeros(at.size, bool)
         if has_alt.any():
             ah = at[has_alt]
@@ -1595,10 +1600,19 @@ class Tracker:
             bal |= steep
         tr.ballistic[at] = bal
 
-    def _fall_test(self, at: np.ndarray, tm: np.ndarray, z: np.ndarray, sz: np.ndarray) -> None:
-        """Fold measured altitudes ``z`` (sd ``sz``) at ``tm`` into the fall test of tracks
-        ``at``: a track's first measured altitude starts both filters there (vertical speed
-        sd ``fall_vz_sd``); an altitude older than the filters' time is left out."""
+    def _fall_test(
+        self,
+        at: np.ndarray,
+        tm: np.ndarray,
+        z: np.ndarray,
+        sz: np.ndarray,
+        vz: np.ndarray | None = None,
+    ) -> None:
+        """Fold measured altitudes ``z`` (sd ``sz``), and vertical speeds ``vz`` where
+        finite (sd ``sigma_v``), at ``tm`` into the fall test of tracks ``at``: a track's
+        first measured altitude starts both filters there (vertical speed ``vz`` with sd
+        ``sigma_v`` if measured, else 0 with sd ``fall_vz_sd``); a measurement older than
+        the filters' time is left out."""
         tr = self.tracks
         cfg = self.cfg
         new = ~np.isfinite(tr.ft[at])
@@ -1611,6 +1625,10 @@ class Tracker:
             tr.fP[an] = 0.0
             tr.fP[an, :, 0, 0] = sz[new, None] ** 2
             tr.fP[an, :, 1, 1] = cfg.fall_vz_sd**2
+            if vz is not None:
+                mv = np.isfinite(vz[new])
+                tr.fx[an[mv], :, 1] = vz[new][mv, None]
+                tr.fP[an[mv], :, 1, 1] = cfg.sigma_v**2
             tr.ft[an] = tm[new]
             tr.fllr[an] = 0.0
         old = ~new & (tm >= tr.ft[at])
@@ -1618,7 +1636,14 @@ class Tracker:
             return
         ao = at[old]
         fx, fP, llr = fall_test(
-            tr.fx[ao], tr.fP[ao], tm[old] - tr.ft[ao], z[old], sz[old] ** 2, cfg.fall_q
+            tr.fx[ao],
+            tr.fP[ao],
+            tm[old] - tr.ft[ao],
+            z[old],
+            sz[old] ** 2,
+            cfg.fall_q,
+            None if vz is None else vz[old],
+            cfg.sigma_v**2,
         )
         lo, hi = cfg.fall_llr_clip
         tr.fx[ao], tr.fP[ao], tr.ft[ao] = fx, fP, tm[old]

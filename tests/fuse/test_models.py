@@ -199,6 +199,54 @@ def test_fall_test_known_answer_and_sign():
     assert total(9000.0 + 0.0 * t + noise) < -5.0
 
 
+def test_fall_test_with_measured_vertical_speed():
+    # the speed update by hand after the altitude: both modes at u=1000, vu=0, P=diag(100^2,
+    # 50^2); 10 s later 510 m (sd 100) and a climb rate of -98 m/s (sd 10)
+    zx = np.array([[[1000.0, 0.0], [1000.0, 0.0]]])
+    zP = np.tile(np.diag([100.0**2, 50.0**2]), (1, 2, 1, 1))
+    q = (4.0, 25.0)
+    args = (zx, zP, np.array([10.0]), np.array([510.0]), np.array([100.0**2]), q)
+    xa, Pa, llr_a = fall_test(*args)
+    x, P, llr = fall_test(*args, vz=np.array([-98.0]), rv2=10.0**2)
+    Sv = Pa[0, :, 1, 1] + 10.0**2
+    yv = -98.0 - xa[0, :, 1]
+    llv = -0.5 * (yv**2 / Sv + np.log(Sv))
+    assert np.isclose(llr[0], llr_a[0] + llv[1] - llv[0])
+    assert np.allclose(x[0, :, 1], xa[0, :, 1] + Pa[0, :, 1, 1] / Sv * yv)
+    assert np.all(np.linalg.eigvalsh(P[0]) > 0)
+    # a NaN speed is no measurement
+    x2, P2, llr2 = fall_test(*args, vz=np.array([np.nan]), rv2=10.0**2)
+    assert np.isclose(llr2[0], llr_a[0]) and np.allclose(x2, xa)
+
+    # a short-range rocket over its apogee, plotted every 5 s with altitudes of sd 500 m:
+    # four plots do not tell it from level flight by altitude alone, but do with its
+    # measured climb rate (sd 10 m/s); a level flyer's climb rate speaks against falling
+    def total(z, vz):
+        zx = np.zeros((1, 2, 2))
+        zx[0, :, 0] = z[0]
+        zP = np.tile(np.diag([500.0**2, 400.0**2]), (1, 2, 1, 1))
+        if vz is not None:
+            zx[0, :, 1] = vz[0]
+            zP[0, :, 1, 1] = 10.0**2
+        tot = 0.0
+        for k in range(1, z.size):
+            v = None if vz is None else vz[k : k + 1]
+            zx, zP, llr = fall_test(
+                zx, zP, np.array([5.0]), z[k : k + 1], np.array([25e4]), q, v, 100.0
+            )
+            tot += float(llr[0])
+        return tot
+
+    t = np.arange(0.0, 20.0, 5.0)
+    rng = np.random.default_rng(5)
+    zn, vn = rng.normal(0.0, 500.0, t.size), rng.normal(0.0, 10.0, t.size)
+    z = 2500.0 + 100.0 * t - 0.5 * G * t**2 + zn
+    vz = 100.0 - G * t + vn
+    assert abs(total(z, None)) < 3.0
+    assert total(z, vz) > 10.0
+    assert total(2500.0 + zn, vn) < -3.0
+
+
 def test_fall_evidence_counts_for_ballistic_only_where_positive():
     # a track at 8 km and 340 m/s (an aircraft, or a rocket near its apogee)
     x = np.array([[0.0, 0.0, 8000.0, 340.0, 0.0, 0.0]])

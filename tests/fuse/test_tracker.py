@@ -987,6 +987,40 @@ def test_a_rocket_plotted_without_velocity_is_ballistic_once_its_parabola_shows(
     assert ball not in classes_after_apogee(off)[:3]
 
 
+def test_a_short_rocket_first_plotted_after_its_boost_is_ballistic_by_its_climb_rate(
+    radar_reg,
+):
+    # an 8.5 km rocket launched at 51 degrees (apogee ~2.6 km, 46 s of flight, ~184 m/s
+    # across: a jet drone's speed), first plotted 9 s after launch, climbing at 140 m/s (no
+    # steep-climb hint), then every 4.5 s with altitude (sd 500 m) and velocity (sd 8 m/s):
+    # its measured climb rate falling by g per second marks it ballistic from the plot after
+    # its confirmation on; its altitudes alone read a jet drone to the impact
+    rng = np.random.default_rng(4)
+    th, d = np.radians(51.0), 8500.0
+    v0 = np.sqrt(d * 9.81 / np.sin(2 * th))
+    tf = 2 * v0 * np.sin(th) / 9.81
+    times = np.arange(9.0, tf - 2.0, 4.5)
+    vx, vz = v0 * np.cos(th), v0 * np.sin(th) - 9.81 * times
+    z = v0 * np.sin(th) * times - 4.905 * times**2
+    rows = [
+        {"t": float(t), "sensor": 0, "x": 20000.0 + vx * t + rng.normal(0, 200.0), "y": 5000.0}
+        | {"z": float(z[k] + rng.normal(0, 500.0)), "sigma": 200.0, "sigma_z": 500.0}
+        | {"vx": vx + rng.normal(0, 8.0), "vy": 0.0, "vz": float(vz[k] + rng.normal(0, 8.0))}
+        for k, t in enumerate(times)
+    ]
+    assert vz[0] < 150.0
+    ball = THREAT_CLASSES.index("ballistic")
+
+    def classes(cfg: TrackerConfig) -> list[int]:
+        _, states = _run(radar_reg, rows, times, cfg=cfg)
+        return [int(s.cls[np.argmax(s.confirmed)]) if s.confirmed.any() else -1 for s in states]
+
+    on = classes(TrackerConfig())
+    assert on[2] != -1 and set(on[3:]) == {ball}  # confirmed at the third plot
+    off = classes(TrackerConfig(fall_test_vz=False))
+    assert ball not in off
+
+
 def _climb_plots(times: np.ndarray, east: tuple, up: tuple, seed: int) -> list[dict]:
     """Radar plots without velocity (sensor 0, y 5 km) of a threat crossing east and
     climbing: ``east`` and ``up`` are (start m, speed m/s, plot sd m), in that order."""
