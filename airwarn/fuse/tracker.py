@@ -65,6 +65,8 @@ ACOUSTIC = SENSOR_KIND_CODE["acoustic"]
 RADAR = SENSOR_KIND_CODE["radar"]
 OBSERVER = SENSOR_KIND_CODE["observer"]
 NO_SENSOR = -2
+RADAR_SLOTS = 8
+"""Radars per track whose last plot time is kept, to read the track's scan period."""
 IMM_PRIOR = np.array([0.8, 0.1, 0.1])
 """Initial IMM mode probabilities: NCV, turn left, turn right."""
 
@@ -291,6 +293,12 @@ class TrackerConfig:
     its last plot, whether or not the radar reported anything else meanwhile. Without
     it, misses count only in scans where the radar sent other plots, so a radar that sees
     nothing else (little clutter, one target) lets a downed threat coast ``max_coast_s``."""
+    radar_slots: bool = True
+    """A track's scan period counts plots of each of its last ``RADAR_SLOTS`` radars, and a
+    track with none of its own takes its last radar's shortest period on any track (False:
+    only two plots in a row from one radar on the track itself). Where several radars
+    overlap, each plot of a track often comes from another radar, so the scan period was
+    never seen and a lost or phantom track coasted ``max_coast_s`` (see policy.toml)."""
     radar_slack_s: float = 10.0
     """Delivery latency allowed for a radar's plots before its silence counts."""
     max_sigma_m: float = 8000.0
@@ -551,6 +559,9 @@ class _Tracks:
     last_sensor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     last_radar: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     radar_dt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # its scan period seen
+    # the last RADAR_SLOTS radars that plotted it and their last plot times (NO_SENSOR, -inf)
+    rslot: np.ndarray = field(default_factory=lambda: np.zeros((0, RADAR_SLOTS), np.int64))
+    rslot_t: np.ndarray = field(default_factory=lambda: np.zeros((0, RADAR_SLOTS)))
     fast: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # two-point start
     chain: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # slow two-post start
     n_posts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sensor changes
@@ -669,6 +680,9 @@ class Tracker:
         self._sy = np.asarray(registry.y, float)
         self._srange = np.asarray(registry.range_m, float)
         self._skind = np.asarray(registry.kind, np.int64)
+        # each radar's scan period: the shortest interval (>= 1 s) between two of its plots
+        # on one track, over all tracks (radar_slots)
+        self._radar_period = np.full(self._sx.shape, np.inf)
         self._ac = np.flatnonzero(self._skind == ACOUSTIC)
         self._ac_tree = (
             cKDTree(np.column_stack((self._sx[self._ac], self._sy[self._ac])))
@@ -893,14 +907,19 @@ class Tracker:
         tr = self.tracks
         cfg = self.cfg
         lr = tr.last_radar
-        ok = (lr >= 0) & np.isfinite(tr.radar_dt) & (tr.last_update <= tr.last_radar_t + 1e-6)
+        j = np.clip(lr, 0, None)
+        dt = tr.radar_dt
+        if cfg.radar_slots and self._radar_period.size:
+            # a track plotted by several radars in turn, never twice by one, has the scan
+            # period its last radar shows on other tracks
+            dt = np.minimum(dt, np.where(lr >= 0, self._radar_period[j], np.inf))
+        ok = (lr >= 0) & np.isfinite(dt) & (tr.last_update <= tr.last_radar_t + 1e-6)
         if not ok.any():
             return np.zeros(len(tr), bool)
-        j = np.clip(lr, 0, None)
         live = t - last_seen[j] <= cfg.ex_live_s
         inr = np.hypot(x[:, 0] - self._sx[j], x[:, 1] - self._sy[j]) <= self._srange[j]
         n_max = np.where(tr.confirmed, cfg.max_misses, cfg.tentative_max_misses)
-        silent = self.t_done - tr.last_radar_t > n_max * tr.radar_dt + cfg.radar_slack_s
+        silent = self.t_done - tr.last_radar_t > n_max * dt + cfg.radar_slack_s
         return ok & live & inr & silent
 
     def _unlikely(self) -> np.ndarray:
@@ -1560,10 +1579,13 @@ class Tracker:
             tr.lex[at] = lx
             tr.ex_acc[at] = 0.0
         radar_new = (kind == RADAR) & (tm > tr.last_radar_t[at] + 1e-6)
-        # scan period of the track's radar: shortest interval between its plots on it
-        gap = tm - tr.last_radar_t[at]
-        same = radar_new & (s == tr.last_radar[at]) & (gap >= 1.0)
-        tr.radar_dt[at] = np.where(same, np.minimum(tr.radar_dt[at], gap), tr.radar_dt[at])
+        if cfg.radar_slots:
+            self._note_radar_plots(at[kind == RADAR], s[kind == RADAR], tm[kind == RADAR])
+        else:
+            # scan period of the track's radar: shortest interval between its plots on it
+            gap = tm - tr.last_radar_t[at]
+            same = radar_new & (s == tr.last_radar[at]) & (gap >= 1.0)
+            tr.radar_dt[at] = np.where(same, np.minimum(tr.radar_dt[at], gap), tr.radar_dt[at])
         tr.last_radar[at] = np.where(kind == RADAR, s, tr.last_radar[at])
         tr.radar_scans[at] += radar_new
         tr.last_radar_t[at] = np.where(
@@ -1599,6 +1621,25 @@ class Tracker:
             # gravity (a rocket's track coasting at its climb rate rose tens of km)
             bal |= steep
         tr.ballistic[at] = bal
+
+    def _note_radar_plots(self, at: np.ndarray, s: np.ndarray, tm: np.ndarray) -> None:
+        """Scan periods from radar plots (radars ``s`` at ``tm`` on tracks ``at``): a track's
+        ``radar_dt`` is the shortest interval (>= 1 s) between two plots of one radar on it,
+        over the last ``RADAR_SLOTS`` radars that plotted it, so that radars taking turns on
+        one track (each plot from another radar) still give it a scan period."""
+        if at.size == 0:
+            return
+        tr = self.tracks
+        hit = tr.rslot[at] == s[:, None]
+        has = hit.any(axis=1)
+        k = np.where(has, hit.argmax(axis=1), tr.rslot_t[at].argmin(axis=1))
+        gap = tm - tr.rslot_t[at, k]
+        same = has & (gap >= 1.0)
+        tr.radar_dt[at] = np.where(same, np.minimum(tr.radar_dt[at], gap), tr.radar_dt[at])
+        np.minimum.at(self._radar_period, s[same], gap[same])
+        w = ~has | (gap > 0.0)
+        tr.rslot[at[w], k[w]] = s[w]
+        tr.rslot_t[at[w], k[w]] = tm[w]
 
     def _fall_test(
         self,
@@ -2155,6 +2196,16 @@ class Tracker:
             last_sensor=r["sensor"].copy(),
             last_radar=np.where(kind == RADAR, r["sensor"], NO_SENSOR),
             radar_dt=np.full(n, np.inf),
+            rslot=np.where(
+                (np.arange(RADAR_SLOTS) == 0)[None, :] & (kind == RADAR)[:, None],
+                r["sensor"][:, None],
+                NO_SENSOR,
+            ),
+            rslot_t=np.where(
+                (np.arange(RADAR_SLOTS) == 0)[None, :] & (kind == RADAR)[:, None],
+                r["t"][:, None],
+                -np.inf,
+            ),
             fast=np.zeros(n, bool),
             chain=np.zeros(n, bool),
             n_posts=np.ones(n, np.int64),

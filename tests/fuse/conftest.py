@@ -56,3 +56,17 @@ def batch(rows: list[dict], reg: SensorRegistry, arrival0: int = 0) -> Detection
 @pytest.fixture
 def radar_reg() -> SensorRegistry:
     return registry([("radar1", "radar", 0.0, 0.0, 200_000.0)])
+
+
+@pytest.fixture
+def two_radar_reg() -> SensorRegistry:
+    """Two radars 20 km apart covering the same area (sensor codes 0 and 1)."""
+    return registry(
+        [("radar1", "radar", 0.0, 0.0, 200_000.0), ("radar2", "radar", 20_000.0, 0.0, 200_000.0)]
+    )
+
+
+@pytest.fixture
+def three_radar_reg() -> SensorRegistry:
+    """Three radars 20 km apart covering the same area (sensor codes 0, 1 and 2)."""
+    return registry([(f"radar{k}", "radar", 20_000.0 * k, 0.0, 200_000.0) for k in range(3)])

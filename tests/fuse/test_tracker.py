@@ -357,7 +357,8 @@ def test_drone_reported_by_phone_observers_alone_is_tracked():
             if fresh:
                 trk.add(batch([rows[k] | {"sensor": int(sensors[k])}], reg, k))
                 k += 1
-            s = trk.advance(float(tick))
+            # no sensor in the registry: an empty heartbeat table, as the pipeline gives
+            s = trk.advance(float(tick), sensor_last_seen=np.zeros(0))
             if fresh:
                 out.append(s)
         return out
@@ -860,6 +861,71 @@ def test_live_radar_silence_deletes_a_vanished_target_after_its_misses(radar_reg
     off = TrackerConfig(radar_silence=False)
     last_off, _ = _lone_target_life(radar_reg, radar_alive=True, cfg=off)
     assert 275.0 <= last_off <= 280.0
+
+
+def test_radars_taking_turns_on_a_target_count_its_silence(two_radar_reg):
+    # two radars each scan every 10 s, 5 s apart, so every plot of the track comes from the
+    # other radar; the target vanishes at t = 100. The track's scan period is read per
+    # radar (10 s), and 5 misses + 10 s slack after the last plot delete it
+    rng = np.random.default_rng(8)
+    scans = np.arange(0.0, 101.0, 5.0)
+    truth = np.stack([50 * scans, 0 * scans], axis=1)[:, None, :]
+    rows = [
+        r | {"sensor": k % 2}
+        for k, t in enumerate(scans)
+        for r in _radar_rows(truth[k : k + 1], scans[k : k + 1], rng)
+    ]
+
+    def life(cfg: TrackerConfig) -> float:
+        trk = Tracker(two_radar_reg, cfg)
+        trk.add(batch(rows, two_radar_reg))
+        last = -1.0
+        for t in np.arange(0.0, 400.0, 5.0):
+            s = trk.advance(float(t), sensor_last_seen=np.array([t, t]))
+            if len(s):
+                assert s.confirmed.all() or t < 30.0
+                last = float(t)
+        return last
+
+    assert 155.0 <= life(TrackerConfig()) < 165.0
+    # read from two plots in a row of one radar only, it has no scan period and coasts
+    # for max_coast_s (180 s)
+    assert 275.0 <= life(TrackerConfig(radar_slots=False)) <= 280.0
+
+
+def test_a_track_no_radar_plotted_twice_takes_its_radars_scan_period(three_radar_reg):
+    # three radars, each scanning every 10 s, see a drone (A) until t = 50, so their scan
+    # period is known. Another target (B) is plotted once by each radar, 2 s apart, at
+    # t = 60-64, then never again, though all three radars (live, sending nothing else)
+    # still scan it: B's own track has no scan period, so it takes its last radar's (10 s)
+    # and is deleted 5 misses and 10 s of slack after its last plot; before, it coasted
+    # max_coast_s (180 s)
+    rng = np.random.default_rng(9)
+    rows = []
+    for k in range(3):
+        scans = np.arange(3.0 * k, 50.0, 10.0)
+        a = np.stack([50 * scans, 30000.0 + 0 * scans], axis=1)[:, None, :]
+        rows += [r | {"sensor": k} for r in _radar_rows(a, scans, rng)]
+        t = np.array([60.0 + 2 * k])
+        b = np.stack([-20000.0 + 20 * t, -30000.0 + 0 * t], axis=1)[:, None, :]
+        rows += [r | {"sensor": k} for r in _radar_rows(b, t, rng)]
+    rows.sort(key=lambda r: r["t"])
+
+    def life_of_b(cfg: TrackerConfig) -> tuple[float, bool]:
+        trk = Tracker(three_radar_reg, cfg)
+        last, confirmed = -1.0, False
+        for t in np.arange(0.0, 400.0, 2.0):
+            trk.add(batch([r for r in rows if t - 2.0 < r["t"] <= t], three_radar_reg))
+            s = trk.advance(float(t), sensor_last_seen=np.full(3, t))
+            b = s.x[:, 1] < 0.0
+            if b.any():
+                last, confirmed = float(t), confirmed or bool(s.confirmed[b].any())
+        return last, confirmed
+
+    last, confirmed = life_of_b(TrackerConfig())
+    assert confirmed and 124.0 <= last < 130.0
+    last, confirmed = life_of_b(TrackerConfig(radar_slots=False))
+    assert confirmed and 240.0 <= last <= 246.0
 
 
 def test_dead_radar_silence_is_no_evidence(radar_reg):
