@@ -293,12 +293,14 @@ class TrackerConfig:
     its last plot, whether or not the radar reported anything else meanwhile. Without
     it, misses count only in scans where the radar sent other plots, so a radar that sees
     nothing else (little clutter, one target) lets a downed threat coast ``max_coast_s``."""
-    radar_slots: bool = True
-    """A track's scan period counts plots of each of its last ``RADAR_SLOTS`` radars, and a
-    track with none of its own takes its last radar's shortest period on any track (False:
-    only two plots in a row from one radar on the track itself). Where several radars
-    overlap, each plot of a track often comes from another radar, so the scan period was
-    never seen and a lost or phantom track coasted ``max_coast_s`` (see policy.toml)."""
+    radar_slots: bool = False
+    """A confirmed track's scan period counts plots of each of its last ``RADAR_SLOTS``
+    radars, and one with none of its own takes its last radar's shortest period on any
+    track (False, and always for tentative tracks: only two plots in a row from one radar on
+    the track itself). Where several radars overlap, each plot of a track often comes from
+    another radar, so the scan period was never seen and a lost or phantom track coasted
+    ``max_coast_s``; a tentative track of a weak target that radars plot now and then must
+    live to confirm (see policy.toml)."""
     radar_slack_s: float = 10.0
     """Delivery latency allowed for a radar's plots before its silence counts."""
     max_sigma_m: float = 8000.0
@@ -559,6 +561,7 @@ class _Tracks:
     last_sensor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     last_radar: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     radar_dt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # its scan period seen
+    radar_dt2: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ... two plots in a row
     # the last RADAR_SLOTS radars that plotted it and their last plot times (NO_SENSOR, -inf)
     rslot: np.ndarray = field(default_factory=lambda: np.zeros((0, RADAR_SLOTS), np.int64))
     rslot_t: np.ndarray = field(default_factory=lambda: np.zeros((0, RADAR_SLOTS)))
@@ -908,11 +911,14 @@ class Tracker:
         cfg = self.cfg
         lr = tr.last_radar
         j = np.clip(lr, 0, None)
-        dt = tr.radar_dt
+        dt = tr.radar_dt2
         if cfg.radar_slots and self._radar_period.size:
-            # a track plotted by several radars in turn, never twice by one, has the scan
-            # period its last radar shows on other tracks
-            dt = np.minimum(dt, np.where(lr >= 0, self._radar_period[j], np.inf))
+            # a confirmed track plotted by several radars in turn has the scan period one of
+            # them showed on it, or if none plotted it twice, the period its last radar shows
+            # on other tracks; a tentative track only the period of two plots in a row (a
+            # weak target that radars taking turns plot now and then must live to confirm)
+            own = np.minimum(tr.radar_dt, np.where(lr >= 0, self._radar_period[j], np.inf))
+            dt = np.where(tr.confirmed, own, dt)
         ok = (lr >= 0) & np.isfinite(dt) & (tr.last_update <= tr.last_radar_t + 1e-6)
         if not ok.any():
             return np.zeros(len(tr), bool)
@@ -1579,13 +1585,15 @@ class Tracker:
             tr.lex[at] = lx
             tr.ex_acc[at] = 0.0
         radar_new = (kind == RADAR) & (tm > tr.last_radar_t[at] + 1e-6)
+        # scan period of the track's radar: shortest interval between two plots in a row of
+        # one radar on it (tentative tracks), or between two plots of one radar (radar_slots)
+        gap = tm - tr.last_radar_t[at]
+        same = radar_new & (s == tr.last_radar[at]) & (gap >= 1.0)
+        tr.radar_dt2[at] = np.where(same, np.minimum(tr.radar_dt2[at], gap), tr.radar_dt2[at])
         if cfg.radar_slots:
             self._note_radar_plots(at[kind == RADAR], s[kind == RADAR], tm[kind == RADAR])
         else:
-            # scan period of the track's radar: shortest interval between its plots on it
-            gap = tm - tr.last_radar_t[at]
-            same = radar_new & (s == tr.last_radar[at]) & (gap >= 1.0)
-            tr.radar_dt[at] = np.where(same, np.minimum(tr.radar_dt[at], gap), tr.radar_dt[at])
+            tr.radar_dt[at] = tr.radar_dt2[at]
         tr.last_radar[at] = np.where(kind == RADAR, s, tr.last_radar[at])
         tr.radar_scans[at] += radar_new
         tr.last_radar_t[at] = np.where(
@@ -2196,6 +2204,7 @@ class Tracker:
             last_sensor=r["sensor"].copy(),
             last_radar=np.where(kind == RADAR, r["sensor"], NO_SENSOR),
             radar_dt=np.full(n, np.inf),
+            radar_dt2=np.full(n, np.inf),
             rslot=np.where(
                 (np.arange(RADAR_SLOTS) == 0)[None, :] & (kind == RADAR)[:, None],
                 r["sensor"][:, None],

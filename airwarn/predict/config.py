@@ -159,6 +159,7 @@ DEFAULTS: dict[str, Any] = dict(
     eta_q=0.05,
     ballistic_min_alt_m=BALLISTIC_MIN_ALT_M,
     ballistic_min_vz=BALLISTIC_MIN_VZ,
+    ballistic_min_speed=300.0,
     dive_vz=DIVE_VZ,
     refresh_turn_deg=10.0,
     refresh_speed_frac=0.15,
@@ -188,6 +189,7 @@ class PredictConfig:
     eta_q: float = 0.05
     ballistic_min_alt_m: float = BALLISTIC_MIN_ALT_M
     ballistic_min_vz: float = BALLISTIC_MIN_VZ
+    ballistic_min_speed: float = 300.0
     dive_vz: float = DIVE_VZ
     refresh_turn_deg: float = 10.0
     refresh_speed_frac: float = 0.15

@@ -441,6 +441,8 @@ class Predictor:
             cfg = self.cfg
             bal = tracks.ballistic_kinematics(cfg.ballistic_min_alt_m, cfg.ballistic_min_vz)
             out[unk & bal] = BALLISTIC
+            # faster than any route model flies (a rocket over its apogee)
+            out[unk & (fast > cfg.ballistic_min_speed)] = BALLISTIC
         return out
 
     # ------------------------------------------------------------------ ghosts

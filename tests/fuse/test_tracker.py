@@ -865,8 +865,8 @@ def test_live_radar_silence_deletes_a_vanished_target_after_its_misses(radar_reg
 
 def test_radars_taking_turns_on_a_target_count_its_silence(two_radar_reg):
     # two radars each scan every 10 s, 5 s apart, so every plot of the track comes from the
-    # other radar; the target vanishes at t = 100. The track's scan period is read per
-    # radar (10 s), and 5 misses + 10 s slack after the last plot delete it
+    # other radar; the target vanishes at t = 100. With radar_slots the track's scan period
+    # is read per radar (10 s), and 5 misses + 10 s slack after the last plot delete it
     rng = np.random.default_rng(8)
     scans = np.arange(0.0, 101.0, 5.0)
     truth = np.stack([50 * scans, 0 * scans], axis=1)[:, None, :]
@@ -887,19 +887,19 @@ def test_radars_taking_turns_on_a_target_count_its_silence(two_radar_reg):
                 last = float(t)
         return last
 
-    assert 155.0 <= life(TrackerConfig()) < 165.0
-    # read from two plots in a row of one radar only, it has no scan period and coasts
-    # for max_coast_s (180 s)
-    assert 275.0 <= life(TrackerConfig(radar_slots=False)) <= 280.0
+    assert 155.0 <= life(TrackerConfig(radar_slots=True)) < 165.0
+    # read from two plots in a row of one radar only (the default), it has no scan period
+    # and coasts for max_coast_s (180 s)
+    assert 275.0 <= life(TrackerConfig()) <= 280.0
 
 
 def test_a_track_no_radar_plotted_twice_takes_its_radars_scan_period(three_radar_reg):
     # three radars, each scanning every 10 s, see a drone (A) until t = 50, so their scan
     # period is known. Another target (B) is plotted once by each radar, 2 s apart, at
     # t = 60-64, then never again, though all three radars (live, sending nothing else)
-    # still scan it: B's own track has no scan period, so it takes its last radar's (10 s)
-    # and is deleted 5 misses and 10 s of slack after its last plot; before, it coasted
-    # max_coast_s (180 s)
+    # still scan it: B's own track has no scan period, so (radar_slots) it takes its last
+    # radar's (10 s) and is deleted 5 misses and 10 s of slack after its last plot;
+    # without radar_slots it coasts max_coast_s (180 s)
     rng = np.random.default_rng(9)
     rows = []
     for k in range(3):
@@ -922,10 +922,37 @@ def test_a_track_no_radar_plotted_twice_takes_its_radars_scan_period(three_radar
                 last, confirmed = float(t), confirmed or bool(s.confirmed[b].any())
         return last, confirmed
 
-    last, confirmed = life_of_b(TrackerConfig())
+    last, confirmed = life_of_b(TrackerConfig(radar_slots=True))
     assert confirmed and 124.0 <= last < 130.0
-    last, confirmed = life_of_b(TrackerConfig(radar_slots=False))
+    last, confirmed = life_of_b(TrackerConfig())
     assert confirmed and 240.0 <= last <= 246.0
+
+
+def test_a_tentative_track_waits_for_radars_taking_turns(three_radar_reg):
+    # three radars scanning every 4 s see a drone (A) until t = 50: their period is known. A
+    # weak target (B) is plotted by radar 0 at t = 60 and radar 1 at t = 62, missed for 23 s,
+    # and plotted by radar 2 at t = 85: with radar_slots too, a tentative track waits
+    # (tentative_max_age_s, 30 s)
+    # and confirms with the third plot; the radars' short period would have deleted it
+    # 2 misses + 10 s after its last plot, and the third plot would start a track of its own
+    rng = np.random.default_rng(10)
+    rows = []
+    for k in range(3):
+        scans = np.arange(1.3 * k, 50.0, 4.0)
+        a = np.stack([50 * scans, 30000.0 + 0 * scans], axis=1)[:, None, :]
+        rows += [r | {"sensor": k} for r in _radar_rows(a, scans, rng)]
+    for k, tb in enumerate((60.0, 62.0, 85.0)):
+        b = np.array([[[-20000.0 + 20 * tb, -30000.0]]])
+        rows += [r | {"sensor": k} for r in _radar_rows(b, np.array([tb]), rng)]
+    rows.sort(key=lambda r: r["t"])
+    trk = Tracker(three_radar_reg, TrackerConfig(radar_slots=True))
+    for t in np.arange(0.0, 90.0, 1.0):
+        trk.add(batch([r for r in rows if t - 1.0 < r["t"] <= t], three_radar_reg))
+        s = trk.advance(float(t), sensor_last_seen=np.full(3, t))
+        b = s.x[:, 1] < 0.0
+        if t == 84.0:
+            assert b.sum() == 1 and not s.confirmed[b].any()
+    assert b.sum() == 1 and s.confirmed[b].all()
 
 
 def test_dead_radar_silence_is_no_evidence(radar_reg):

@@ -393,6 +393,10 @@ def test_an_unknown_track_climbing_fast_is_predicted_as_ballistic(policy):
     assert models.tolist() == [BALLISTIC]
     models = pred.models(make_tracks(0.0, [[0, 0, 3000, 300, 0, 0]], ["unknown"]))
     assert models.tolist() == [ROUTE_MODELS.index("cruise")]
+    # level, but faster than any route model flies (a rocket over its apogee, 7.5 km up at
+    # 390 m/s): ballistic (ballistic_min_speed 300 m/s)
+    models = pred.models(make_tracks(0.0, [[0, 0, 7500, 390, 0, 0]], ["unknown"]))
+    assert models.tolist() == [BALLISTIC]
 
 
 def test_ghost_probability_decays_with_half_life(line_zones):
