@@ -561,7 +561,7 @@ class _Tracks:
     last_sensor: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     last_radar: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     radar_dt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # its scan period seen
-    radar_dt2: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ... two plots in a row
+    radar_dt_slots: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ... over slots
     # the last RADAR_SLOTS radars that plotted it and their last plot times (NO_SENSOR, -inf)
     rslot: np.ndarray = field(default_factory=lambda: np.zeros((0, RADAR_SLOTS), np.int64))
     rslot_t: np.ndarray = field(default_factory=lambda: np.zeros((0, RADAR_SLOTS)))
@@ -911,13 +911,13 @@ class Tracker:
         cfg = self.cfg
         lr = tr.last_radar
         j = np.clip(lr, 0, None)
-        dt = tr.radar_dt2
+        dt = tr.radar_dt
         if cfg.radar_slots and self._radar_period.size:
             # a confirmed track plotted by several radars in turn has the scan period one of
             # them showed on it, or if none plotted it twice, the period its last radar shows
             # on other tracks; a tentative track only the period of two plots in a row (a
             # weak target that radars taking turns plot now and then must live to confirm)
-            own = np.minimum(tr.radar_dt, np.where(lr >= 0, self._radar_period[j], np.inf))
+            own = np.minimum(tr.radar_dt_slots, np.where(lr >= 0, self._radar_period[j], np.inf))
             dt = np.where(tr.confirmed, own, dt)
         ok = (lr >= 0) & np.isfinite(dt) & (tr.last_update <= tr.last_radar_t + 1e-6)
         if not ok.any():
@@ -1586,14 +1586,12 @@ class Tracker:
             tr.ex_acc[at] = 0.0
         radar_new = (kind == RADAR) & (tm > tr.last_radar_t[at] + 1e-6)
         # scan period of the track's radar: shortest interval between two plots in a row of
-        # one radar on it (tentative tracks), or between two plots of one radar (radar_slots)
+        # one radar on it (radar_slots: also between two plots of one radar, _note_radar_plots)
         gap = tm - tr.last_radar_t[at]
         same = radar_new & (s == tr.last_radar[at]) & (gap >= 1.0)
-        tr.radar_dt2[at] = np.where(same, np.minimum(tr.radar_dt2[at], gap), tr.radar_dt2[at])
+        tr.radar_dt[at] = np.where(same, np.minimum(tr.radar_dt[at], gap), tr.radar_dt[at])
         if cfg.radar_slots:
             self._note_radar_plots(at[kind == RADAR], s[kind == RADAR], tm[kind == RADAR])
-        else:
-            tr.radar_dt[at] = tr.radar_dt2[at]
         tr.last_radar[at] = np.where(kind == RADAR, s, tr.last_radar[at])
         tr.radar_scans[at] += radar_new
         tr.last_radar_t[at] = np.where(
@@ -1632,7 +1630,7 @@ class Tracker:
 
     def _note_radar_plots(self, at: np.ndarray, s: np.ndarray, tm: np.ndarray) -> None:
         """Scan periods from radar plots (radars ``s`` at ``tm`` on tracks ``at``): a track's
-        ``radar_dt`` is the shortest interval (>= 1 s) between two plots of one radar on it,
+        ``radar_dt_slots`` is the shortest interval (>= 1 s) between two plots of one radar on it,
         over the last ``RADAR_SLOTS`` radars that plotted it, so that radars taking turns on
         one track (each plot from another radar) still give it a scan period."""
         if at.size == 0:
@@ -1643,7 +1641,8 @@ class Tracker:
         k = np.where(has, hit.argmax(axis=1), tr.rslot_t[at].argmin(axis=1))
         gap = tm - tr.rslot_t[at, k]
         same = has & (gap >= 1.0)
-        tr.radar_dt[at] = np.where(same, np.minimum(tr.radar_dt[at], gap), tr.radar_dt[at])
+        old = tr.radar_dt_slots[at]
+        tr.radar_dt_slots[at] = np.where(same, np.minimum(old, gap), old)
         np.minimum.at(self._radar_period, s[same], gap[same])
         w = ~has | (gap > 0.0)
         tr.rslot[at[w], k[w]] = s[w]
@@ -2204,7 +2203,7 @@ class Tracker:
             last_sensor=r["sensor"].copy(),
             last_radar=np.where(kind == RADAR, r["sensor"], NO_SENSOR),
             radar_dt=np.full(n, np.inf),
-            radar_dt2=np.full(n, np.inf),
+            radar_dt_slots=np.full(n, np.inf),
             rslot=np.where(
                 (np.arange(RADAR_SLOTS) == 0)[None, :] & (kind == RADAR)[:, None],
                 r["sensor"][:, None],
