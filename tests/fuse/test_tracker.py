@@ -1086,8 +1086,8 @@ def test_a_short_rocket_first_plotted_after_its_boost_is_ballistic_by_its_climb_
     # an 8.5 km rocket launched at 51 degrees (apogee ~2.6 km, 46 s of flight, ~184 m/s
     # across: a jet drone's speed), first plotted 9 s after launch, climbing at 140 m/s (no
     # steep-climb hint), then every 4.5 s with altitude (sd 500 m) and velocity (sd 8 m/s):
-    # its measured climb rate falling by g per second marks it ballistic from the plot after
-    # its confirmation on; its altitudes alone read a jet drone to the impact
+    # its measured climb rate falling by g per second marks it ballistic from the second
+    # plot after its confirmation on; its altitudes alone read a jet drone to the impact
     rng = np.random.default_rng(4)
     th, d = np.radians(51.0), 8500.0
     v0 = np.sqrt(d * 9.81 / np.sin(2 * th))
@@ -1109,9 +1109,29 @@ def test_a_short_rocket_first_plotted_after_its_boost_is_ballistic_by_its_climb_
         return [int(s.cls[np.argmax(s.confirmed)]) if s.confirmed.any() else -1 for s in states]
 
     on = classes(TrackerConfig())
-    assert on[2] != -1 and set(on[3:]) == {ball}  # confirmed at the third plot
+    assert on[2] != -1 and set(on[4:]) == {ball}  # confirmed at the third plot
     off = classes(TrackerConfig(fall_test_vz=False))
     assert ball not in off
+
+
+def test_a_level_flyer_with_noisy_climb_rates_is_not_read_as_falling(radar_reg):
+    # a jet drone 2 km up at 150 m/s, plotted every 4 s for 10 minutes with altitude (sd
+    # 500 m) and velocity whose vertical part is twice as noisy as sigma_v (20 m/s): it is
+    # never read as ballistic, and its fall test ends against falling (with the climb rates
+    # taken at sigma_v, 10 m/s, it was read as ballistic twice)
+    rng = np.random.default_rng(12)
+    times = np.arange(4.0, 600.0, 4.0)
+    rows = [
+        {"t": float(t), "sensor": 0, "x": 20000.0 + 150.0 * t + rng.normal(0, 200.0)}
+        | {"y": 5000.0, "z": 2000.0 + rng.normal(0, 500.0), "sigma": 200.0, "sigma_z": 500.0}
+        | {"vx": 150.0 + rng.normal(0, 10.0), "vy": rng.normal(0, 10.0)}
+        | {"vz": rng.normal(0, 20.0)}
+        for t in times
+    ]
+    trk, states = _run(radar_reg, rows, times)
+    ball = THREAT_CLASSES.index("ballistic")
+    assert all(ball not in s.cls[s.confirmed] for s in states)
+    assert trk.tracks.fllr.max() < 0.0
 
 
 def _climb_plots(times: np.ndarray, east: tuple, up: tuple, seed: int) -> list[dict]:
