@@ -166,6 +166,27 @@ def test_class_from_speed_altitude_and_hints():
     np.testing.assert_array_equal(hint_loglik(np.array([CLS_CODE["unknown"]])), 0.0)
 
 
+def _fall_total(z: np.ndarray, sz: float, vz: np.ndarray | None = None) -> float:
+    """Summed fall-test log-likelihood ratio of altitudes ``z`` (sd ``sz``), and climb
+    rates ``vz`` (sd 10 m/s) if given, plotted every 5 s; both filters start at the first
+    plot (vertical speed sd 400 m/s, or the first climb rate)."""
+    q = (4.0, 25.0)
+    zx = np.zeros((1, 2, 2))
+    zx[0, :, 0] = z[0]
+    zP = np.tile(np.diag([sz**2, 400.0**2]), (1, 2, 1, 1))
+    if vz is not None:
+        zx[0, :, 1] = vz[0]
+        zP[0, :, 1, 1] = 10.0**2
+    tot = 0.0
+    for k in range(1, z.size):
+        v = None if vz is None else vz[k : k + 1]
+        zx, zP, llr = fall_test(
+            zx, zP, np.array([5.0]), z[k : k + 1], np.array([sz**2]), q, v, 100.0
+        )
+        tot += float(llr[0])
+    return tot
+
+
 def test_fall_test_known_answer_and_sign():
     # one step by hand: both modes at u=1000, vu=0, P=diag(100^2, 50^2); 10 s later a
     # measured 510 m (sd 100): level predicts 1000, free fall 1000 - g 50 = 509.7
@@ -182,21 +203,11 @@ def test_fall_test_known_answer_and_sign():
     assert np.all(np.linalg.eigvalsh(P[0]) > 0)
 
     # a parabola (a rocket over its apogee) against level flight, plotted every 5 s
-    def total(z):
-        zx = np.zeros((1, 2, 2))
-        zx[0, :, 0] = z[0]
-        zP = np.tile(np.diag([300.0**2, 400.0**2]), (1, 2, 1, 1))
-        tot = 0.0
-        for k in range(1, z.size):
-            zx, zP, llr = fall_test(zx, zP, np.array([5.0]), z[k : k + 1], np.array([9e4]), q)
-            tot += float(llr[0])
-        return tot
-
     t = np.arange(0.0, 60.0, 5.0)
     rng = np.random.default_rng(3)
     noise = rng.normal(0.0, 300.0, t.size)
-    assert total(3000.0 + 250.0 * t - 0.5 * G * t**2 + noise) > 5.0
-    assert total(9000.0 + 0.0 * t + noise) < -5.0
+    assert _fall_total(3000.0 + 250.0 * t - 0.5 * G * t**2 + noise, 300.0) > 5.0
+    assert _fall_total(9000.0 + 0.0 * t + noise, 300.0) < -5.0
 
 
 def test_fall_test_with_measured_vertical_speed():
@@ -221,30 +232,14 @@ def test_fall_test_with_measured_vertical_speed():
     # a short-range rocket over its apogee, plotted every 5 s with altitudes of sd 500 m:
     # four plots do not tell it from level flight by altitude alone, but do with its
     # measured climb rate (sd 10 m/s); a level flyer's climb rate speaks against falling
-    def total(z, vz):
-        zx = np.zeros((1, 2, 2))
-        zx[0, :, 0] = z[0]
-        zP = np.tile(np.diag([500.0**2, 400.0**2]), (1, 2, 1, 1))
-        if vz is not None:
-            zx[0, :, 1] = vz[0]
-            zP[0, :, 1, 1] = 10.0**2
-        tot = 0.0
-        for k in range(1, z.size):
-            v = None if vz is None else vz[k : k + 1]
-            zx, zP, llr = fall_test(
-                zx, zP, np.array([5.0]), z[k : k + 1], np.array([25e4]), q, v, 100.0
-            )
-            tot += float(llr[0])
-        return tot
-
     t = np.arange(0.0, 20.0, 5.0)
     rng = np.random.default_rng(5)
     zn, vn = rng.normal(0.0, 500.0, t.size), rng.normal(0.0, 10.0, t.size)
     z = 2500.0 + 100.0 * t - 0.5 * G * t**2 + zn
     vz = 100.0 - G * t + vn
-    assert abs(total(z, None)) < 3.0
-    assert total(z, vz) > 10.0
-    assert total(2500.0 + zn, vn) < -3.0
+    assert abs(_fall_total(z, 500.0)) < 3.0
+    assert _fall_total(z, 500.0, vz) > 10.0
+    assert _fall_total(2500.0 + zn, 500.0, vn) < -3.0
 
 
 def test_fall_evidence_counts_for_ballistic_only_where_positive():

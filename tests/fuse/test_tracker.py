@@ -893,6 +893,22 @@ def test_radars_taking_turns_on_a_target_count_its_silence(two_radar_reg):
     assert 275.0 <= life(TrackerConfig()) <= 280.0
 
 
+def _three_radar_rows(seed: int, period: float, offset: float, b_times: tuple) -> list[dict]:
+    """Plots of three radars (sensor codes 0-2): a drone (A, y = 30 km) that radar k plots
+    every ``period`` s from ``offset * k`` until t = 50, and a target (B, y = -30 km, 20 m/s)
+    plotted once at each of ``b_times`` by radars 0, 1, 2 in turn; sorted by time."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(3):
+        scans = np.arange(offset * k, 50.0, period)
+        a = np.stack([50 * scans, 30000.0 + 0 * scans], axis=1)[:, None, :]
+        rows += [r | {"sensor": k} for r in _radar_rows(a, scans, rng)]
+    for k, tb in enumerate(b_times):
+        b = np.array([[[-20000.0 + 20 * tb, -30000.0]]])
+        rows += [r | {"sensor": k} for r in _radar_rows(b, np.array([tb]), rng)]
+    return sorted(rows, key=lambda r: r["t"])
+
+
 def test_a_track_no_radar_plotted_twice_takes_its_radars_scan_period(three_radar_reg):
     # three radars, each scanning every 10 s, see a drone (A) until t = 50, so their scan
     # period is known. Another target (B) is plotted once by each radar, 2 s apart, at
@@ -900,16 +916,7 @@ def test_a_track_no_radar_plotted_twice_takes_its_radars_scan_period(three_radar
     # still scan it: B's own track has no scan period, so (radar_slots) it takes its last
     # radar's (10 s) and is deleted 5 misses and 10 s of slack after its last plot;
     # without radar_slots it coasts max_coast_s (180 s)
-    rng = np.random.default_rng(9)
-    rows = []
-    for k in range(3):
-        scans = np.arange(3.0 * k, 50.0, 10.0)
-        a = np.stack([50 * scans, 30000.0 + 0 * scans], axis=1)[:, None, :]
-        rows += [r | {"sensor": k} for r in _radar_rows(a, scans, rng)]
-        t = np.array([60.0 + 2 * k])
-        b = np.stack([-20000.0 + 20 * t, -30000.0 + 0 * t], axis=1)[:, None, :]
-        rows += [r | {"sensor": k} for r in _radar_rows(b, t, rng)]
-    rows.sort(key=lambda r: r["t"])
+    rows = _three_radar_rows(9, 10.0, 3.0, (60.0, 62.0, 64.0))
 
     def life_of_b(cfg: TrackerConfig) -> tuple[float, bool]:
         trk = Tracker(three_radar_reg, cfg)
@@ -932,19 +939,9 @@ def test_a_tentative_track_waits_for_radars_taking_turns(three_radar_reg):
     # three radars scanning every 4 s see a drone (A) until t = 50: their period is known. A
     # weak target (B) is plotted by radar 0 at t = 60 and radar 1 at t = 62, missed for 23 s,
     # and plotted by radar 2 at t = 85: with radar_slots too, a tentative track waits
-    # (tentative_max_age_s, 30 s)
-    # and confirms with the third plot; the radars' short period would have deleted it
+    # (tentative_max_age_s, 30 s) and confirms with the third plot; the radars' short period would have deleted it
     # 2 misses + 10 s after its last plot, and the third plot would start a track of its own
-    rng = np.random.default_rng(10)
-    rows = []
-    for k in range(3):
-        scans = np.arange(1.3 * k, 50.0, 4.0)
-        a = np.stack([50 * scans, 30000.0 + 0 * scans], axis=1)[:, None, :]
-        rows += [r | {"sensor": k} for r in _radar_rows(a, scans, rng)]
-    for k, tb in enumerate((60.0, 62.0, 85.0)):
-        b = np.array([[[-20000.0 + 20 * tb, -30000.0]]])
-        rows += [r | {"sensor": k} for r in _radar_rows(b, np.array([tb]), rng)]
-    rows.sort(key=lambda r: r["t"])
+    rows = _three_radar_rows(10, 4.0, 1.3, (60.0, 62.0, 85.0))
     trk = Tracker(three_radar_reg, TrackerConfig(radar_slots=True))
     for t in np.arange(0.0, 90.0, 1.0):
         trk.add(batch([r for r in rows if t - 1.0 < r["t"] <= t], three_radar_reg))
