@@ -154,6 +154,9 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_unwatched_half_life_s=150.0,
     ghost_cover_kill_s=30.0,
     ghost_cover_frac=0.8,
+    ghost_radar_cover=True,
+    ghost_radar_alt_m=30.0,
+    ghost_radar_mast_max_m=100.0,
     ghost_min_updates=6,
     ghost_ballistic_m=20000.0,
     eta_q=0.05,
@@ -184,6 +187,9 @@ class PredictConfig:
     ghost_unwatched_half_life_s: float = 150.0
     ghost_cover_kill_s: float = 30.0
     ghost_cover_frac: float = 0.8
+    ghost_radar_cover: bool = True
+    ghost_radar_alt_m: float = 30.0
+    ghost_radar_mast_max_m: float = 100.0
     ghost_min_updates: int = 6
     ghost_ballistic_m: float = 20000.0
     eta_q: float = 0.05
@@ -204,6 +210,13 @@ class PredictConfig:
         top: dict[str, Any] = {}
         for k, v in DEFAULTS.items():
             val = sec.pop(k, v)
+            if isinstance(v, bool):
+                if not isinstance(val, bool):
+                    raise PolicyError(
+                        f"policy [predict] key '{k}': must be true or false, got {val!r}"
+                    )
+                top[k] = val
+                continue
             if isinstance(val, bool) or not isinstance(val, int | float):
                 raise PolicyError(f"policy [predict] key '{k}': must be a number, got {val!r}")
             if not math.isfinite(float(val)) or val < 0:

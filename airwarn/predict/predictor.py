@@ -35,7 +35,7 @@ from airwarn.contracts import (
     ZoneThreats,
 )
 from airwarn.decide.policy import Policy
-from airwarn.geo import within_any_circle
+from airwarn.geo import radar_horizon_m, within_any_circle
 from airwarn.predict.ballistic import DescentFit, sample_impacts
 from airwarn.predict.config import PredictConfig
 from airwarn.predict.raster import ZoneRaster
@@ -79,7 +79,7 @@ class _RouteGhosts:
     t_cloud: np.ndarray
     t_meas: np.ndarray  # time of the lost track's last measurement
     state: RouteState
-    covered: np.ndarray  # (N, K) seconds each sample spent inside live acoustic coverage
+    covered: np.ndarray  # (N, K) seconds each sample spent inside live sensor coverage
     thinned: np.ndarray  # (N,) bool: samples were dropped since the ghost's last prediction
 
     def keep(self, m: np.ndarray) -> None:
@@ -296,8 +296,8 @@ class Predictor:
         """Sparse (zone, track) arrival probabilities and ETAs at ``tracks.t``.
 
         ``health`` (which sensors are alive) lets lost-track ghosts use negative
-        information: route samples that stay inside live acoustic coverage unheard are
-        dropped. Without it ghosts only spread.
+        information: route samples that stay unheard inside the coverage of live acoustic
+        posts or radars are dropped. Without it ghosts only spread.
         """
         t = float(tracks.t)
         diving = tracks.diving(self.cfg.dive_vz)
@@ -632,23 +632,33 @@ class Predictor:
         out[cand] = np.isfinite(d)
         return out
 
-    def _coverage(self, health: SensorHealth | None) -> tuple[cKDTree, np.ndarray, float] | None:
-        """KD-tree and covered radii of the live acoustic posts (cached while unchanged)."""
+    def _coverage(self, health: SensorHealth | None) -> tuple[cKDTree, np.ndarray] | None:
+        """KD-tree and covered radii of the live sensors whose silence refutes a ghost's route
+        sample: acoustic posts out to ``ghost_cover_frac`` of their range and, with
+        ``ghost_radar_cover``, radars with a known antenna height (at most
+        ``ghost_radar_mast_max_m``: a height above sea level on high ground is no mast) out to
+        their radar horizon for a target at ``ghost_radar_alt_m`` (cached while unchanged)."""
         if health is None or self.cfg.ghost_cover_kill_s <= 0 or len(health.alive) == 0:
             return None
-        ac = np.asarray(health.alive, bool) & (
-            np.asarray(health.kind) == SENSOR_KIND_CODE["acoustic"]
-        )
-        key = np.packbits(ac).tobytes()
+        alive, kind = np.asarray(health.alive, bool), np.asarray(health.kind)
+        rng = np.asarray(health.range_m, float)
+        r = np.where(kind == SENSOR_KIND_CODE["acoustic"], self.cfg.ghost_cover_frac * rng, 0.0)
+        if self.cfg.ghost_radar_cover and health.alt_m is not None:
+            mast = np.nan_to_num(np.asarray(health.alt_m, float), nan=-1.0)
+            mast = np.minimum(mast, self.cfg.ghost_radar_mast_max_m)
+            hz = radar_horizon_m(mast, np.full(mast.shape, self.cfg.ghost_radar_alt_m))
+            rad = (kind == SENSOR_KIND_CODE["radar"]) & (mast >= 0.0)
+            r = np.where(rad, np.minimum(rng, hz), r)
+        ac = alive & (r > 0.0)
+        key = np.packbits(ac).tobytes() + r[ac].tobytes()
         if self._cover is None or self._cover[0] != key:
             if not ac.any():
                 self._cover = (key, None, np.zeros(0))
             else:
                 xy = np.column_stack([np.asarray(health.x)[ac], np.asarray(health.y)[ac]])
-                r = self.cfg.ghost_cover_frac * np.asarray(health.range_m, float)[ac]
-                self._cover = (key, cKDTree(xy), r)
-        _, tree, r = self._cover
-        return None if tree is None else (tree, r)
+                self._cover = (key, cKDTree(xy), r[ac])
+        _, tree, rr = self._cover
+        return None if tree is None else (tree, rr)
 
     def _thin(self, gh: _RouteGhosts, cover: tuple[cKDTree, np.ndarray], dt: float) -> None:
         """Negative information: a ghost sample inside live acoustic coverage for

@@ -591,9 +591,16 @@ def test_policy_file_matches_code_defaults():
 DENSE_POSTS = [(x, y) for x in range(-10000, 50001, 4000) for y in range(-20000, 20001, 4000)]
 
 
-def posts(xy: list[tuple[float, float]], alive: bool = True, range_m: float = 5000.0):
-    """SensorHealth of acoustic posts at local (x, y), all alive or all dead."""
-    from airwarn.contracts import SensorHealth
+def posts(
+    xy: list[tuple[float, float]],
+    alive: bool = True,
+    range_m: float = 5000.0,
+    kind: str = "acoustic",
+    alt_m: float | None = None,
+):
+    """SensorHealth of sensors of one kind (acoustic posts by default) at local (x, y), all
+    alive or all dead; ``alt_m``: every antenna's height (None: not given)."""
+    from airwarn.contracts import SENSOR_KIND_CODE, SensorHealth
 
     a = np.asarray(xy, float).reshape(-1, 2)
     n = a.shape[0]
@@ -602,9 +609,10 @@ def posts(xy: list[tuple[float, float]], alive: bool = True, range_m: float = 50
         x=a[:, 0],
         y=a[:, 1],
         range_m=np.full(n, range_m),
-        kind=np.zeros(n, np.int64),
+        kind=np.full(n, SENSOR_KIND_CODE[kind], np.int64),
         last_seen=np.zeros(n),
         alive=np.full(n, alive),
+        alt_m=None if alt_m is None else np.full(n, alt_m),
     )
 
 
@@ -648,6 +656,41 @@ def test_ghost_keeps_only_the_samples_outside_coverage():
     assert 0.2 < al.mean() < 0.8
     assert (y < 500.0).all()  # the survivors are the ones outside coverage
     assert 0 < r["ahead"][0] < ref["ahead"][0]
+
+
+def test_ghost_inside_a_live_radars_horizon_is_dropped():
+    # one live radar 10 km along the route, mast 25 m: its horizon for a target 30 m up
+    # (ghost_radar_alt_m) is 4.12 km * (sqrt(25) + sqrt(30)) = 43 km: the whole lost route
+    radar = dict(kind="radar", range_m=200000.0)
+    _, ref = _ghost_after(None)
+    pred, r = _ghost_after(posts([(10000, 0)], alt_m=25.0, **radar))
+    assert pred.idle() and not r
+    # the same radar dead, without a known mast height, or 60 km off (inside its range,
+    # beyond its horizon for a low flyer), or 60 km off on a 1,000 m "mast" (a height above
+    # sea level: taken as ghost_radar_mast_max_m, 100 m, horizon 64 km): its silence
+    # refutes nothing
+    for health in (
+        posts([(10000, 0)], alive=False, alt_m=25.0, **radar),
+        posts([(10000, 0)], **radar),
+        posts([(10000, 60000)], alt_m=25.0, **radar),
+        posts([(10000, 70000)], alt_m=1000.0, **radar),
+    ):
+        _, kept = _ghost_after(health)
+        assert kept["ahead"][:3] == ref["ahead"][:3]
+
+
+def test_radar_coverage_of_ghosts_can_be_turned_off():
+    pol = Policy.load()
+    pol.predict = {"ghost_radar_cover": False}
+    zones = make_zones([("ahead", 15000, 0)])
+    health = posts([(10000, 0)], alt_m=25.0, kind="radar", range_m=200000.0)
+    pred = Predictor(zones, pol)
+    pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[7]), health)
+    for t in np.arange(5.0, 121.0, 5.0):
+        pred.update(TrackState.empty(float(t)), health)
+    assert not pred.idle()
+    with pytest.raises(ValueError, match="ghost_radar_cover"):
+        PredictConfig.from_policy({"ghost_radar_cover": 1})
 
 
 def test_eta_q_is_the_unconditional_arrival_quantile(line_zones, policy):
