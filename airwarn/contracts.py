@@ -43,6 +43,11 @@ BALLISTIC_MIN_VZ = 100.0
 ballistic threat (``ballistic_min_vz``)."""
 DIVE_VZ = 50.0
 """Default descent speed (m/s, by two sigma) from which a track is falling (``dive_vz``)."""
+GHOST_RADAR_ALT_M = 30.0
+"""Default height (m) of the lowest flyer a radar is held to see, out to its horizon
+(``ghost_radar_alt_m``: predict's ghosts and decide's vanished tracks read the same key)."""
+GHOST_RADAR_MAST_MAX_M = 100.0
+"""Default cap (m) on a radar's antenna height for that horizon (``ghost_radar_mast_max_m``)."""
 
 SENSOR_KINDS_KNOWN: tuple[str, ...] = ("acoustic", "radar", "observer")
 """Sensor kinds with their own measurement model; other kind strings are accepted."""

@@ -28,6 +28,21 @@ def radar_horizon_m(h_radar: np.ndarray, h_target: np.ndarray) -> np.ndarray:
     return HORIZON_M * (np.sqrt(np.maximum(h_radar, 0.0)) + np.sqrt(np.maximum(h_target, 0.0)))
 
 
+def radar_view_m(
+    mast_m: np.ndarray, range_m: np.ndarray, target_alt_m: float, mast_max_m: float
+) -> np.ndarray:
+    """Per radar: how far it sees a flyer ``target_alt_m`` up, its radar horizon from its
+    antenna height ``mast_m`` (at most ``mast_max_m``: a height above sea level on high
+    ground is no mast), within ``range_m``; 0 where the height is unknown (NaN) or negative."""
+    mast = np.asarray(mast_m, float)
+    known = np.isfinite(mast) & (mast >= 0.0)
+    h = np.minimum(np.where(known, mast, 0.0), mast_max_m)
+    view = np.minimum(
+        np.asarray(range_m, float), radar_horizon_m(h, np.full(h.shape, target_alt_m))
+    )
+    return np.where(known, view, 0.0)
+
+
 def fall_time(z: np.ndarray, vz: np.ndarray, g: np.ndarray | float) -> np.ndarray:
     """Seconds until altitude ``z`` (above ground) falls to 0 at vertical speed ``vz`` under
     a constant downward acceleration ``g``: z + vz t - g t^2 / 2 = 0."""

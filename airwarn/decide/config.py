@@ -55,6 +55,7 @@ GLOBAL: dict[str, tuple[Any, float | None, float | None]] = {
     "cancel_suppress_s": (1800.0, 0.0, 86_400.0),
     "vanish_check": (True, None, None),
     "vanish_min_coast_s": (20.0, 0.0, 3600.0),
+    "vanish_radar": (True, None, None),
     "covered_quiet_frac": (0.8, 0.0, 2.0),
     "passed_cover_s": (7200.0, 0.0, 7200.0),
     "ended_cover_s": (7200.0, 0.0, 7200.0),

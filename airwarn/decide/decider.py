@@ -41,6 +41,9 @@ from airwarn.contracts import (
     BALLISTIC_MIN_VZ,
     CLS_CODE,
     DIVE_VZ,
+    GHOST_RADAR_ALT_M,
+    GHOST_RADAR_MAST_MAX_M,
+    SENSOR_KIND_CODE,
     THREAT_CLASSES,
     UNKNOWN_CLS,
     AlertChange,
@@ -52,7 +55,7 @@ from airwarn.contracts import (
 )
 from airwarn.decide.config import DecideConfig
 from airwarn.decide.operator import AuditLog, MemoryAuditLog, OperatorAction
-from airwarn.geo import G0, fall_time, radar_horizon_m, within_any_circle
+from airwarn.geo import G0, fall_time, radar_horizon_m, radar_view_m, within_any_circle
 from airwarn.zones.zoneset import ZoneSet
 
 CLEAR, PRE, ALERT = 0, 1, 2
@@ -120,8 +123,18 @@ class Decider:
         self._bal_alt = float(pred.get("ballistic_min_alt_m", BALLISTIC_MIN_ALT_M))
         self._bal_vz = float(pred.get("ballistic_min_vz", BALLISTIC_MIN_VZ))
         self._dive_vz = float(pred.get("dive_vz", DIVE_VZ))
+        # a radar's view of a low flyer, as predict reads it to refute lost tracks' ghosts
+        self._radar_alt = float(pred.get("ghost_radar_alt_m", GHOST_RADAR_ALT_M))
+        self._radar_mast_max = float(pred.get("ghost_radar_mast_max_m", GHOST_RADAR_MAST_MAX_M))
+        self._vanish_cache: tuple[bytes, list[tuple[cKDTree, np.ndarray, bool]]] | None = None
         self._lost_t0 = np.zeros(0)
-        self._prev_trk = (np.zeros(0, np.int64), np.zeros((0, 6)), np.zeros(0))  # confirmed
+        # confirmed tracks at the last step: ids, states, last updates, classes
+        self._prev_trk = (
+            np.zeros(0, np.int64),
+            np.zeros((0, 6)),
+            np.zeros(0),
+            np.zeros(0, np.int64),
+        )
         self._vanished = np.zeros(0, np.int64)  # sorted ids of tracks that vanished in coverage
         self._ended_ids = np.zeros(0, np.int64)  # sorted: vanished, or ended by _ended, now
 
@@ -504,15 +517,19 @@ class Decider:
 
     def _note_vanished(self, t: float, tracks: TrackState, health: SensorHealth | None) -> None:
         """Remember confirmed tracks deleted since the last step whose coasting stretch (last
-        measurement to deletion, dead-reckoned) lay wholly inside live acoustic coverage."""
+        measurement to deletion, dead-reckoned) lay wholly inside live acoustic coverage or,
+        for a level flyer not read as ballistic (a missile falls out of a radar's view),
+        inside live acoustic and radar coverage (``vanish_radar``: a radar's horizon for a
+        ``[predict] ghost_radar_alt_m`` flyer)."""
         cfg = self.cfg
         ids = np.asarray(tracks.ids, np.int64)
         conf = np.asarray(tracks.confirmed, bool) if len(tracks) else np.zeros(0, bool)
-        pids, px, plast = self._prev_trk
+        pids, px, plast, pcls = self._prev_trk
         self._prev_trk = (
             ids[conf],
             np.asarray(tracks.x, float)[conf] if len(tracks) else np.zeros((0, 6)),
             np.asarray(tracks.last_update, float)[conf] if len(tracks) else np.zeros(0),
+            np.asarray(tracks.cls, np.int64)[conf] if len(tracks) else np.zeros(0, np.int64),
         )
         if not cfg.vanish_check or pids.size == 0 or health is None or len(health.alive) == 0:
             return
@@ -521,15 +538,18 @@ class Decider:
         gone &= coast >= cfg.vanish_min_coast_s
         if not gone.any():
             return
-        posts = self._live_posts(health)
-        if posts is None:
+        groups = self._vanish_cover(health)
+        if not groups:
             return
-        tree, rng = posts
         gx, gv, gc = px[gone], px[gone][:, 3:5], coast[gone]
         f = np.linspace(0.0, 1.0, 5)
         qx = gx[:, 0:1] + gv[:, 0:1] * gc[:, None] * f
         qy = gx[:, 1:2] + gv[:, 1:2] * gc[:, None] * f
-        cov = within_any_circle(qx, qy, rng, tree)
+        level = (pcls[gone] != BAL) & (np.abs(gx[:, 5]) < self._dive_vz)
+        cov = np.zeros(qx.shape, bool)
+        for tree, rng, acoustic in groups:
+            hit = within_any_circle(qx, qy, rng, tree)
+            cov |= hit if acoustic else hit & level[:, None]
         new = pids[gone][cov.all(axis=1)]
         if new.size:
             self._vanished = np.union1d(self._vanished, new)[-100_000:]
@@ -592,6 +612,29 @@ class Decider:
         # posts hear within their range in slant distance at the track's altitude
         qz = np.broadcast_to(np.maximum(x[:, 2:3], 0.0), qx.shape)
         return within_any_circle(qx, qy, f * rng, tree, pz=f * qz).all(axis=1)
+
+    def _vanish_cover(self, health: SensorHealth) -> list[tuple[cKDTree, np.ndarray, bool]]:
+        """(KD-tree, covered radii, acoustic) of the live acoustic posts (their range) and,
+        with ``vanish_radar``, of the live radars (their view of a low flyer); cached while
+        unchanged."""
+        alive, kind = np.asarray(health.alive, bool), np.asarray(health.kind)
+        rng = np.asarray(health.range_m, float)
+        acoustic = kind == SENSOR_KIND_CODE["acoustic"]
+        r = np.where(acoustic, rng, 0.0)
+        if self.cfg.vanish_radar and health.alt_m is not None:
+            view = radar_view_m(health.alt_m, rng, self._radar_alt, self._radar_mast_max)
+            r = np.where(kind == SENSOR_KIND_CODE["radar"], view, r)
+        use = alive & (r > 0.0)
+        key = np.packbits(use).tobytes() + r[use].tobytes() + np.asarray(health.x).tobytes()
+        if self._vanish_cache is None or self._vanish_cache[0] != key:
+            xy = np.column_stack([np.asarray(health.x, float), np.asarray(health.y, float)])
+            groups = []
+            for ac in (True, False):
+                m = use & (acoustic == ac)
+                if m.any():
+                    groups.append((cKDTree(xy[m]), r[m], ac))
+            self._vanish_cache = (key, groups)
+        return self._vanish_cache[1]
 
     def _live_posts(self, health: SensorHealth) -> tuple[cKDTree, np.ndarray] | None:
         """KD-tree and ranges of the live acoustic posts (None: none), rebuilt only when the

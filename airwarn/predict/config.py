@@ -14,6 +14,8 @@ from airwarn.contracts import (
     BALLISTIC_MIN_ALT_M,
     BALLISTIC_MIN_VZ,
     DIVE_VZ,
+    GHOST_RADAR_ALT_M,
+    GHOST_RADAR_MAST_MAX_M,
     THREAT_CLASSES,
     PolicyError,
 )
@@ -155,8 +157,8 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_cover_kill_s=30.0,
     ghost_cover_frac=0.8,
     ghost_radar_cover=True,
-    ghost_radar_alt_m=30.0,
-    ghost_radar_mast_max_m=100.0,
+    ghost_radar_alt_m=GHOST_RADAR_ALT_M,
+    ghost_radar_mast_max_m=GHOST_RADAR_MAST_MAX_M,
     ghost_min_updates=6,
     ghost_ballistic_m=20000.0,
     eta_q=0.05,
@@ -188,8 +190,8 @@ class PredictConfig:
     ghost_cover_kill_s: float = 30.0
     ghost_cover_frac: float = 0.8
     ghost_radar_cover: bool = True
-    ghost_radar_alt_m: float = 30.0
-    ghost_radar_mast_max_m: float = 100.0
+    ghost_radar_alt_m: float = GHOST_RADAR_ALT_M
+    ghost_radar_mast_max_m: float = GHOST_RADAR_MAST_MAX_M
     ghost_min_updates: int = 6
     ghost_ballistic_m: float = 20000.0
     eta_q: float = 0.05

@@ -35,7 +35,7 @@ from airwarn.contracts import (
     ZoneThreats,
 )
 from airwarn.decide.policy import Policy
-from airwarn.geo import radar_horizon_m, within_any_circle
+from airwarn.geo import radar_view_m, within_any_circle
 from airwarn.predict.ballistic import DescentFit, sample_impacts
 from airwarn.predict.config import PredictConfig
 from airwarn.predict.raster import ZoneRaster
@@ -81,13 +81,14 @@ class _RouteGhosts:
     state: RouteState
     covered: np.ndarray  # (N, K) seconds each sample spent inside live sensor coverage
     thinned: np.ndarray  # (N,) bool: samples were dropped since the ghost's last prediction
+    heard: np.ndarray  # (N,) bool: a sample has been inside live acoustic coverage
 
     def keep(self, m: np.ndarray) -> None:
         """Keep only ghosts where ``m`` is true."""
         self.ids, self.cls = self.ids[m], self.cls[m]
         self.t_lost, self.t_cloud, self.t_meas = self.t_lost[m], self.t_cloud[m], self.t_meas[m]
         self.state = self.state.take(np.flatnonzero(m))
-        self.covered, self.thinned = self.covered[m], self.thinned[m]
+        self.covered, self.thinned, self.heard = self.covered[m], self.thinned[m], self.heard[m]
 
 
 @dataclass
@@ -113,8 +114,9 @@ def _empty_route_ghosts(k: int) -> _RouteGhosts:
     z = np.zeros((0, k))
     st = RouteState(z, z, z, z, z, np.zeros((0, k), np.int64), z, np.zeros((0, k), bool))
     z0 = np.zeros(0)
+    nb = np.zeros(0, bool)
     return _RouteGhosts(
-        np.zeros(0, np.int64), np.zeros(0, np.int64), z0, z0, z0, st, z.copy(), np.zeros(0, bool)
+        np.zeros(0, np.int64), np.zeros(0, np.int64), z0, z0, z0, st, z.copy(), nb, nb
     )
 
 
@@ -280,7 +282,7 @@ class Predictor:
         self._conf_t0 = np.zeros(0)  # time each was first seen confirmed
         self._conf_row = np.zeros(0, np.int64)  # its noise row (from its birth key)
         self._t_prev: float | None = None  # time of the previous update
-        self._cover: tuple[bytes, cKDTree | None, np.ndarray] | None = None
+        self._cover: tuple[bytes, list[tuple[cKDTree, np.ndarray, bool]]] | None = None
 
     # ------------------------------------------------------------------ public
     def idle(self) -> bool:
@@ -358,7 +360,7 @@ class Predictor:
             slots_id.append(ids)
             slots_cls.append(np.concatenate([tracks.cls[il], gh.cls[ig]]))
             slots_lost.append(np.r_[np.zeros(il.size, bool), np.ones(ig.size, bool)])
-            watched = gh.covered[ig].sum(axis=1) > 0  # a sample has been inside coverage
+            watched = gh.heard[ig]  # a sample has been inside live acoustic coverage
             slots_w.append(np.r_[np.ones(il.size), self._survival(t - gh.t_lost[ig], watched)])
             slots_x.append(np.concatenate([tracks.x[il], np.full((ig.size, 6), np.nan)]))
             slots_pmin.append(np.full(len(ids), self.cfg.p_min))
@@ -490,7 +492,7 @@ class Predictor:
             done = np.rint((gh.t_cloud - gh.t_lost) / self.dt[name]).astype(np.int64)
             self._advance(gh.state, name, n_adv, gh.ids, done)
             gh.t_cloud = gh.t_cloud + n_adv * self.dt[name]
-            if cover is not None and dt_tick > 0:
+            if cover and dt_tick > 0:
                 self._thin(gh, cover, dt_tick)
             keep = ~np.isin(gh.ids, ids) & (t - gh.t_lost <= rm.ghost_max_s)
             keep &= gh.state.alive.any(axis=1)
@@ -587,6 +589,7 @@ class Predictor:
             gh.state = RouteState.concat([gh.state, st])
             gh.covered = np.concatenate([gh.covered, np.zeros(st.x.shape)])
             gh.thinned = np.r_[gh.thinned, np.zeros(sel.size, bool)]
+            gh.heard = np.r_[gh.heard, np.zeros(sel.size, bool)]
         sel = gone[pmodel[gone] == BALLISTIC]
         if sel.size:
             bm = self.cfg.ballistic
@@ -632,43 +635,55 @@ class Predictor:
         out[cand] = np.isfinite(d)
         return out
 
-    def _coverage(self, health: SensorHealth | None) -> tuple[cKDTree, np.ndarray] | None:
-        """KD-tree and covered radii of the live sensors whose silence refutes a ghost's route
-        sample: acoustic posts out to ``ghost_cover_frac`` of their range and, with
-        ``ghost_radar_cover``, radars with a known antenna height (at most
+    def _coverage(self, health: SensorHealth | None) -> list[tuple[cKDTree, np.ndarray, bool]]:
+        """The live sensors whose silence refutes a ghost's route sample, as (KD-tree, covered
+        radii, acoustic) groups: acoustic posts out to ``ghost_cover_frac`` of their range
+        and, with ``ghost_radar_cover``, radars with a known antenna height (at most
         ``ghost_radar_mast_max_m``: a height above sea level on high ground is no mast) out to
         their radar horizon for a target at ``ghost_radar_alt_m`` (cached while unchanged)."""
         if health is None or self.cfg.ghost_cover_kill_s <= 0 or len(health.alive) == 0:
-            return None
+            return []
         alive, kind = np.asarray(health.alive, bool), np.asarray(health.kind)
         rng = np.asarray(health.range_m, float)
-        r = np.where(kind == SENSOR_KIND_CODE["acoustic"], self.cfg.ghost_cover_frac * rng, 0.0)
+        acoustic = kind == SENSOR_KIND_CODE["acoustic"]
+        r = np.where(acoustic, self.cfg.ghost_cover_frac * rng, 0.0)
         if self.cfg.ghost_radar_cover and health.alt_m is not None:
-            mast = np.nan_to_num(np.asarray(health.alt_m, float), nan=-1.0)
-            mast = np.minimum(mast, self.cfg.ghost_radar_mast_max_m)
-            hz = radar_horizon_m(mast, np.full(mast.shape, self.cfg.ghost_radar_alt_m))
-            rad = (kind == SENSOR_KIND_CODE["radar"]) & (mast >= 0.0)
-            r = np.where(rad, np.minimum(rng, hz), r)
-        ac = alive & (r > 0.0)
-        key = np.packbits(ac).tobytes() + r[ac].tobytes()
+            view = radar_view_m(
+                health.alt_m, rng, self.cfg.ghost_radar_alt_m, self.cfg.ghost_radar_mast_max_m
+            )
+            r = np.where(kind == SENSOR_KIND_CODE["radar"], view, r)
+        use = alive & (r > 0.0)
+        key = np.packbits(use).tobytes() + r[use].tobytes()
         if self._cover is None or self._cover[0] != key:
-            if not ac.any():
-                self._cover = (key, None, np.zeros(0))
-            else:
-                xy = np.column_stack([np.asarray(health.x)[ac], np.asarray(health.y)[ac]])
-                self._cover = (key, cKDTree(xy), r[ac])
-        _, tree, rr = self._cover
-        return None if tree is None else (tree, rr)
+            xy = np.column_stack([np.asarray(health.x), np.asarray(health.y)])
+            groups = []
+            for ac in (True, False):
+                m = use & (acoustic == ac)
+                if m.any():
+                    groups.append((cKDTree(xy[m]), r[m], ac))
+            self._cover = (key, groups)
+        return self._cover[1]
 
-    def _thin(self, gh: _RouteGhosts, cover: tuple[cKDTree, np.ndarray], dt: float) -> None:
-        """Negative information: a ghost sample inside live acoustic coverage for
+    def _thin(
+        self, gh: _RouteGhosts, cover: list[tuple[cKDTree, np.ndarray, bool]], dt: float
+    ) -> None:
+        """Negative information: a ghost sample inside live sensor coverage (``cover``) for
         ``ghost_cover_kill_s`` without a report is dropped (a threat there would have been
-        heard: Pd ~0.85 per 10-20 s), so ghosts keep only the routes through coverage gaps."""
+        heard or plotted: Pd ~0.85 per 10-20 s for a post, a radar scans every 4-15 s), so
+        ghosts keep only the routes through coverage gaps; a ghost one of whose samples has
+        been inside acoustic coverage is ``heard``."""
         st = gh.state
         al = st.alive & np.isfinite(st.x)
         if not al.any():
             return
-        inside = within_any_circle(st.x[al], st.y[al], cover[1], cover[0])
+        inside = np.zeros(int(al.sum()), bool)
+        for tree, r, acoustic in cover:
+            hit = within_any_circle(st.x[al], st.y[al], r, tree)
+            inside |= hit
+            if acoustic and hit.any():
+                h = np.zeros(al.shape, bool)
+                h[al] = hit
+                gh.heard |= h.any(axis=1)
         cov = gh.covered[al]
         cov[inside] += dt
         gh.covered[al] = cov

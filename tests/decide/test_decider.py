@@ -531,29 +531,64 @@ def test_passed_hold_when_the_track_flew_away(zones, policy, mk) -> None:
     assert states(ch, "A") == [(mk.T0, "alert"), (last + 30.0, "pre_alert")]
 
 
+def one_sensor(t: float, x: float, range_m: float, kind: str = "acoustic", alt_m=None):
+    """SensorHealth of one live sensor at (x, 0); ``alt_m``: its antenna height (None: not
+    given)."""
+    from airwarn.contracts import SENSOR_KIND_CODE, SensorHealth
+
+    return SensorHealth(t=t, x=np.array([x]), y=np.array([0.0]), range_m=np.array([range_m]),
+                        kind=np.array([SENSOR_KIND_CODE[kind]]), last_seen=np.array([t]),
+                        alive=np.ones(1, bool),
+                        alt_m=None if alt_m is None else np.array([alt_m]))  # fmt: skip
+
+
+def _vanish_first_state(dec, mk, health, cls: str = "drone", vz: float = 0.0) -> str:
+    """Track 5 (``cls``, climbing at ``vz``) measured at T0 near (-20 km, 0), coasting 35 s,
+    then deleted; its ghost's pairs for zone A (ETA 100 s) follow: zone A's first state."""
+    out = []
+    for k in range(8):  # measured at T0, then coasting 35 s
+        t = mk.T0 + k * TICK
+        trk = mk.tracks(t, [(5, -20_000.0 + 50 * k * TICK, 0, 50, 0, cls, True)])
+        trk.x[:, 5] = vz
+        trk.last_update[:] = mk.T0
+        out += dec.step(t, mk.threats(t, []), trk, health(t))
+    for k in range(8, 12):  # deleted: ghost pairs for zone A, ETA 100 s
+        t = mk.T0 + k * TICK
+        rows = [(0, 5, cls, 0.6, 0.0, 100.0, 150.0, True)]
+        out += dec.step(t, mk.threats(t, rows), mk.tracks(t, []), health(t))
+    first = states(out, "A")[0]
+    assert first[0] == mk.T0 + 8 * TICK
+    return first[1]
+
+
 def test_ghost_of_track_vanished_in_acoustic_coverage_pre_alerts_only(zones, policy, mk) -> None:
     """Track 5 coasts 30 s near (-20 km, 0) and is deleted: inside a live acoustic post's
     range its ghost only pre-alerts zone A; outside any post's range the ghost alerts."""
-    from airwarn.contracts import SensorHealth
-
-    def acoustic(t, x):
-        return SensorHealth(t=t, x=np.array([x]), y=np.array([0.0]), range_m=np.array([5000.0]),
-                            kind=np.zeros(1, np.int64), last_seen=np.array([t]),
-                            alive=np.ones(1, bool))  # fmt: skip
-
     for post_x, first in ((-20_000.0, "pre_alert"), (-60_000.0, "alert")):
         dec = Decider(zones, policy)
-        out = []
-        for k in range(8):  # measured at T0, then coasting 35 s
-            t = mk.T0 + k * TICK
-            trk = mk.tracks(t, [(5, -20_000.0 + 50 * k * TICK, 0, 50, 0, "drone", True)])
-            trk.last_update[:] = mk.T0
-            out += dec.step(t, mk.threats(t, []), trk, acoustic(t, post_x))
-        for k in range(8, 12):  # deleted: ghost pairs for zone A, ETA 100 s
-            t = mk.T0 + k * TICK
-            rows = [(0, 5, "drone", 0.6, 0.0, 100.0, 150.0, True)]
-            out += dec.step(t, mk.threats(t, rows), mk.tracks(t, []), acoustic(t, post_x))
-        assert states(out, "A")[0] == (mk.T0 + 8 * TICK, first)
+        assert _vanish_first_state(dec, mk, lambda t, x=post_x: one_sensor(t, x, 5000.0)) == first
+
+
+def test_level_flyer_vanished_in_a_radars_view_pre_alerts_only(zones, policy, mk) -> None:
+    """The same inside a live radar's view of a 30 m flyer (mast 25 m: 43 km): its ghost
+    only pre-alerts zone A. A radar without a mast height, one 60 km off, a missile's track
+    (it falls out of view) or a diving one, or vanish_radar off: the ghost alerts."""
+
+    def radar(x, alt=25.0):
+        return lambda t: one_sensor(t, x, 200_000.0, kind="radar", alt_m=alt)
+
+    cases = [  # health, class, vz, policy override -> zone A's first state
+        (radar(-20_000.0), "drone", 0.0, {}, "pre_alert"),
+        (radar(-50_000.0), "cruise", 0.0, {}, "pre_alert"),  # 30 km off
+        (radar(-20_000.0, None), "drone", 0.0, {}, "alert"),
+        (radar(-80_000.0), "drone", 0.0, {}, "alert"),
+        (radar(-20_000.0), "ballistic", 0.0, {}, "alert"),
+        (radar(-20_000.0), "drone", -80.0, {}, "alert"),
+        (radar(-20_000.0), "drone", 0.0, {"vanish_radar": False}, "alert"),
+    ]
+    for health, cls, vz, over, first in cases:
+        dec = Decider(zones, _override(policy, **over) if over else policy)
+        assert _vanish_first_state(dec, mk, health, cls, vz) == first, (cls, vz, over)
 
 
 def test_live_track_unheard_in_acoustic_coverage_alerts_no_new_zone(zones, policy, mk) -> None:

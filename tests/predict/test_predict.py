@@ -415,7 +415,8 @@ def test_ghost_probability_decays_with_half_life(line_zones):
 def test_ghost_no_post_watches_decays_with_its_own_half_life(line_zones):
     # a ghost some of whose route samples have been inside live acoustic coverage halves
     # every ghost_half_life_s (its samples there are refuted one by one); one that no post
-    # watches, every ghost_unwatched_half_life_s. Samples are never dropped here
+    # watches, every ghost_unwatched_half_life_s, even inside a radar's view (a low flyer
+    # lost by radars flies on below their horizon). Samples are never dropped here
     pol = Policy.load()
     pol.predict = {
         "ghost_half_life_s": 300.0,
@@ -426,6 +427,7 @@ def test_ghost_no_post_watches_decays_with_its_own_half_life(line_zones):
     for name, health in (
         ("watched", posts(DENSE_POSTS)),
         ("unwatched", posts([(0, 90000)])),
+        ("radar", posts([(10000, 0)], alt_m=25.0, kind="radar", range_m=200000.0)),
         ("full", None),
     ):
         pred = Predictor(line_zones, undamped() if name == "full" else pol)
@@ -434,6 +436,7 @@ def test_ghost_no_post_watches_decays_with_its_own_half_life(line_zones):
     assert p["full"] > 0
     assert p["watched"] == pytest.approx(0.5 ** (100 / 300) * p["full"])
     assert p["unwatched"] == pytest.approx(0.5 * p["full"])
+    assert p["radar"] == pytest.approx(0.5 * p["full"])
 
 
 def test_ghost_ends_when_track_returns(line_zones, policy):
