@@ -336,3 +336,44 @@ def test_merged_ballistic_duplicates_fuse_their_estimates():
     assert tr.ids.tolist() == ids.tolist()  # ids are left to the merge
     # the better measured climb rate dominates
     assert abs(tr.x[0, 5] - x0[5]) < abs(tr.x[0, 5] - x1[5])
+
+
+def test_a_missile_track_that_came_down_takes_no_passing_drones_plots():
+    # a rocket falls at 300 m/s onto (45 km, 20 km) at t = 60 s; from t = 66 s a drone
+    # 800 m up flies east from where the rocket would be had it flown on (46.5 km), plotted
+    # by the same radar. The rocket's
+    # track, predicted under gravity 3 sigma below the ground, takes none of the drone's
+    # plots: the drone starts a track of its own and the rocket's ends as landed. Without
+    # the gate the rocket's track flew on with the drone's plots.
+    reg = registry([("r0", "radar", 0.0, 0.0, 400000.0)])
+    rng = np.random.default_rng(5)
+
+    def rows_at(t):
+        if t <= 60.0:
+            x, z, vx, vz = 30000.0 + 250.0 * t, 18000.0 - 300.0 * t, 250.0, -300.0
+        elif t >= 66.0:
+            x, z, vx, vz = 46500.0 + 50.0 * (t - 66.0), 800.0, 50.0, 0.0
+        else:
+            return []
+        return [
+            {
+                "t": t, "sensor": 0, "x": x + rng.normal(0, 100), "y": 20000.0 + rng.normal(0, 100),
+                "z": z + rng.normal(0, 150), "sigma": 100.0, "sigma_z": 150.0,
+                "vx": vx + rng.normal(0, 3), "vy": rng.normal(0, 3), "vz": vz + rng.normal(0, 3),
+            }
+        ]  # fmt: skip
+
+    times = np.arange(0.0, 200.0, 2.0)
+
+    def run(cfg: TrackerConfig) -> tuple[set[int], set[int], list[int]]:
+        _, states = _run(reg, times, rows_at, cfg=cfg)
+        rocket = {int(i) for s in states if s.t <= 56.0 for i in s.ids[s.confirmed]}
+        late = {int(i) for s in states if s.t >= 150.0 for i in s.ids[s.confirmed]}
+        landed = [int(i) for s in states if s.landed is not None for i in s.landed]
+        return rocket, late, landed
+
+    rocket, late, landed = run(TrackerConfig())
+    assert len(rocket) == 1 and len(late) == 1 and not rocket & late  # the drone's own track
+    assert landed == sorted(rocket)
+    rocket, late, landed = run(TrackerConfig(landed_gate=False))
+    assert rocket == late  # the rocket's track took the drone's plots
