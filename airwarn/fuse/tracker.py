@@ -300,9 +300,8 @@ class TrackerConfig:
     it, misses count only in scans where the radar sent other plots, so a radar that sees
     nothing else (little clutter, one target) lets a downed threat coast ``max_coast_s``."""
     landed_gate: bool = True
-    """A missile's track that came down (read as ballistic within ``ballistic_memory_s``,
-    falling, predicted under gravity 3 sigma below the ground) takes no more reports: it
-    coasts to its deletion as ``landed``. Without it a rocket's track, coasting underground after the
+    """A missile's track that came down (moving under gravity, falling, predicted 3 sigma
+    below the ground) takes no more reports: it coasts to its deletion as ``landed``. Without it a rocket's track, coasting underground after the
     impact, took the plots of a drone flying past the impact point and flew on as a 235 m/s
     'cruise missile' 1 km underground, leaving a cruise ghost that alerted 125 zones."""
     radar_slots: bool = False
@@ -1442,15 +1441,14 @@ class Tracker:
         self._delete(t_ref, Pp, updated)
 
     def _came_down(self, t: float) -> np.ndarray:
-        """Per track: a missile that came down by ``t`` - moving under gravity (read as
-        ballistic within ``ballistic_memory_s``), falling, and predicted under gravity more
-        than 3 sigma below the ground."""
+        """Per track: a missile that came down by ``t`` - moving under gravity (its motion
+        model), falling, and predicted more than 3 sigma below the ground."""
         tr = self.tracks
         dt = t - tr.t
         z = tr.x[:, 2] + tr.x[:, 5] * dt - 0.5 * G * dt * dt
         var = tr.P[:, 2, 2] + 2.0 * dt * tr.P[:, 2, 5] + dt * dt * tr.P[:, 5, 5]
         fell = (tr.x[:, 5] < 0.0) & (z + 3.0 * np.sqrt(np.maximum(var, 0.0)) < 0.0)
-        return fell & (t - tr.bal_t <= self.cfg.ballistic_memory_s)
+        return fell & tr.ballistic
 
     def _alt_gate(
         self, ti: np.ndarray, mj: np.ndarray, cost: np.ndarray, r: dict

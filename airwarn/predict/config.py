@@ -158,6 +158,7 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_cover_frac=0.8,
     ghost_radar_cover=True,
     ghost_radar_alt_m=GHOST_RADAR_ALT_M,
+    ghost_radar_kill_s=60.0,
     ghost_radar_mast_max_m=GHOST_RADAR_MAST_MAX_M,
     ghost_min_updates=6,
     ghost_ballistic_m=20000.0,
@@ -191,6 +192,7 @@ class PredictConfig:
     ghost_cover_frac: float = 0.8
     ghost_radar_cover: bool = True
     ghost_radar_alt_m: float = GHOST_RADAR_ALT_M
+    ghost_radar_kill_s: float = 60.0
     ghost_radar_mast_max_m: float = GHOST_RADAR_MAST_MAX_M
     ghost_min_updates: int = 6
     ghost_ballistic_m: float = 20000.0

@@ -667,28 +667,31 @@ class Predictor:
     def _thin(
         self, gh: _RouteGhosts, cover: list[tuple[cKDTree, np.ndarray, bool]], dt: float
     ) -> None:
-        """Negative information: a ghost sample inside live sensor coverage (``cover``) for
-        ``ghost_cover_kill_s`` without a report is dropped (a threat there would have been
-        heard or plotted: Pd ~0.85 per 10-20 s for a post, a radar scans every 4-15 s), so
-        ghosts keep only the routes through coverage gaps; a ghost one of whose samples has
-        been inside acoustic coverage is ``heard``."""
+        """Negative information: a ghost sample inside live acoustic coverage for
+        ``ghost_cover_kill_s`` (Pd ~0.85 per 10-20 s), or inside a live radar's view for
+        ``ghost_radar_kill_s`` (scans every 4-15 s; a small drone's Pd may be low), without
+        a report is dropped - a threat there would have been heard or plotted - so ghosts
+        keep only the routes through coverage gaps. Time in both counts at the faster rate.
+        A ghost one of whose samples has been inside acoustic coverage is ``heard``."""
         st = gh.state
         al = st.alive & np.isfinite(st.x)
         if not al.any():
             return
-        inside = np.zeros(int(al.sum()), bool)
+        kill_s = self.cfg.ghost_cover_kill_s
+        rate = np.zeros(int(al.sum()))  # acoustic-coverage seconds per second
         for tree, r, acoustic in cover:
             hit = within_any_circle(st.x[al], st.y[al], r, tree)
-            inside |= hit
+            w = 1.0 if acoustic else kill_s / max(self.cfg.ghost_radar_kill_s, 1e-9)
+            rate = np.where(hit, np.maximum(rate, w), rate)
             if acoustic and hit.any():
                 h = np.zeros(al.shape, bool)
                 h[al] = hit
                 gh.heard |= h.any(axis=1)
         cov = gh.covered[al]
-        cov[inside] += dt
+        cov += rate * dt
         gh.covered[al] = cov
         kill = np.zeros(al.shape, bool)
-        kill[al] = cov >= self.cfg.ghost_cover_kill_s
+        kill[al] = cov >= kill_s * (1.0 - 1e-9)
         if kill.any():
             st.alive &= ~kill
             st.x[kill] = np.nan

@@ -422,6 +422,7 @@ def test_ghost_no_post_watches_decays_with_its_own_half_life(line_zones):
         "ghost_half_life_s": 300.0,
         "ghost_unwatched_half_life_s": 100.0,
         "ghost_cover_kill_s": 1e6,
+        "ghost_radar_kill_s": 1e6,
     }
     p = {}
     for name, health in (
@@ -668,6 +669,9 @@ def test_ghost_inside_a_live_radars_horizon_is_dropped():
     _, ref = _ghost_after(None)
     pred, r = _ghost_after(posts([(10000, 0)], alt_m=25.0, **radar))
     assert pred.idle() and not r
+    # ... once its samples have been in view ghost_radar_kill_s (60 s), not before
+    pred, r = _ghost_after(posts([(10000, 0)], alt_m=25.0, **radar), t_end=50.0)
+    assert not pred.idle() and r["ahead"][0] > 0.5
     # the same radar dead, without a known mast height, or 60 km off (inside its range,
     # beyond its horizon for a low flyer), or 60 km off on a 1,000 m "mast" (a height above
     # sea level: taken as ghost_radar_mast_max_m, 100 m, horizon 64 km): its silence
