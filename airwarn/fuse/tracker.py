@@ -301,9 +301,10 @@ class TrackerConfig:
     nothing else (little clutter, one target) lets a downed threat coast ``max_coast_s``."""
     landed_gate: bool = True
     """A missile's track that came down (moving under gravity, falling, predicted 3 sigma
-    below the ground) takes no more reports: it coasts to its deletion as ``landed``. Without it a rocket's track, coasting underground after the
-    impact, took the plots of a drone flying past the impact point and flew on as a 235 m/s
-    'cruise missile' 1 km underground, leaving a cruise ghost that alerted 125 zones."""
+    below the ground) takes no more reports: it coasts to its deletion as ``landed``.
+    Without it a rocket's track, coasting underground after the impact, took the plots of a
+    drone flying past the impact point and flew on as a 235 m/s 'cruise missile' 1 km
+    underground, leaving a cruise ghost that alerted 125 zones."""
     radar_slots: bool = False
     """A confirmed track's scan period counts plots of each of its last ``RADAR_SLOTS``
     radars, and one with none of its own takes its last radar's shortest period on any
