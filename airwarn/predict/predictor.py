@@ -79,7 +79,7 @@ class _RouteGhosts:
     t_cloud: np.ndarray
     t_meas: np.ndarray  # time of the lost track's last measurement
     state: RouteState
-    covered: np.ndarray  # (N, K) seconds each sample spent inside live sensor coverage
+    covered: np.ndarray  # (N, K) seconds inside live coverage, radars' at their slower rate
     thinned: np.ndarray  # (N,) bool: samples were dropped since the ghost's last prediction
     heard: np.ndarray  # (N,) bool: a sample has been inside live acoustic coverage
 
