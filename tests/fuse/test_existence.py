@@ -341,10 +341,10 @@ def test_merged_ballistic_duplicates_fuse_their_estimates():
 def test_a_missile_track_that_came_down_takes_no_passing_drones_plots():
     # a rocket falls at 300 m/s onto (45 km, 20 km) at t = 60 s; from t = 66 s a drone
     # 800 m up flies east from where the rocket would be had it flown on (46.5 km), plotted
-    # by the same radar. The rocket's
-    # track, predicted under gravity 3 sigma below the ground, takes none of the drone's
-    # plots: the drone starts a track of its own and the rocket's ends as landed. Without
-    # the gate the rocket's track flew on with the drone's plots.
+    # by the same radar. The rocket's track, predicted under gravity 3 sigma below the
+    # ground, takes none of the drone's plots: the drone starts a track of its own and the
+    # rocket's ends as landed. Without the gate the rocket's track flies on with the
+    # drone's plots.
     reg = registry([("r0", "radar", 0.0, 0.0, 400000.0)])
     rng = np.random.default_rng(5)
 

@@ -620,10 +620,15 @@ def posts(
     )
 
 
-def _ghost_after(health, t_end: float = 120.0, sigma: float = 200.0) -> tuple[Predictor, dict]:
-    """Lose a drone flying east at x=0 at t=0; update with ``health`` every 5 s to ``t_end``."""
+def _ghost_after(
+    health, t_end: float = 120.0, sigma: float = 200.0, **predict
+) -> tuple[Predictor, dict]:
+    """Lose a drone flying east at x=0 at t=0; update with ``health`` every 5 s to ``t_end``
+    (undamped ghosts; ``predict``: more ``[predict]`` keys)."""
     zones = make_zones([("ahead", 15000, 0), ("far", 40000, 0)])
-    pred = Predictor(zones, undamped())
+    pol = undamped()
+    pol.predict.update(predict)
+    pred = Predictor(zones, pol)
     tr = make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[7], sigma_pos=sigma)
     pred.update(tr, health)
     zt = None
@@ -687,15 +692,9 @@ def test_ghost_inside_a_live_radars_horizon_is_dropped():
 
 
 def test_radar_coverage_of_ghosts_can_be_turned_off():
-    pol = Policy.load()
-    pol.predict = {"ghost_radar_cover": False}
-    zones = make_zones([("ahead", 15000, 0)])
     health = posts([(10000, 0)], alt_m=25.0, kind="radar", range_m=200000.0)
-    pred = Predictor(zones, pol)
-    pred.update(make_tracks(0.0, [[0, 0, 300, SPEED, 0, 0]], ["drone"], ids=[7]), health)
-    for t in np.arange(5.0, 121.0, 5.0):
-        pred.update(TrackState.empty(float(t)), health)
-    assert not pred.idle()
+    pred, r = _ghost_after(health, ghost_radar_cover=False)
+    assert not pred.idle() and r["ahead"] == _ghost_after(None)[1]["ahead"]
     with pytest.raises(ValueError, match="ghost_radar_cover"):
         PredictConfig.from_policy({"ghost_radar_cover": 1})
 
