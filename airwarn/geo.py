@@ -43,6 +43,48 @@ def radar_view_m(
     return np.where(known, view, 0.0)
 
 
+class LiveCover:
+    """Coverage circles of the live sensors whose silence is evidence, as (KD-tree, radii,
+    acoustic) groups: acoustic posts out to ``acoustic_frac`` of their range and, unless
+    ``radar_alt_m`` is None, radars out to their view of a flyer that high
+    (:func:`radar_view_m`); rebuilt only when the live set, a radius or a position changes."""
+
+    def __init__(self, acoustic_frac: float, radar_alt_m: float | None, mast_max_m: float) -> None:
+        self.acoustic_frac = acoustic_frac
+        self.radar_alt_m = radar_alt_m
+        self.mast_max_m = mast_max_m
+        self._key: bytes | None = None
+        self._groups: list[tuple[cKDTree, np.ndarray, bool]] = []
+
+    def groups(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        alive: np.ndarray,
+        acoustic: np.ndarray,
+        radar: np.ndarray,
+        range_m: np.ndarray,
+        alt_m: np.ndarray | None,
+    ) -> list[tuple[cKDTree, np.ndarray, bool]]:
+        """The groups for sensors at local (``x``, ``y``), per sensor: live, acoustic, radar,
+        range and antenna height (None: none given, no radar counts)."""
+        rng = np.asarray(range_m, float)
+        r = np.where(acoustic, self.acoustic_frac * rng, 0.0)
+        if self.radar_alt_m is not None and alt_m is not None:
+            view = radar_view_m(alt_m, rng, self.radar_alt_m, self.mast_max_m)
+            r = np.where(radar, view, r)
+        use = np.asarray(alive, bool) & (r > 0.0)
+        xy = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+        key = np.packbits(use).tobytes() + r[use].tobytes() + xy[use].tobytes()
+        if key != self._key:
+            self._key, self._groups = key, []
+            for ac in (True, False):
+                m = use & (acoustic == ac)
+                if m.any():
+                    self._groups.append((cKDTree(xy[m]), r[m], ac))
+        return self._groups
+
+
 def fall_time(z: np.ndarray, vz: np.ndarray, g: np.ndarray | float) -> np.ndarray:
     """Seconds until altitude ``z`` (above ground) falls to 0 at vertical speed ``vz`` under
     a constant downward acceleration ``g``: z + vz t - g t^2 / 2 = 0."""

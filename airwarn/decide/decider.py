@@ -55,7 +55,7 @@ from airwarn.contracts import (
 )
 from airwarn.decide.config import DecideConfig
 from airwarn.decide.operator import AuditLog, MemoryAuditLog, OperatorAction
-from airwarn.geo import G0, fall_time, radar_horizon_m, radar_view_m, within_any_circle
+from airwarn.geo import G0, LiveCover, fall_time, radar_horizon_m, within_any_circle
 from airwarn.zones.zoneset import ZoneSet
 
 CLEAR, PRE, ALERT = 0, 1, 2
@@ -111,9 +111,9 @@ class Decider:
         self._t0: float | None = None
         self._last_pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         self._group_cache: dict[str, tuple[bytes, list]] = {}  # sensor KD-trees by mask
-        # KD-tree of the live acoustic posts, rebuilt when the live set, a position or a range
-        # changes
-        self._post_cache: tuple[bytes, cKDTree, np.ndarray] | None = None
+        # KD-tree of the live acoustic posts (rebuilt when the live set, a position or a range
+        # changes)
+        self._post_groups = LiveCover(1.0, None, 0.0)
         self.degraded_tracks = np.zeros(0, np.int64)  # track ids in degraded mode at the last step
         # last tick's alert pairs: zones, tracks, and which were a lost track's (ghost) pairs
         self._prev_sup = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
@@ -124,9 +124,11 @@ class Decider:
         self._bal_vz = float(pred.get("ballistic_min_vz", BALLISTIC_MIN_VZ))
         self._dive_vz = float(pred.get("dive_vz", DIVE_VZ))
         # a radar's view of a low flyer, as predict reads it to refute lost tracks' ghosts
-        self._radar_alt = float(pred.get("ghost_radar_alt_m", GHOST_RADAR_ALT_M))
-        self._radar_mast_max = float(pred.get("ghost_radar_mast_max_m", GHOST_RADAR_MAST_MAX_M))
-        self._vanish_cache: tuple[bytes, list[tuple[cKDTree, np.ndarray, bool]]] | None = None
+        self._vanish_cover_groups = LiveCover(
+            1.0,
+            float(pred.get("ghost_radar_alt_m", GHOST_RADAR_ALT_M)) if cfg.vanish_radar else None,
+            float(pred.get("ghost_radar_mast_max_m", GHOST_RADAR_MAST_MAX_M)),
+        )
         self._lost_t0 = np.zeros(0)
         # confirmed tracks at the last step: ids, states, last updates, classes
         self._prev_trk = (
@@ -615,39 +617,27 @@ class Decider:
 
     def _vanish_cover(self, health: SensorHealth) -> list[tuple[cKDTree, np.ndarray, bool]]:
         """(KD-tree, covered radii, acoustic) of the live acoustic posts (their range) and,
-        with ``vanish_radar``, of the live radars (their view of a low flyer); cached while
-        unchanged."""
-        alive, kind = np.asarray(health.alive, bool), np.asarray(health.kind)
-        rng = np.asarray(health.range_m, float)
-        acoustic = kind == SENSOR_KIND_CODE["acoustic"]
-        r = np.where(acoustic, rng, 0.0)
-        if self.cfg.vanish_radar and health.alt_m is not None:
-            view = radar_view_m(health.alt_m, rng, self._radar_alt, self._radar_mast_max)
-            r = np.where(kind == SENSOR_KIND_CODE["radar"], view, r)
-        use = alive & (r > 0.0)
-        key = np.packbits(use).tobytes() + r[use].tobytes() + np.asarray(health.x).tobytes()
-        if self._vanish_cache is None or self._vanish_cache[0] != key:
-            xy = np.column_stack([np.asarray(health.x, float), np.asarray(health.y, float)])
-            groups = []
-            for ac in (True, False):
-                m = use & (acoustic == ac)
-                if m.any():
-                    groups.append((cKDTree(xy[m]), r[m], ac))
-            self._vanish_cache = (key, groups)
-        return self._vanish_cache[1]
+        with ``vanish_radar``, of the live radars (their view of a low flyer)."""
+        kind = np.asarray(health.kind)
+        return self._vanish_cover_groups.groups(
+            health.x,
+            health.y,
+            health.alive,
+            kind == SENSOR_KIND_CODE["acoustic"],
+            kind == SENSOR_KIND_CODE["radar"],
+            health.range_m,
+            health.alt_m,
+        )
 
     def _live_posts(self, health: SensorHealth) -> tuple[cKDTree, np.ndarray] | None:
         """KD-tree and ranges of the live acoustic posts (None: none), rebuilt only when the
         live set, a position or a range changes."""
-        ac = np.asarray(health.alive, bool) & (np.asarray(health.kind) == 0)
-        if not ac.any():
-            return None
-        sx, sy = np.asarray(health.x, float)[ac], np.asarray(health.y, float)[ac]
-        rng = np.asarray(health.range_m, float)[ac]
-        key = np.packbits(ac).tobytes() + sx.tobytes() + sy.tobytes() + rng.tobytes()
-        if self._post_cache is None or self._post_cache[0] != key:
-            self._post_cache = (key, cKDTree(np.column_stack([sx, sy])), rng)
-        return self._post_cache[1], self._post_cache[2]
+        kind = np.asarray(health.kind)
+        acoustic = kind == SENSOR_KIND_CODE["acoustic"]
+        groups = self._post_groups.groups(
+            health.x, health.y, health.alive, acoustic, ~acoustic, health.range_m, None
+        )
+        return groups[0][:2] if groups else None
 
     def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:
         """Seconds each pair's track has been lost (0 for live tracks); remembers loss times."""

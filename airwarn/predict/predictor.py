@@ -35,7 +35,7 @@ from airwarn.contracts import (
     ZoneThreats,
 )
 from airwarn.decide.policy import Policy
-from airwarn.geo import radar_view_m, within_any_circle
+from airwarn.geo import LiveCover, within_any_circle
 from airwarn.predict.ballistic import DescentFit, sample_impacts
 from airwarn.predict.config import PredictConfig
 from airwarn.predict.raster import ZoneRaster
@@ -282,7 +282,12 @@ class Predictor:
         self._conf_t0 = np.zeros(0)  # time each was first seen confirmed
         self._conf_row = np.zeros(0, np.int64)  # its noise row (from its birth key)
         self._t_prev: float | None = None  # time of the previous update
-        self._cover: tuple[bytes, list[tuple[cKDTree, np.ndarray, bool]]] | None = None
+        c = self.cfg
+        self._cover = LiveCover(
+            c.ghost_cover_frac,
+            c.ghost_radar_alt_m if c.ghost_radar_cover else None,
+            c.ghost_radar_mast_max_m,
+        )
 
     # ------------------------------------------------------------------ public
     def idle(self) -> bool:
@@ -640,29 +645,19 @@ class Predictor:
         radii, acoustic) groups: acoustic posts out to ``ghost_cover_frac`` of their range
         and, with ``ghost_radar_cover``, radars with a known antenna height (at most
         ``ghost_radar_mast_max_m``: a height above sea level on high ground is no mast) out to
-        their radar horizon for a target at ``ghost_radar_alt_m`` (cached while unchanged)."""
+        their radar horizon for a target at ``ghost_radar_alt_m``."""
         if health is None or self.cfg.ghost_cover_kill_s <= 0 or len(health.alive) == 0:
             return []
-        alive, kind = np.asarray(health.alive, bool), np.asarray(health.kind)
-        rng = np.asarray(health.range_m, float)
-        acoustic = kind == SENSOR_KIND_CODE["acoustic"]
-        r = np.where(acoustic, self.cfg.ghost_cover_frac * rng, 0.0)
-        if self.cfg.ghost_radar_cover and health.alt_m is not None:
-            view = radar_view_m(
-                health.alt_m, rng, self.cfg.ghost_radar_alt_m, self.cfg.ghost_radar_mast_max_m
-            )
-            r = np.where(kind == SENSOR_KIND_CODE["radar"], view, r)
-        use = alive & (r > 0.0)
-        key = np.packbits(use).tobytes() + r[use].tobytes()
-        if self._cover is None or self._cover[0] != key:
-            xy = np.column_stack([np.asarray(health.x), np.asarray(health.y)])
-            groups = []
-            for ac in (True, False):
-                m = use & (acoustic == ac)
-                if m.any():
-                    groups.append((cKDTree(xy[m]), r[m], ac))
-            self._cover = (key, groups)
-        return self._cover[1]
+        kind = np.asarray(health.kind)
+        return self._cover.groups(
+            health.x,
+            health.y,
+            health.alive,
+            kind == SENSOR_KIND_CODE["acoustic"],
+            kind == SENSOR_KIND_CODE["radar"],
+            health.range_m,
+            health.alt_m,
+        )
 
     def _thin(
         self, gh: _RouteGhosts, cover: list[tuple[cKDTree, np.ndarray, bool]], dt: float
