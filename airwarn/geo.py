@@ -16,6 +16,8 @@ import numpy as np
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from airwarn.contracts import SENSOR_KIND_CODE, SensorHealth
+
 EARTH_RADIUS_M = 6_371_008.8
 G0 = 9.80665
 """Standard gravity (m/s^2)."""
@@ -56,25 +58,17 @@ class LiveCover:
         self._key: bytes | None = None
         self._groups: list[tuple[cKDTree, np.ndarray, bool]] = []
 
-    def groups(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        alive: np.ndarray,
-        acoustic: np.ndarray,
-        radar: np.ndarray,
-        range_m: np.ndarray,
-        alt_m: np.ndarray | None,
-    ) -> list[tuple[cKDTree, np.ndarray, bool]]:
-        """The groups for sensors at local (``x``, ``y``), per sensor: live, acoustic, radar,
-        range and antenna height (None: none given, no radar counts)."""
-        rng = np.asarray(range_m, float)
+    def groups(self, health: SensorHealth) -> list[tuple[cKDTree, np.ndarray, bool]]:
+        """The groups of the sensors in ``health`` (no radar counts without antenna heights)."""
+        kind = np.asarray(health.kind)
+        acoustic = kind == SENSOR_KIND_CODE["acoustic"]
+        rng = np.asarray(health.range_m, float)
         r = np.where(acoustic, self.acoustic_frac * rng, 0.0)
-        if self.radar_alt_m is not None and alt_m is not None:
-            view = radar_view_m(alt_m, rng, self.radar_alt_m, self.mast_max_m)
-            r = np.where(radar, view, r)
-        use = np.asarray(alive, bool) & (r > 0.0)
-        xy = np.column_stack([np.asarray(x, float), np.asarray(y, float)])
+        if self.radar_alt_m is not None and health.alt_m is not None:
+            view = radar_view_m(health.alt_m, rng, self.radar_alt_m, self.mast_max_m)
+            r = np.where(kind == SENSOR_KIND_CODE["radar"], view, r)
+        use = np.asarray(health.alive, bool) & (r > 0.0)
+        xy = np.column_stack([np.asarray(health.x, float), np.asarray(health.y, float)])
         key = np.packbits(use).tobytes() + r[use].tobytes() + xy[use].tobytes()
         if key != self._key:
             self._key, self._groups = key, []

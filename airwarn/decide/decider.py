@@ -43,7 +43,6 @@ from airwarn.contracts import (
     DIVE_VZ,
     GHOST_RADAR_ALT_M,
     GHOST_RADAR_MAST_MAX_M,
-    SENSOR_KIND_CODE,
     THREAT_CLASSES,
     UNKNOWN_CLS,
     AlertChange,
@@ -618,25 +617,12 @@ class Decider:
     def _vanish_cover(self, health: SensorHealth) -> list[tuple[cKDTree, np.ndarray, bool]]:
         """(KD-tree, covered radii, acoustic) of the live acoustic posts (their range) and,
         with ``vanish_radar``, of the live radars (their view of a low flyer)."""
-        kind = np.asarray(health.kind)
-        return self._vanish_cover_groups.groups(
-            health.x,
-            health.y,
-            health.alive,
-            kind == SENSOR_KIND_CODE["acoustic"],
-            kind == SENSOR_KIND_CODE["radar"],
-            health.range_m,
-            health.alt_m,
-        )
+        return self._vanish_cover_groups.groups(health)
 
     def _live_posts(self, health: SensorHealth) -> tuple[cKDTree, np.ndarray] | None:
         """KD-tree and ranges of the live acoustic posts (None: none), rebuilt only when the
         live set, a position or a range changes."""
-        kind = np.asarray(health.kind)
-        acoustic = kind == SENSOR_KIND_CODE["acoustic"]
-        groups = self._post_groups.groups(
-            health.x, health.y, health.alive, acoustic, ~acoustic, health.range_m, None
-        )
+        groups = self._post_groups.groups(health)
         return groups[0][:2] if groups else None
 
     def _lost_for(self, t: float, track: np.ndarray, lost: np.ndarray) -> np.ndarray:

@@ -28,7 +28,6 @@ from scipy.spatial import cKDTree
 
 from airwarn.contracts import (
     CLS_CODE,
-    SENSOR_KIND_CODE,
     THREAT_CLASSES,
     SensorHealth,
     TrackState,
@@ -648,16 +647,7 @@ class Predictor:
         their radar horizon for a target at ``ghost_radar_alt_m``."""
         if health is None or self.cfg.ghost_cover_kill_s <= 0 or len(health.alive) == 0:
             return []
-        kind = np.asarray(health.kind)
-        return self._cover.groups(
-            health.x,
-            health.y,
-            health.alive,
-            kind == SENSOR_KIND_CODE["acoustic"],
-            kind == SENSOR_KIND_CODE["radar"],
-            health.range_m,
-            health.alt_m,
-        )
+        return self._cover.groups(health)
 
     def _thin(
         self, gh: _RouteGhosts, cover: list[tuple[cKDTree, np.ndarray, bool]], dt: float
