@@ -674,6 +674,42 @@ def test_track_coasting_below_ground_alerts_no_new_zone(zones, policy, mk) -> No
         assert states(out, "A") == [(t, first)], (alt, quiet)
 
 
+def test_missile_that_came_down_or_was_lost_releases_its_zone_after_three_minutes(
+    zones, policy, mk
+) -> None:
+    """Zone A is alerted by ballistic track 7, measured 20 km up until T0 + 15 s. Then, with
+    the built-in policy: dead-reckoned below ground (downed or struck; within 30 s of its last
+    plot the 120 s retract_hold_s would apply), or only its ghost (a lost track's pairs)
+    left, the alert ends 180 s after its last support (the ballistic
+    ended_hold_s and lost_hold_s) instead of hold_s (600 s); support that ends with the live
+    track's own pairs (a track deleted with no ghost) keeps the 600 s."""
+    last = mk.T0 + 3 * TICK
+    ball = policy.decide["by_class"]["ballistic"]
+    assert ball["hold_s"] == 600.0 and ball["ended_hold_s"] == ball["lost_hold_s"] == 180.0
+
+    def run(after: str) -> list:
+        dec = Decider(zones, policy)
+        out = []
+        for k in range(200):
+            t = mk.T0 + k * TICK
+            rows = [(0, 7, "ballistic", 0.6, 0.5, 20.0, 30.0)]
+            trk = mk.tracks(t, [(7, -20_000.0, 0, 1000, 0, "ballistic", True)])
+            trk.x[:, 2] = 20_000.0
+            if k > 3 and after == "below":  # coasting, from T0 + 50 s 5 km below ground
+                trk.last_update[:] = last
+                trk.x[:, 2] = -5000.0 if k >= 10 else 20_000.0  # (altitude sd 10 m)
+            elif k > 3 and after == "ghost":  # fusion lost it: its ghost's pairs until T0 + 35
+                rows, trk = [(*rows[0], True)] if k < 8 else [], mk.tracks(t, [])
+            elif k > 3:  # deleted, no ghost
+                rows, trk = [], mk.tracks(t, [])
+            out += dec.step(t, mk.threats(t, rows), trk, mk.health(t))
+        return states(out, "A")
+
+    assert run("below")[:2] == [(mk.T0, "alert"), (mk.T0 + 45.0 + 180.0, "pre_alert")]
+    assert run("ghost")[:2] == [(mk.T0, "alert"), (mk.T0 + 35.0 + 180.0, "pre_alert")]
+    assert run("gone")[:2] == [(mk.T0, "alert"), (last + 600.0, "clear")]
+
+
 def test_new_alert_needs_likely_arrival_within_horizon(zones, policy, mk) -> None:
     # zone A: horizon = 60 shelter + 5 tick + 20 latency + 120 margin = 205 s. A third of
     # the samples reach it (p_reach 0.3); the 10th percentile of those is within the
