@@ -279,7 +279,7 @@ class Predictor:
         self._cls = np.zeros(0, np.int64)  # class reported per track this update (dives: ballistic)
         self._conf_ids = np.zeros(0, np.int64)  # sorted ids ever confirmed
         self._conf_t0 = np.zeros(0)  # time each was first seen confirmed
-        self._conf_row = np.zeros(0, np.int64)  # its noise row (from its birth key)
+        self._conf_key = np.zeros(0, np.int64)  # its birth key (seeds its noise)
         self._t_prev: float | None = None  # time of the previous update
         c = self.cfg
         self._cover = LiveCover(
@@ -472,9 +472,9 @@ class Predictor:
             key = ids if tracks.key is None else np.asarray(tracks.key, np.int64)
             allid = np.concatenate([self._conf_ids, cid[new]])
             allt = np.concatenate([self._conf_t0, np.full(int(new.sum()), t)])
-            allrow = np.concatenate([self._conf_row, key[live][new] % NOISE_ROWS])
+            allkey = np.concatenate([self._conf_key, key[live][new]])
             o = np.argsort(allid, kind="stable")
-            self._conf_ids, self._conf_t0, self._conf_row = allid[o], allt[o], allrow[o]
+            self._conf_ids, self._conf_t0, self._conf_key = allid[o], allt[o], allkey[o]
         prev = self._prev
         if prev is not None and len(prev):
             gone = ~np.isin(prev.ids, ids)
@@ -494,7 +494,7 @@ class Predictor:
             rm = self.cfg.routes[name]
             n_adv = np.floor((t - gh.t_cloud) / self.dt[name] + 1e-9).astype(np.int64)
             done = np.rint((gh.t_cloud - gh.t_lost) / self.dt[name]).astype(np.int64)
-            self._advance(gh.state, name, n_adv, gh.ids, done)
+            self._advance(gh.state, name, n_adv, self._keys(gh.ids), done)
             gh.t_cloud = gh.t_cloud + n_adv * self.dt[name]
             if cover and dt_tick > 0:
                 self._thin(gh, cover, dt_tick)
@@ -583,7 +583,7 @@ class Predictor:
                 prev.x[sel], prev.P[sel], self._rows(ids), rm, self.noise, self.targets
             )
             n_adv = np.full(sel.size, int(np.floor((t - prev.t) / self.dt[name] + 1e-9)))
-            self._advance(st, name, n_adv, ids, np.zeros(sel.size, np.int64))
+            self._advance(st, name, n_adv, self._keys(ids), np.zeros(sel.size, np.int64))
             gh = self.ghosts[name]
             gh.ids = np.r_[gh.ids, ids]
             gh.cls = np.r_[gh.cls, prev.cls[sel]]
@@ -611,13 +611,13 @@ class Predictor:
             bg.t_end = np.r_[bg.t_end, prev.t + np.nanmax(ti, axis=1) + bm.ghost_margin_s]
 
     def _advance(
-        self, st: RouteState, name: str, n_adv: np.ndarray, ids: np.ndarray, done: np.ndarray
+        self, st: RouteState, name: str, n_adv: np.ndarray, keys: np.ndarray, done: np.ndarray
     ) -> None:
-        """Advance the clouds ``st`` of ghosts ``ids`` (route model ``name``, ``done`` steps
-        since their loss) by ``n_adv`` steps, each ghost on noise of its own."""
+        """Advance the clouds ``st`` of ghosts with birth ``keys`` (route model ``name``,
+        ``done`` steps since their loss) by ``n_adv`` steps, each ghost on noise of its own."""
         cx, cy = self.zones.cx, self.zones.cy
         dt, rm = self.dt[name], self.cfg.routes[name]
-        advance(st, rm, dt, n_adv, ids, done, cx, cy, seed=self.cfg.seed + 11)
+        advance(st, rm, dt, n_adv, keys, done, cx, cy, seed=self.cfg.seed + 11)
 
     def _missile_shadow(self, prev: TrackState, pmodel: np.ndarray, gone: np.ndarray) -> np.ndarray:
         """Per deleted track ``gone``: a route track (not ballistic) measured fewer than
@@ -693,14 +693,19 @@ class Predictor:
             hl[~watched] = self.cfg.ghost_unwatched_half_life_s
         return np.where(hl <= 0, 1.0, 0.5 ** (np.maximum(age, 0.0) / np.maximum(hl, 1e-9)))
 
-    def _rows(self, ids: np.ndarray) -> np.ndarray:
-        """Noise-table rows of confirmed tracks (or their ghosts): fixed by each track's birth
-        key, so a track's route samples do not change with how many other tracks exist."""
+    def _keys(self, ids: np.ndarray) -> np.ndarray:
+        """Birth keys of confirmed tracks (or their ghosts; the id for a track never seen
+        confirmed): they seed each track's noise, so that neither its route samples nor its
+        ghost's steps change with how many other tracks were born before it."""
         ids = np.asarray(ids, np.int64)
         i = np.minimum(np.searchsorted(self._conf_ids, ids), max(self._conf_ids.size - 1, 0))
         found = self._conf_ids.size > 0
         hit = (self._conf_ids[i] == ids) if found else np.zeros(ids.shape, bool)
-        return np.where(hit, self._conf_row[i] if found else 0, ids % NOISE_ROWS)
+        return np.where(hit, self._conf_key[i] if found else 0, ids)
+
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        """Noise-table rows of confirmed tracks (or their ghosts), from their birth keys."""
+        return self._keys(ids) % NOISE_ROWS
 
     # ------------------------------------------------------------------ hits
     def _pack(self, slot, zone, k, tick) -> np.ndarray:

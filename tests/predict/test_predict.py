@@ -571,6 +571,30 @@ def test_forecast_depends_on_birth_key_not_on_track_id_or_other_tracks(line_zone
     assert c != a
 
 
+def test_ghost_route_noise_follows_the_birth_key_not_the_track_id():
+    """A lost track's ghost steps on noise seeded by its birth key, like its live forecast:
+    lost under another id, beside another lost track, its cloud is the same; another birth
+    key gives another cloud."""
+    zones = make_zones([("ahead", 15000, 0), ("far", 40000, 0)])
+    drone, far = [0, 0, 300, SPEED, 0, 0], [0, 400000, 300, 0, SPEED, 0]
+
+    def cloud(rows: list, ids: list, keys: list) -> np.ndarray:
+        pred = Predictor(zones, undamped())
+        tr = make_tracks(0.0, rows, ["drone"] * len(rows), ids=ids, sigma_pos=200.0)
+        tr.key = np.array(keys, np.int64)
+        pred.update(tr)
+        for t in np.arange(5.0, 121.0, 5.0):
+            pred.update(TrackState.empty(float(t)))
+        g = pred.ghosts["drone"]
+        i = int(np.flatnonzero(g.ids == ids[-1])[0])
+        return np.stack([g.state.x[i], g.state.y[i]])
+
+    a = cloud([drone], [7], [123456789])
+    b = cloud([far, drone], [2, 3], [42, 123456789])
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, cloud([drone], [7], [123456790]))
+
+
 def test_bad_policy_key_is_named():
     with pytest.raises(ValueError, match="samplez"):
         PredictConfig.from_policy({"samplez": 3})
