@@ -456,7 +456,7 @@ def test_retract_hold_when_prediction_moves_away(zones, policy, mk) -> None:
 def test_retract_hold_of_the_class_the_track_is_predicted_as_now(zones, policy, mk) -> None:
     """A track first predicted as an unknown air-breather (a long level corridor through A),
     then, still measured, as a falling threat striking E: A's alert is retracted with the
-    ballistic retract_hold_s (120 s), not the unknown class's 600 s."""
+    ballistic retract_hold_s (90 s), not the unknown class's 600 s."""
     bal = policy.decide["by_class"]["ballistic"]["retract_hold_s"]
     assert bal < policy.decide["retract_hold_s"]
     trk = [(1, 0, 0, 250, 0, "unknown", True)]
@@ -679,7 +679,7 @@ def test_missile_that_came_down_or_was_lost_releases_its_zone_after_three_minute
 ) -> None:
     """Zone A is alerted by ballistic track 7, measured 20 km up until T0 + 15 s. Then, with
     the built-in policy: dead-reckoned below ground (downed or struck; within 30 s of its last
-    plot the 120 s retract_hold_s would apply), or only its ghost (a lost track's pairs)
+    plot the 90 s retract_hold_s would apply), or only its ghost (a lost track's pairs)
     left, the alert ends 180 s after its last support (the ballistic
     ended_hold_s and lost_hold_s) instead of hold_s (600 s); support that ends with the live
     track's own pairs (a track deleted with no ghost) keeps the 600 s."""
