@@ -678,11 +678,11 @@ def test_missile_that_came_down_or_was_lost_releases_its_zone_after_three_minute
     zones, policy, mk
 ) -> None:
     """Zone A is alerted by ballistic track 7, measured 20 km up until T0 + 15 s. Then, with
-    the built-in policy: dead-reckoned below ground (downed or struck; within 30 s of its last
-    plot the 90 s retract_hold_s would apply), or only its ghost (a lost track's pairs)
-    left, the alert ends 180 s after its last support (the ballistic
-    ended_hold_s and lost_hold_s) instead of hold_s (600 s); support that ends with the live
-    track's own pairs (a track deleted with no ghost) keeps the 600 s."""
+    the built-in policy: dead-reckoned below ground (downed or struck; within 30 s of its
+    last plot the 90 s retract_hold_s would apply), or only its ghost (a lost track's pairs)
+    left, the alert ends 180 s after its last support (the ballistic ended_hold_s and
+    lost_hold_s) instead of hold_s (600 s); support that ends with the live track's own pairs
+    (a track deleted with no ghost) keeps the 600 s."""
     last = mk.T0 + 3 * TICK
     ball = policy.decide["by_class"]["ballistic"]
     assert ball["hold_s"] == 600.0 and ball["ended_hold_s"] == ball["lost_hold_s"] == 180.0
