@@ -539,7 +539,8 @@ class Decider:
         gone &= coast >= cfg.vanish_min_coast_s
         if not gone.any():
             return
-        groups = self._vanish_cover(health)
+        # live acoustic posts (their range) and, with vanish_radar, radars (a low flyer's view)
+        groups = self._vanish_cover_groups.groups(health)
         if not groups:
             return
         gx, gv, gc = px[gone], px[gone][:, 3:5], coast[gone]
@@ -613,11 +614,6 @@ class Decider:
         # posts hear within their range in slant distance at the track's altitude
         qz = np.broadcast_to(np.maximum(x[:, 2:3], 0.0), qx.shape)
         return within_any_circle(qx, qy, f * rng, tree, pz=f * qz).all(axis=1)
-
-    def _vanish_cover(self, health: SensorHealth) -> list[tuple[cKDTree, np.ndarray, bool]]:
-        """(KD-tree, covered radii, acoustic) of the live acoustic posts (their range) and,
-        with ``vanish_radar``, of the live radars (their view of a low flyer)."""
-        return self._vanish_cover_groups.groups(health)
 
     def _live_posts(self, health: SensorHealth) -> tuple[cKDTree, np.ndarray] | None:
         """KD-tree and ranges of the live acoustic posts (None: none), rebuilt only when the
