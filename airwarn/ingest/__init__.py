@@ -3,7 +3,8 @@
 Every line of ``detections.jsonl`` goes through :meth:`Ingestor.accept`. A bad line
 is counted and kept as a :class:`~airwarn.contracts.RecordError` (line number and
 field) and skipped; nothing already accepted is lost. A repeated report ``id`` is
-ignored. Reports up to ``MAX_LATENESS_S`` older than the arrival clock (the newest
+ignored (ids are remembered for the lateness window, :class:`RecentKeys`, so the memory
+stays bounded in a service that runs for months). Reports up to ``MAX_LATENESS_S`` older than the arrival clock (the newest
 ``t`` seen so far) are accepted; older ones are counted as too late.
 """
 
@@ -35,10 +36,12 @@ from airwarn.contracts import (
     parse_report,
 )
 from airwarn.geo import LocalFrame
+from airwarn.ingest.recent import RecentKeys
 
 __all__ = [
     "IngestStats",
     "Ingestor",
+    "RecentKeys",
     "SensorRegistry",
     "iter_report_lines",
     "to_batch",
@@ -123,7 +126,7 @@ class Ingestor:
         self.stats = IngestStats()
         self.errors: list[RecordError] = []
         self.clock = -np.inf
-        self._seen: set[str] = set()
+        self._seen: RecentKeys[str] = RecentKeys(max_lateness_s)
         self._pending: list[Detection] = []
         self._arrival = 0
         self._pending_arrival: list[int] = []
@@ -184,7 +187,7 @@ class Ingestor:
         if rec.id in self._seen:
             self.stats.duplicates += 1
             return None
-        self._seen.add(rec.id)
+        self._seen.add(rec.id, rec.t)
         self.stats.reports += 1
         if si >= 0:
             self.last_seen[si] = max(self.last_seen[si], rec.t)

@@ -58,6 +58,8 @@ NOT_PREDICTED = -1
 """Model code of tracks that never trigger alerts (aircraft)."""
 NOISE_ROWS = 64
 """Rows of the common-random-number table (tracks share rows by id modulo this)."""
+CONF_FORGET_S = 3600.0
+"""A track gone from fusion this long (s), with no ghost, is forgotten (its birth key)."""
 
 
 @dataclass
@@ -277,9 +279,11 @@ class Predictor:
         self._prev: TrackState | None = None
         self._prev_model = np.zeros(0, np.int64)
         self._cls = np.zeros(0, np.int64)  # class reported per track this update (dives: ballistic)
-        self._conf_ids = np.zeros(0, np.int64)  # sorted ids ever confirmed
+        self._conf_ids = np.zeros(0, np.int64)  # sorted ids confirmed (see _forget)
         self._conf_t0 = np.zeros(0)  # time each was first seen confirmed
         self._conf_key = np.zeros(0, np.int64)  # its birth key (seeds its noise)
+        self._conf_seen = np.zeros(0)  # time each was last among fusion's tracks
+        self._forgot_t = -math.inf  # time of the last _forget
         self._t_prev: float | None = None  # time of the previous update
         c = self.cfg
         self._cover = LiveCover(
@@ -473,8 +477,13 @@ class Predictor:
             allid = np.concatenate([self._conf_ids, cid[new]])
             allt = np.concatenate([self._conf_t0, np.full(int(new.sum()), t)])
             allkey = np.concatenate([self._conf_key, key[live][new]])
+            allseen = np.concatenate([self._conf_seen, np.full(int(new.sum()), t)])
             o = np.argsort(allid, kind="stable")
             self._conf_ids, self._conf_t0, self._conf_key = allid[o], allt[o], allkey[o]
+            self._conf_seen = allseen[o]
+        if self._conf_ids.size:
+            pos = np.minimum(np.searchsorted(self._conf_ids, ids), self._conf_ids.size - 1)
+            self._conf_seen[pos[self._conf_ids[pos] == ids]] = t
         prev = self._prev
         if prev is not None and len(prev):
             gone = ~np.isin(prev.ids, ids)
@@ -520,6 +529,21 @@ class Predictor:
             n_updates=np.asarray(tracks.n_updates)[live],
         )
         self._prev_model = model[live]
+        if t - self._forgot_t >= CONF_FORGET_S:
+            self._forget(t)
+
+    def _forget(self, t: float) -> None:
+        """Drop the first-confirmation records of tracks gone from fusion for more than
+        ``CONF_FORGET_S`` and holding no ghost, so a service that runs for months keeps a
+        bounded table. Fusion never reuses a track id, and ghosts are looked up by theirs."""
+        ghost_ids = [g.ids for g in self.ghosts.values()] + [self.bghosts.ids]
+        keep = (t - self._conf_seen <= CONF_FORGET_S) | np.isin(
+            self._conf_ids, np.concatenate(ghost_ids)
+        )
+        if not keep.all():
+            self._conf_ids, self._conf_t0 = self._conf_ids[keep], self._conf_t0[keep]
+            self._conf_key, self._conf_seen = self._conf_key[keep], self._conf_seen[keep]
+        self._forgot_t = t
 
     def _taken_over(
         self,

@@ -33,6 +33,7 @@ from airwarn.contracts import (
     track_label,
 )
 from airwarn.decide.policy import Policy
+from airwarn.ingest import RecentKeys
 from airwarn.serve.auth import Principal, TokenStore
 from airwarn.serve.bus import Bus
 from airwarn.serve.store import EventLog
@@ -44,6 +45,7 @@ PipelineFactory = Callable[[Sequence[Sensor], ZoneSet, Policy], Any]
 
 ACTIVE_STATES = ("pre_alert", "alert")
 MAX_BATCH = 100_000
+PUBLISHED_MEMORY_S = 86400.0  # how long a published change's key is remembered
 
 
 def default_pipeline(sensors: Sequence[Sensor], zones: ZoneSet, policy: Policy):
@@ -184,11 +186,13 @@ class Service:
         self.ingest_lock = threading.Lock()  # arrival side: front admission, log, queue
         self._queue: list[Detection | Heartbeat] = []  # logged, not yet handed to the pipeline
         self._front_clock = -math.inf
-        self._front_seen: set[str] = set()
+        self._front_seen: RecentKeys[str] = RecentKeys(self.pipe.ingestor.max_lateness_s)
         self._pending = 0  # reports admitted since the last tick
         self.replay_done = False
         self._last_tick_seq = 0
-        self._published: set[tuple[float, str, str]] = set()
+        # (t, zone, state) of the changes published, to skip those a restart derives again;
+        # a day of them is kept (a restart re-derives only the changes after its snapshot)
+        self._published: RecentKeys[tuple[float, str, str]] = RecentKeys(PUBLISHED_MEMORY_S)
         self.stats: dict[str, Any] = {
             "reports_accepted": 0,
             "reports_rejected": 0,
@@ -260,7 +264,7 @@ class Service:
                 self._apply_change(c, ev.seq, ev.body.get("cap_id"))
                 key = (round(c.t, 3), c.zone, c.state)
                 logged.add(key)
-                self._published.add(key)
+                self._published.add(key, key[0])
                 self.stats["alert_changes"] += 1
                 self._last_change_wall = ev.wall
         self.stats["reports_accepted"] = self.log.count("report")
@@ -358,14 +362,14 @@ class Service:
         seq = int(snap["seq"])
         self.pipe = snap["pipe"]
         ing = self.pipe.ingestor
-        self._front_seen = set(ing._seen)  # the report ids the ingestor admitted so far
+        self._front_seen = ing._seen.copy()  # the report ids the ingestor admitted lately
         self._front_clock = float(ing.clock)
         self._snap_t = float(snap["t"])
         # published states up to the snapshot come from the log alone
         for ev in self.log.events(kinds=["alert"], until=seq - 1):
             c = AlertChange.parse(ev.body["change"], "event log", ev.seq)
             self._apply_change(c, ev.seq, ev.body.get("cap_id"))
-            self._published.add((round(c.t, 3), c.zone, c.state))
+            self._published.add((round(c.t, 3), c.zone, c.state), c.t)
             self._last_change_wall = ev.wall
             states[c.zone] = c
         self.stats["restored_snapshot_seq"] = seq
@@ -409,7 +413,7 @@ class Service:
         if isinstance(rec, Detection):
             if rec.id in self._front_seen:
                 return "duplicate"
-            self._front_seen.add(rec.id)
+            self._front_seen.add(rec.id, rec.t)
         self._front_clock = max(self._front_clock, rec.t)
         return None
 
@@ -553,7 +557,7 @@ class Service:
             if prev is not None and prev.state != "clear" and prev.top == "alert":
                 top = "alert"
             self._apply_change(c, seq, cid)
-            self._published.add((round(c.t, 3), c.zone, c.state))
+            self._published.add((round(c.t, 3), c.zone, c.state), c.t)
             self.stats["alert_changes"] += 1
             msg_type = None
             if self.cap is not None and c.zone in self.zones.index:
