@@ -127,3 +127,42 @@ def test_sensors_that_send_no_heartbeats_are_never_taken_for_dead() -> None:
     h = ing.health(400.0)
     assert h.alive.tolist() == [False, True, False, False]
     assert h.monitored.tolist() == [False, True, True, False]
+
+
+def test_a_months_long_feed_keeps_a_bounded_id_memory_and_drops_the_same_duplicates(
+    ingestor: Ingestor,
+) -> None:
+    """Report ids are remembered only for the lateness window, yet every record gets the
+    answer a memory of every id ever seen would give: an id forgotten belongs to a record
+    older than the window, and such a record is refused as too late first."""
+    rng = np.random.default_rng(5)
+    n = 20_000
+    t_new = 1.7e9 + np.arange(n) * 1.5  # 8 hours, a report every 1.5 s
+    feed: list[tuple[float, str]] = []
+    for i in range(n):
+        t = t_new[i] - rng.exponential(20.0)  # late by ~20 s, some past the 60 s window
+        feed.append((t, f"r{i}"))
+        u = rng.random()
+        if u < 0.05 and i > 10:  # a resend of a recent report, same time
+            feed.append(feed[-1 - rng.integers(1, 10)])
+        elif u < 0.07 and i > 500:  # a resend of an old one (hours later)
+            feed.append(feed[rng.integers(0, i - 400)])
+    seen: set[str] = set()  # the unbounded rule: remember every id
+    clock = -np.inf
+    want: list[bool] = []
+    for t, rid in feed:
+        ok = t >= clock - ingestor.max_lateness_s and rid not in seen
+        if ok:
+            seen.add(rid)
+            clock = max(clock, t)
+        want.append(ok)
+    largest = 0
+    got = []
+    for k, (t, rid) in enumerate(feed):
+        got.append(ingestor.accept_line(det(t, rid), k + 1) is not None)
+        largest = max(largest, len(ingestor._seen))
+    assert got == want
+    assert ingestor.stats.duplicates > 500 and ingestor.stats.too_late > 500
+    assert ingestor.stats.reports == sum(want)
+    # two lateness windows of reports at one per 1.5 s, not the 20,000 seen
+    assert largest <= 2 * ingestor.max_lateness_s / 1.5 + 10

@@ -841,3 +841,26 @@ def test_a_track_fusion_ended_as_landed_leaves_no_ghost_whatever_its_class(line_
         pred.update(gone)
         assert pred.ghosts["cruise"].ids.tolist() == [2]
         assert pred.bghosts.ids.tolist() == bghosts
+
+
+def test_a_long_running_predictor_forgets_tracks_gone_for_an_hour_but_not_live_ones():
+    """Over months of service, tracks come and go: the table of first confirmations (birth
+    key, time) forgets a track an hour after fusion dropped it and its ghost ended, so it
+    stays bounded, while a track alive throughout keeps its birth key and birth time."""
+    zones = make_zones([("ahead", 15000, 0)])
+    pred = Predictor(zones, Policy.load())
+    largest = 0
+    for step in range(0, 6 * 3600 + 1, 60):  # every minute for six hours
+        born = range(max(0, step // 300 - 3), step // 300 + 1)  # one drone per 5 min, 20 min each
+        ids = [1] + [100 + b for b in born]
+        states = [[0, 0, 300, SPEED, 0, 0]] + [[5000.0 * b, -50000, 300, 0, SPEED, 0] for b in born]
+        tr = make_tracks(float(step), states, ["drone"] * len(ids), ids=ids)
+        tr.key = np.array([987654321] + [7 * i for i in ids[1:]], np.int64)
+        pred.update(tr)
+        largest = max(largest, pred._conf_ids.size)
+    assert pred._keys(np.array([1]))[0] == 987654321
+    assert pred._conf_t0[0] == 0.0 and pred._conf_ids[0] == 1
+    # 73 drones were confirmed; at most two hours' worth (it forgets once an hour), the four
+    # flying and the one alive throughout are remembered
+    assert largest <= 1 + 4 + 2 * 3600 // 300
+    assert 100 not in pred._conf_ids and (100 + 6 * 3600 // 300) in pred._conf_ids

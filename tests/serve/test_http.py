@@ -256,3 +256,33 @@ def test_alerts_published_before_the_snapshot_survive_a_restart(make_config):
     assert [z["zone"] for z in svc2.zone_states()] == ["Z0"]
     assert [(e["zone"], e["state"]) for e in svc2.tick(T0 + 100)] == [("Z0", "clear")]
     svc2.close()
+
+
+def test_days_of_service_keep_bounded_duplicate_memories_and_restart_cleanly(make_config):
+    """Three days of alerts, a report every ten minutes, each sent twice: duplicates are
+    still refused and published changes not repeated, while the report ids and published
+    change keys the service remembers stay within their windows (lateness, one day)."""
+    from airwarn.serve.auth import Principal
+    from airwarn.serve.service import PUBLISHED_MEMORY_S
+
+    who = Principal("t", "sensor", None)
+    svc = Service(make_config(snapshot_every_s=3600.0))
+    n, every = 3 * 144, 600.0
+    for i in range(n):
+        t = T0 + i * every
+        res = svc.ingest([(1, report(i, t + 1)), (2, report(i, t + 2))], who)  # sent twice
+        assert len(res.accepted) == 1 and res.ignored[0]["reason"] == "duplicate"
+        assert [e["state"] for e in svc.tick(t + 5)] == ["alert"]
+        assert [e["state"] for e in svc.tick(t + 100)] == ["clear"]
+    assert svc.log.count("alert") == 2 * n and svc.stats["duplicate"] == n
+    assert len(svc._front_seen) <= 2
+    assert len(svc.pipe.ingestor._seen) <= 2
+    per_day = 2 * PUBLISHED_MEMORY_S / every  # alert and clear per report
+    assert per_day < len(svc._published) <= 2 * per_day < 2 * n
+    svc.close()
+    svc2 = Service(make_config(snapshot_every_s=3600.0))  # a restart publishes nothing again
+    assert svc2.stats["recovered_unpublished"] == 0 and svc2.stats["recovery_mismatches"] == 0
+    assert svc2.log.count("alert") == 2 * n and svc2.zone_states() == []
+    res = svc2.ingest([(1, report(n - 1, T0 + (n - 1) * every + 2))], who)
+    assert res.ignored[0]["reason"] == "duplicate"
+    svc2.close()
