@@ -327,17 +327,21 @@ def serve(
 @app.command(name="zones")
 def zones_cmd(
     source: str = typer.Option(
-        "builtin", "--from", help="builtin | hromadas (OCHA Hromadas.geojson) | israel (HFC areas)."
+        "builtin",
+        "--from",
+        help="builtin | hromadas, raions, oblasts (OCHA COD-AB Hromadas.geojson, "
+        "Raions.geojson, Oblasts.geojson) | israel (HFC areas).",
     ),
     src: Path | None = typer.Option(
-        None, exists=True, help="Source file or folder (hromadas, israel)."
+        None, exists=True, help="Source file or folder (hromadas, raions, oblasts, israel)."
     ),
     out: Path = typer.Option(Path("zones.geojson"), help="zones.geojson to write."),
     exclude_oblast: list[str] = typer.Option(
         [], help="builtin: leave out this oblast (GeoNames code or name, e.g. 11 = Crimea)."
     ),
 ) -> None:
-    """Write a zones.geojson: the built-in region, OCHA hromadas or Israel's HFC alert areas."""
+    """Write a zones.geojson: the built-in region, OCHA hromadas, raions or oblasts, or
+    Israel's HFC alert areas."""
     from airwarn.zones.importers import import_zones, write_geojson
 
     try:

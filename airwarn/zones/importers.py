@@ -1,6 +1,7 @@
 """Converters from real-world area data to the zones.geojson contract.
 
-* :func:`hromadas_zones` — Ukraine's 1,769 hromadas (OCHA COD-AB ``Hromadas.geojson``).
+* :func:`ocha_zones` — Ukraine's 1,769 hromadas, 139 raions or 27 oblasts (OCHA COD-AB
+  ``Hromadas.geojson``, ``Raions.geojson``, ``Oblasts.geojson``).
 * :func:`israel_zones` — Israel's Home Front Command alert areas, from either the
   ``oref_alert`` metadata folder (``area_to_polygon.json`` ...) or the
   ``pikud-haoref-api`` folder (``cities.json`` + ``polygons.json``).
@@ -145,32 +146,47 @@ def _load_json(path: Path) -> Any:
         raise RecordError(path.name, exc.lineno, None, f"not valid JSON ({exc.msg})") from exc
 
 
-def hromadas_zones(path: str | Path) -> ImportResult:
-    """Zones from OCHA's ``Hromadas.geojson`` (a file, or the folder holding it).
+OCHA_LEVELS: dict[str, tuple[int, tuple[str, ...]]] = {
+    "oblasts": (1, ("Oblasts.geojson",)),
+    "raions": (2, ("Raions.geojson", "Raions_simplified.geojson")),
+    "hromadas": (3, ("Hromadas.geojson",)),
+}
+"""OCHA COD-AB administrative levels: name -> (ADM level, file names looked for in a folder)."""
 
-    ``id`` = hromada P-code (ADM3_PCODE), ``name`` = ADM3_EN, ``region`` = oblast
-    P-code (ADM1_PCODE), ``population`` estimated from places (floor 1,000),
-    ``shelter_s`` by the size of the hromada's largest place
-    (:func:`~airwarn.zones.builtin.shelter_time`). Features with empty geometry
-    (two Crimean hromadas in the 2024 release) are skipped and listed.
+
+def ocha_zones(path: str | Path, level: str = "hromadas") -> ImportResult:
+    """Zones from an OCHA COD-AB boundary file of Ukraine (a file, or the folder holding it):
+    ``level`` hromadas (ADM3, 1,769), raions (ADM2, 139: the areas Ukraine's alerts are
+    raised for today) or oblasts (ADM1, 27).
+
+    ``id`` = the level's P-code (``ADM3_PCODE``...), ``name`` = its English name, ``region``
+    = oblast P-code (ADM1_PCODE), ``population`` estimated from places (floor 1,000),
+    ``shelter_s`` by the size of the area's largest place
+    (:func:`~airwarn.zones.builtin.shelter_time`). Features with empty geometry (two
+    Crimean hromadas in the 2024 release) are skipped and listed.
     """
+    if level not in OCHA_LEVELS:
+        raise ValueError(f"unknown OCHA level {level!r}: use {', '.join(OCHA_LEVELS)}")
+    adm, names = OCHA_LEVELS[level]
     p = Path(path)
     if p.is_dir():
-        p = p / "Hromadas.geojson"
+        found = [p / n for n in names if (p / n).exists()]
+        p = found[0] if found else p / names[0]
     doc = _load_json(p)
     src = p.name
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         raise RecordError(src, None, "features", "must be a GeoJSON FeatureCollection")
+    code_key = f"ADM{adm}_PCODE"
     rows: list[tuple[str, str, str, Any]] = []
     skipped: list[tuple[str, str]] = []
     for k, f in enumerate(doc["features"], 1):
         props = f.get("properties") if isinstance(f, dict) else None
         if not isinstance(props, dict):
             raise RecordError(f"{src} feature", k, "properties", "must be an object")
-        for key in ("ADM3_PCODE", "ADM1_PCODE"):
+        for key in dict.fromkeys((code_key, "ADM1_PCODE")):
             if not isinstance(props.get(key), str) or not props[key]:
                 raise RecordError(f"{src} feature", k, key, "must be a non-empty string")
-        pcode = props["ADM3_PCODE"]
+        pcode = props[code_key]
         try:
             g = _polygonal(shape(f.get("geometry")))
         except Exception as exc:  # shapely raises several types
@@ -178,7 +194,7 @@ def hromadas_zones(path: str | Path) -> ImportResult:
         if g is None:
             skipped.append((pcode, "empty geometry"))
             continue
-        name = props.get("ADM3_EN") or props.get("ADM3_UA") or pcode
+        name = props.get(f"ADM{adm}_EN") or props.get(f"ADM{adm}_UA") or pcode
         rows.append((pcode, str(name), props["ADM1_PCODE"], g))
     places = ukraine_places(500)
     geoms = [r[3] for r in rows]
@@ -191,6 +207,12 @@ def hromadas_zones(path: str | Path) -> ImportResult:
         if t >= 0:
             extra[pcode] = {"largest_place": str(places.name[t])}
     return ImportResult(zones, skipped, extra)
+
+
+def hromadas_zones(path: str | Path) -> ImportResult:
+    """Zones from OCHA's ``Hromadas.geojson`` (a file, or the folder holding it):
+    :func:`ocha_zones` at the hromada level."""
+    return ocha_zones(path, "hromadas")
 
 
 # ---------------------------------------------------------------------------
@@ -344,15 +366,17 @@ def import_zones(
     kind: str, src: str | Path | None = None, exclude_oblasts: Sequence[str] = ()
 ) -> ImportResult:
     """Zones of one kind: ``builtin`` (src unused; ``exclude_oblasts`` passed on),
-    ``hromadas`` or ``israel``."""
+    ``hromadas``, ``raions`` or ``oblasts`` (OCHA COD-AB) or ``israel``."""
     if kind == "builtin":
         from airwarn.zones.builtin import build_builtin_zones
 
         return ImportResult(build_builtin_zones(exclude_oblasts=tuple(exclude_oblasts)))
     if src is None:
         raise ValueError(f"zones from {kind!r} need a source path (--src)")
-    if kind == "hromadas":
-        return hromadas_zones(src)
+    if kind in OCHA_LEVELS:
+        return ocha_zones(src, kind)
     if kind == "israel":
         return israel_zones(src)
-    raise ValueError(f"unknown zone source {kind!r}: use builtin, hromadas or israel")
+    raise ValueError(
+        f"unknown zone source {kind!r}: use builtin, hromadas, raions, oblasts or israel"
+    )

@@ -1,4 +1,5 @@
-"""User zones from real data: OCHA hromadas and Israel's HFC alert areas (../shared/data)."""
+"""User zones from real data: OCHA hromadas, raions and oblasts, and Israel's HFC alert areas
+(../shared/data)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from airwarn.zones.importers import (
     hromadas_zones,
     import_zones,
     israel_zones,
+    ocha_zones,
     write_geojson,
 )
 from airwarn.zones.places import Places
@@ -98,6 +100,27 @@ def test_hromadas(shared_data, tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("level", "n_zones", "kyiv_id"), [("raions", 139, "UA8000"), ("oblasts", 27, "UA80")]
+)
+def test_raions_and_oblasts_the_areas_alerted_today(shared_data, tmp_path, level, n_zones, kyiv_id):
+    """Ukraine raises alerts for raions and oblasts: the same importer reads both levels
+    from the folder, each zone in its oblast, the people adding up to the hromadas'."""
+    res = ocha_zones(shared_data / "ukraine_boundaries_ocha_cod_ab", level)
+    assert len(res.zones) == n_zones and not res.skipped
+    back = _check(res, tmp_path, HROMADA_MIN_POP)
+    by = {z.id: z for z in back}
+    kyiv = by[kyiv_id]
+    assert kyiv.region == "UA80" and kyiv.shelter_s == 120
+    assert 2_500_000 < kyiv.population < 3_500_000
+    assert all(z.region == z.id[:4] for z in back)
+    assert len({z.region for z in back}) == 27
+    hrom = sum(
+        z.population for z in hromadas_zones(shared_data / "ukraine_boundaries_ocha_cod_ab").zones
+    )
+    assert abs(sum(z.population for z in back) - hrom) < 0.02 * hrom
+
+
+@pytest.mark.parametrize(
     ("folder", "n_zones", "id_example"),
     [
         ("israel_hfc_areas_oref_alert", 1449, "5000511"),
@@ -151,6 +174,8 @@ def test_import_zones_dispatch():
         import_zones("hromadas")
     with pytest.raises(ValueError, match="unknown zone source"):
         import_zones("mars", "x")
+    with pytest.raises(ValueError, match="unknown OCHA level"):
+        ocha_zones("x", "districts")
     assert len(import_zones("builtin").zones) > 3000
 
 
