@@ -337,7 +337,9 @@ def zones_cmd(
     ),
     out: Path = typer.Option(Path("zones.geojson"), help="zones.geojson to write."),
     exclude_oblast: list[str] = typer.Option(
-        [], help="builtin: leave out this oblast (GeoNames code or name, e.g. 11 = Crimea)."
+        [],
+        help="Leave out this oblast: builtin by GeoNames code or name (11 = Crimea), OCHA "
+        "levels by P-code or English name (UA01 = Crimea).",
     ),
 ) -> None:
     """Write a zones.geojson: the built-in region, OCHA hromadas, raions or oblasts, or

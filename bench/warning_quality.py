@@ -1,9 +1,10 @@
 """Issue-4 warning quality per scenario: simulate, replay, evaluate, print the target table.
 
 Each scenario is ``name:region:seed:hours:drones:cruise:ballistic[:zones[:acoustic:radars:
-observers]]`` where zones is ``builtin`` (the simulated region's own zones), ``hromadas``
-(OCHA hromadas) or ``israel`` (Home Front Command areas), read from ``--data``
-(../shared/data), and the last three set the sensor mix (``airwarn simulate --acoustic
+observers]]`` where zones is ``builtin`` (the simulated region's own zones), ``hromadas``,
+``raions`` or ``oblasts`` (OCHA COD-AB; with ``-ctl`` appended, Crimea, Sevastopol and
+Luhansk, occupied land with no sensors, are left out) or ``israel`` (Home Front Command
+areas), read from ``--data`` (../shared/data), and the last three set the sensor mix (``airwarn simulate --acoustic
 --radars --observers``; default: the simulator's). E.g. ``norad:ukraine:41:1.5:40:2:3:
 builtin:3000:0:1`` is a raid seen by acoustic posts and observers only. Simulations are kept in
 ``--work`` and re-used; replay and evaluate run every time (``--policy`` to try another).
@@ -41,11 +42,16 @@ DEFAULT = [
     "il-s14:israel:14:1:30:3:15:builtin",
     "ua-s21:ukraine:21:2:200:4:3:builtin",
     "hrom-s21:ukraine:21:2:200:4:3:hromadas",
+    "rai-s11:ukraine:11:2:60:2:2:raions-ctl",
 ]
 ZSRC = {
     "hromadas": "ukraine_boundaries_ocha_cod_ab/Hromadas.geojson",
+    "raions": "ukraine_boundaries_ocha_cod_ab",
+    "oblasts": "ukraine_boundaries_ocha_cod_ab",
     "israel": "israel_hfc_areas_oref_alert",
 }
+OCCUPIED = ("UA01", "UA85", "UA44")
+"""OCHA P-codes of Crimea, Sevastopol and Luhansk: left out of ``<zones>-ctl`` zone sets."""
 
 
 def _run(cmd: list[str]) -> None:
@@ -112,8 +118,10 @@ def scenario(spec: str, work: Path, data: Path, policy: str | None, var: str | N
     if zones != "builtin":
         zfile = work / f"zones-{zones}.geojson"
         if not zfile.exists():
-            _run([*aw, "zones", "--from", zones, "--src", str(data / ZSRC[zones]),
-                  "--out", str(zfile)])  # fmt: skip
+            kind, _, ctl = zones.partition("-")
+            drop = [a for c in OCCUPIED for a in ("--exclude-oblast", c)] if ctl == "ctl" else []
+            _run([*aw, "zones", "--from", kind, "--src", str(data / ZSRC[kind]),
+                  "--out", str(zfile), *drop])  # fmt: skip
     if var:
         name = f"{name}-{var}"
     out = work / f"run-{name}"

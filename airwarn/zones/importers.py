@@ -154,7 +154,9 @@ OCHA_LEVELS: dict[str, tuple[int, tuple[str, ...]]] = {
 """OCHA COD-AB administrative levels: name -> (ADM level, file names looked for in a folder)."""
 
 
-def ocha_zones(path: str | Path, level: str = "hromadas") -> ImportResult:
+def ocha_zones(
+    path: str | Path, level: str = "hromadas", exclude_oblasts: Sequence[str] = ()
+) -> ImportResult:
     """Zones from an OCHA COD-AB boundary file of Ukraine (a file, or the folder holding it):
     ``level`` hromadas (ADM3, 1,769), raions (ADM2, 139: the areas Ukraine's alerts are
     raised for today) or oblasts (ADM1, 27).
@@ -163,7 +165,9 @@ def ocha_zones(path: str | Path, level: str = "hromadas") -> ImportResult:
     = oblast P-code (ADM1_PCODE), ``population`` estimated from places (floor 1,000),
     ``shelter_s`` by the size of the area's largest place
     (:func:`~airwarn.zones.builtin.shelter_time`). Features with empty geometry (two
-    Crimean hromadas in the 2024 release) are skipped and listed.
+    Crimean hromadas in the 2024 release) are skipped and listed. ``exclude_oblasts``
+    (P-codes or English names, e.g. ``UA01`` Crimea, ``UA85`` Sevastopol, ``UA44``
+    Luhansk: occupied land with no sensors or sirens) leaves those oblasts out.
     """
     if level not in OCHA_LEVELS:
         raise ValueError(f"unknown OCHA level {level!r}: use {', '.join(OCHA_LEVELS)}")
@@ -177,6 +181,7 @@ def ocha_zones(path: str | Path, level: str = "hromadas") -> ImportResult:
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         raise RecordError(src, None, "features", "must be a GeoJSON FeatureCollection")
     code_key = f"ADM{adm}_PCODE"
+    drop = set(exclude_oblasts)
     rows: list[tuple[str, str, str, Any]] = []
     skipped: list[tuple[str, str]] = []
     for k, f in enumerate(doc["features"], 1):
@@ -187,6 +192,8 @@ def ocha_zones(path: str | Path, level: str = "hromadas") -> ImportResult:
             if not isinstance(props.get(key), str) or not props[key]:
                 raise RecordError(f"{src} feature", k, key, "must be a non-empty string")
         pcode = props[code_key]
+        if drop & {props["ADM1_PCODE"], props.get("ADM1_EN")}:
+            continue
         try:
             g = _polygonal(shape(f.get("geometry")))
         except Exception as exc:  # shapely raises several types
@@ -365,8 +372,8 @@ def write_geojson(path: str | Path, result: ImportResult) -> int:
 def import_zones(
     kind: str, src: str | Path | None = None, exclude_oblasts: Sequence[str] = ()
 ) -> ImportResult:
-    """Zones of one kind: ``builtin`` (src unused; ``exclude_oblasts`` passed on),
-    ``hromadas``, ``raions`` or ``oblasts`` (OCHA COD-AB) or ``israel``."""
+    """Zones of one kind: ``builtin`` (src unused), ``hromadas``, ``raions`` or ``oblasts``
+    (OCHA COD-AB) or ``israel``; ``exclude_oblasts`` is passed on to builtin and OCHA."""
     if kind == "builtin":
         from airwarn.zones.builtin import build_builtin_zones
 
@@ -374,7 +381,7 @@ def import_zones(
     if src is None:
         raise ValueError(f"zones from {kind!r} need a source path (--src)")
     if kind in OCHA_LEVELS:
-        return ocha_zones(src, kind)
+        return ocha_zones(src, kind, exclude_oblasts)
     if kind == "israel":
         return israel_zones(src)
     raise ValueError(
