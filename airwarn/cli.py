@@ -341,13 +341,21 @@ def zones_cmd(
         help="Leave out this oblast: builtin by GeoNames code or name (11 = Crimea), OCHA "
         "levels by P-code or English name (UA01 = Crimea).",
     ),
+    controlled_only: bool = typer.Option(
+        False,
+        "--controlled-only",
+        help="OCHA levels: keep only areas on government-controlled land (the built-in "
+        "region's rough line of contact); occupied land has no sensors or sirens.",
+    ),
 ) -> None:
     """Write a zones.geojson: the built-in region, OCHA hromadas, raions or oblasts, or
     Israel's HFC alert areas."""
     from airwarn.zones.importers import import_zones, write_geojson
 
     try:
-        res = import_zones(source, src, exclude_oblasts=exclude_oblast)
+        res = import_zones(
+            source, src, exclude_oblasts=exclude_oblast, controlled_only=controlled_only
+        )
     except ValueError as exc:  # RecordError included
         _say(f"error: {exc}", "red")
         raise typer.Exit(2) from exc

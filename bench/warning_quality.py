@@ -2,9 +2,9 @@
 
 Each scenario is ``name:region:seed:hours:drones:cruise:ballistic[:zones[:acoustic:radars:
 observers]]`` where zones is ``builtin`` (the simulated region's own zones), ``hromadas``,
-``raions`` or ``oblasts`` (OCHA COD-AB; with ``-ctl`` appended, Crimea, Sevastopol and
-Luhansk, occupied land with no sensors, are left out) or ``israel`` (Home Front Command
-areas), read from ``--data`` (../shared/data), and the last three set the sensor mix (``airwarn simulate --acoustic
+``raions`` or ``oblasts`` (OCHA COD-AB; with ``-ctl`` appended, only the areas on
+government-controlled land, ``airwarn zones --controlled-only``, as the built-in region) or
+``israel`` (Home Front Command areas), read from ``--data`` (../shared/data), and the last three set the sensor mix (``airwarn simulate --acoustic
 --radars --observers``; default: the simulator's). E.g. ``norad:ukraine:41:1.5:40:2:3:
 builtin:3000:0:1`` is a raid seen by acoustic posts and observers only. Simulations are kept in
 ``--work`` and re-used; replay and evaluate run every time (``--policy`` to try another).
@@ -50,8 +50,6 @@ ZSRC = {
     "oblasts": "ukraine_boundaries_ocha_cod_ab",
     "israel": "israel_hfc_areas_oref_alert",
 }
-OCCUPIED = ("UA01", "UA85", "UA44")
-"""OCHA P-codes of Crimea, Sevastopol and Luhansk: left out of ``<zones>-ctl`` zone sets."""
 
 
 def _run(cmd: list[str]) -> None:
@@ -119,7 +117,7 @@ def scenario(spec: str, work: Path, data: Path, policy: str | None, var: str | N
         zfile = work / f"zones-{zones}.geojson"
         if not zfile.exists():
             kind, _, ctl = zones.partition("-")
-            drop = [a for c in OCCUPIED for a in ("--exclude-oblast", c)] if ctl == "ctl" else []
+            drop = ["--controlled-only"] if ctl == "ctl" else []
             _run([*aw, "zones", "--from", kind, "--src", str(data / ZSRC[kind]),
                   "--out", str(zfile), *drop])  # fmt: skip
     if var:

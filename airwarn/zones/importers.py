@@ -24,7 +24,13 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 
 from airwarn.contracts import RecordError, Zone
 from airwarn.zones.builtin import sections_of_cities, shelter_time
-from airwarn.zones.places import Places, country_places, ukraine_places
+from airwarn.zones.places import (
+    OCHA_TO_GEONAMES,
+    Places,
+    country_places,
+    ua_controlled,
+    ukraine_places,
+)
 
 HROMADA_MIN_POP = 1000
 """Population floor of a hromada (every hromada has a centre; places < 500 are unlisted)."""
@@ -155,7 +161,10 @@ OCHA_LEVELS: dict[str, tuple[int, tuple[str, ...]]] = {
 
 
 def ocha_zones(
-    path: str | Path, level: str = "hromadas", exclude_oblasts: Sequence[str] = ()
+    path: str | Path,
+    level: str = "hromadas",
+    exclude_oblasts: Sequence[str] = (),
+    controlled_only: bool = False,
 ) -> ImportResult:
     """Zones from an OCHA COD-AB boundary file of Ukraine (a file, or the folder holding it):
     ``level`` hromadas (ADM3, 1,769), raions (ADM2, 139: the areas Ukraine's alerts are
@@ -167,7 +176,10 @@ def ocha_zones(
     (:func:`~airwarn.zones.builtin.shelter_time`). Features with empty geometry (two
     Crimean hromadas in the 2024 release) are skipped and listed. ``exclude_oblasts``
     (P-codes or English names, e.g. ``UA01`` Crimea, ``UA85`` Sevastopol, ``UA44``
-    Luhansk: occupied land with no sensors or sirens) leaves those oblasts out.
+    Luhansk: occupied land with no sensors or sirens) leaves those oblasts out;
+    ``controlled_only`` keeps only the areas whose representative point is on
+    government-controlled land by the built-in region's rough line of contact
+    (:func:`~airwarn.zones.places.ua_controlled`), the others skipped and listed.
     """
     if level not in OCHA_LEVELS:
         raise ValueError(f"unknown OCHA level {level!r}: use {', '.join(OCHA_LEVELS)}")
@@ -203,6 +215,12 @@ def ocha_zones(
             continue
         name = props.get(f"ADM{adm}_EN") or props.get(f"ADM{adm}_UA") or pcode
         rows.append((pcode, str(name), props["ADM1_PCODE"], g))
+    if controlled_only and rows:
+        pts = [r[3].representative_point() for r in rows]
+        obl = np.array([OCHA_TO_GEONAMES.get(r[2], r[2]) for r in rows], dtype=object)
+        ok = ua_controlled(np.array([q.y for q in pts]), np.array([q.x for q in pts]), obl)
+        skipped += [(r[0], "occupied") for r, k in zip(rows, ok, strict=True) if not k]
+        rows = [r for r, k in zip(rows, ok, strict=True) if k]
     places = ukraine_places(500)
     geoms = [r[3] for r in rows]
     pop, top = estimate_population(geoms, places, HROMADA_MIN_POP)
@@ -370,10 +388,14 @@ def write_geojson(path: str | Path, result: ImportResult) -> int:
 
 
 def import_zones(
-    kind: str, src: str | Path | None = None, exclude_oblasts: Sequence[str] = ()
+    kind: str,
+    src: str | Path | None = None,
+    exclude_oblasts: Sequence[str] = (),
+    controlled_only: bool = False,
 ) -> ImportResult:
     """Zones of one kind: ``builtin`` (src unused), ``hromadas``, ``raions`` or ``oblasts``
-    (OCHA COD-AB) or ``israel``; ``exclude_oblasts`` is passed on to builtin and OCHA."""
+    (OCHA COD-AB) or ``israel``; ``exclude_oblasts`` is passed on to builtin and OCHA,
+    ``controlled_only`` to OCHA (the built-in region is always government-controlled land)."""
     if kind == "builtin":
         from airwarn.zones.builtin import build_builtin_zones
 
@@ -381,7 +403,7 @@ def import_zones(
     if src is None:
         raise ValueError(f"zones from {kind!r} need a source path (--src)")
     if kind in OCHA_LEVELS:
-        return ocha_zones(src, kind, exclude_oblasts)
+        return ocha_zones(src, kind, exclude_oblasts, controlled_only)
     if kind == "israel":
         return israel_zones(src)
     raise ValueError(

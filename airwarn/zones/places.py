@@ -123,6 +123,15 @@ def ukraine_places(min_population: int = 500) -> Places:
 
 UA_OCCUPIED_OBLASTS = ("11", "14", "20")
 """Crimea, Luhansk, Sevastopol: no targets and no sensors there."""
+OCHA_TO_GEONAMES = {
+    "UA01": "11",
+    "UA14": "05",
+    "UA23": "26",
+    "UA44": "14",
+    "UA65": "08",
+    "UA85": "20",
+}
+"""OCHA ADM1 P-codes of the oblasts :func:`ua_controlled` treats specially, to GeoNames codes."""
 
 
 def ua_controlled(lat: np.ndarray, lon: np.ndarray, oblast: np.ndarray) -> np.ndarray:

@@ -118,6 +118,28 @@ def test_raions_and_oblasts_the_areas_alerted_today(shared_data, tmp_path, level
         z.population for z in hromadas_zones(shared_data / "ukraine_boundaries_ocha_cod_ab").zones
     )
     assert abs(sum(z.population for z in back) - hrom) < 0.02 * hrom
+    # occupied oblasts (no sensors, no sirens) left out by P-code or English name
+    src = shared_data / "ukraine_boundaries_ocha_cod_ab"
+    kept = ocha_zones(src, level, ["UA01", "Sevastopol", "UA44"]).zones
+    gone = ("UA01", "UA85", "UA44")
+    assert [z.id for z in kept] == [z.id for z in back if z.region not in gone]
+
+
+def test_controlled_only_keeps_the_areas_on_government_controlled_land(shared_data):
+    """As the built-in region does, --controlled-only drops the areas on occupied land (no
+    sensors, no sirens) by the same rough line of contact: Kramatorsk's raion stays,
+    Donetsk's and Melitopol's go, and the people left match the built-in region's."""
+    from airwarn.zones import builtin_zones
+
+    src = shared_data / "ukraine_boundaries_ocha_cod_ab"
+    res = ocha_zones(src, "raions", controlled_only=True)
+    ids = {z.id for z in res.zones}
+    assert {"UA1412", "UA2306", "UA6510", "UA8000"} <= ids  # Kramatorsk, Zaporizhzhia, Kherson
+    assert not ids & {"UA1408", "UA2308", "UA6504"}  # Donetsk, Melitopol, Henichesk
+    assert not {z.region for z in res.zones} & {"UA01", "UA44", "UA85"}
+    assert {zid for zid, why in res.skipped if why == "occupied"} >= {"UA1408", "UA0102"}
+    builtin = sum(z.population for z in builtin_zones())
+    assert 0.9 * builtin < sum(z.population for z in res.zones) < 1.1 * builtin
 
 
 @pytest.mark.parametrize(
