@@ -33,6 +33,9 @@ put in one cause each, first that applies:
 * **route spread**: some threat came within 50 km of the zone during the episode ± 5 min
   (the predicted routes fanned over the zone, the threat flew past);
 * **no threat near**: none within 50 km (false tracks, or ghosts of lost tracks).
+
+Distances are to the zone's polygon and the course is toward its nearest point, so the causes
+read the same on raion- or oblast-sized zones as on small ones.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 from scipy.spatial import cKDTree
 
 from airwarn.contracts import THREAT_CLASSES, AlertChange
-from airwarn.evaluate.scoring import HIT, LATE, MISS, Scorecard, truth_index
+from airwarn.evaluate.scoring import HIT, LATE, MISS, NearTimes, Scorecard, truth_index
 
 STAGES = ("a_not_tracked", "b_not_predicted", "c_not_alerted")
 
@@ -380,50 +384,45 @@ SPREAD_M = 50_000.0
 
 
 def false_causes(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, Any]:
-    """False alert episodes (count, person-hours) by cause and by the class that opened them."""
+    """False alert episodes (count, person-hours) by cause and by the class that opened them.
+
+    Distances are to the zone's polygon, so that on large zones (raions, oblasts) a threat
+    20 km past the border counts as near, and a threat downed 20 km short of it as ahead."""
     zs, eps, pad = card.zones, card.alert_eps, card.params.false_pad_s
     idx = np.flatnonzero(card.false_alert)
     zone, s, e = eps.zone[idx], eps.start[idx], eps.end[idx]
-    zx, zy = zs.cx[zone], zs.cy[zone]
     opener = _openers(card, alerts)
     cls = np.array(
         [opener.get((int(z), float(t)), "unknown") for z, t in zip(zone, s, strict=True)], object
     )
     downed = np.zeros(idx.size, bool)
     near = np.zeros(idx.size, bool)
+    if idx.size:
+        ix = truth_index(card.truth, zs, card.params)
+        around = NearTimes(ix.coarse, ix.geom, SPREAD_M, pad, zones=np.unique(zone))
+        near = around.any_between(zone, s - pad, e + pad)
+    polys = np.array(zs.polys, dtype=object)
     for th in card.truth:
         t = np.asarray(th.t, float)
-        if t.size == 0:
-            continue
-        x, y = zs.frame.to_local(np.asarray(th.lat, float), np.asarray(th.lon, float))
-        x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
-        live = (s - pad <= t[-1]) & (e + pad >= t[0])
-        if not live.any():
-            continue
-        # closest approach during the episode +- pad, episodes in chunks over the samples
-        # their windows span (bounded memory on long, finely sampled paths)
-        live_k = np.flatnonzero(live)
-        for c0 in range(0, live_k.size, 256):
-            k = live_k[c0 : c0 + 256]
-            a = np.searchsorted(t, s[k] - pad)
-            b = np.minimum(np.maximum(np.searchsorted(t, e[k] + pad, side="right"), a + 1), t.size)
-            lo, hi = int(a.min()), int(b.max())
-            d = np.hypot(x[None, lo:hi] - zx[k, None], y[None, lo:hi] - zy[k, None])
-            j = np.arange(lo, hi)[None, :]
-            d = np.where((j >= a[:, None]) & (j < b[:, None]), d, np.inf)
-            near[k] |= d.min(axis=1) <= SPREAD_M
         if th.fate != "downed" or t.size < 2:
             continue
-        hit = (t[-1] >= s - pad) & (t[-1] <= e)
-        if not hit.any():
+        hit = np.flatnonzero((t[-1] >= s - pad) & (t[-1] <= e))
+        if hit.size == 0:
             continue
+        x, y = zs.frame.to_local(np.asarray(th.lat[-2:], float), np.asarray(th.lon[-2:], float))
+        x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
         dt = max(float(t[-1] - t[-2]), 1e-3)
         vx, vy = (x[-1] - x[-2]) / dt, (y[-1] - y[-2]) / dt
-        rx, ry = zx - x[-1], zy - y[-1]
+        # toward the polygon's nearest point: ahead within AHEAD_DEG, reached in AHEAD_S
+        line = shapely.shortest_line(shapely.points(x[-1], y[-1]), polys[zone[hit]])
+        end = shapely.get_coordinates(shapely.get_point(line, 1))
+        rx, ry = end[:, 0] - x[-1], end[:, 1] - y[-1]
         dist, speed = np.hypot(rx, ry), float(np.hypot(vx, vy))
         cosang = (rx * vx + ry * vy) / np.maximum(dist * speed, 1e-9)
-        ahead = (cosang >= np.cos(np.radians(AHEAD_DEG))) & (dist <= speed * AHEAD_S)
-        downed |= hit & ahead
+        ahead = ((cosang >= np.cos(np.radians(AHEAD_DEG))) | (dist <= 0)) & (
+            dist <= speed * AHEAD_S
+        )
+        downed[hit[ahead]] = True
     cause = np.where(
         downed,
         0,

@@ -497,10 +497,18 @@ def classify(pairs: Pairs, alerts: Episodes, warn: Episodes, zs: ZoneSet) -> Non
 # false alerts and baselines
 # ---------------------------------------------------------------------------
 class NearTimes:
-    """When any threat is within a distance of each zone: sorted (zone, time) keys."""
+    """When any threat is within a distance of each zone (of ``zones``, default all) polygon:
+    sorted (zone, time) keys."""
 
-    def __init__(self, samples: Samples, geom: _ZoneGeom, dist_m: float, pad_s: float):
-        pts, zz = points_within(samples, geom, dist_m)
+    def __init__(
+        self,
+        samples: Samples,
+        geom: _ZoneGeom,
+        dist_m: float,
+        pad_s: float,
+        zones: np.ndarray | None = None,
+    ):
+        pts, zz = points_within(samples, geom, dist_m, zones)
         t = samples.t[pts]
         self.t0 = (float(t.min()) if t.size else 0.0) - 2 * pad_s - 10.0
         self.t1 = (float(t.max()) if t.size else 0.0) + 2 * pad_s + 10.0

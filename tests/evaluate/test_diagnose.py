@@ -229,3 +229,25 @@ def test_false_alert_causes():
     )
     md = "\n".join(diagnostics_markdown(diagnostics(card, lines, None)))
     assert "ahead of a threat that was then downed | 1 | 25%" in md
+
+
+def test_false_alert_causes_measure_from_a_large_zone_s_border_not_its_centre():
+    """Raion-sized zones (100 km squares): a drone downed 20 km short of R's border (70 km
+    from its centre) had R ahead of it; a drone passing 20 km outside S's border (70 km from
+    its centre) is route spread, not 'no threat near'."""
+    zs = zone_set([square("R", 30_000, -50_000, 100_000), square("S", 0, 200_000, 100_000)])
+    a = straight("D1", -30_000, 0, 10_000, 0, t0=1000.0)  # toward R, downed at x = 10 km
+    short = Threat(a.id, a.cls, a.t, a.lat, a.lon, a.alt_m, "downed", None)
+    past = straight("D2", -50_000, 180_000, 150_000, 180_000, t0=1000.0)  # 20 km south of S
+    lines = []
+    for z in ("R", "S"):
+        lines += [AlertChange(1500.0, z, "alert", "drone"), AlertChange(1900.0, z, "clear")]
+    card = score([short, past], lines, zs)
+    assert card.summary["false_alert_episodes"] == 2
+    fc = false_causes(card, lines)
+    assert {k: v["episodes"] for k, v in fc["by_cause"].items()} == {
+        "ahead_of_downed": 1,
+        "ballistic_area": 0,
+        "route_spread": 1,
+        "no_threat_near": 0,
+    }
