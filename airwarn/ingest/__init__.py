@@ -4,8 +4,9 @@ Every line of ``detections.jsonl`` goes through :meth:`Ingestor.accept`. A bad l
 is counted and kept as a :class:`~airwarn.contracts.RecordError` (line number and
 field) and skipped; nothing already accepted is lost. A repeated report ``id`` is
 ignored (ids are remembered for the lateness window, :class:`RecentKeys`, so the memory
-stays bounded in a service that runs for months). Reports up to ``MAX_LATENESS_S`` older than the arrival clock (the newest
-``t`` seen so far) are accepted; older ones are counted as too late.
+stays bounded in a service that runs for months). Reports up to ``MAX_LATENESS_S`` older
+than the arrival clock (the newest ``t`` seen so far) are accepted; older ones are counted
+as too late.
 """
 
 from __future__ import annotations

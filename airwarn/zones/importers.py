@@ -193,7 +193,7 @@ def ocha_zones(
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         raise RecordError(src, None, "features", "must be a GeoJSON FeatureCollection")
     code_key = f"ADM{adm}_PCODE"
-    drop = set(exclude_oblasts)
+    drop, matched = set(exclude_oblasts), set()
     rows: list[tuple[str, str, str, Any]] = []
     skipped: list[tuple[str, str]] = []
     for k, f in enumerate(doc["features"], 1):
@@ -204,7 +204,9 @@ def ocha_zones(
             if not isinstance(props.get(key), str) or not props[key]:
                 raise RecordError(f"{src} feature", k, key, "must be a non-empty string")
         pcode = props[code_key]
-        if drop & {props["ADM1_PCODE"], props.get("ADM1_EN")}:
+        hit = drop & {props["ADM1_PCODE"], props.get("ADM1_EN")}
+        if hit:
+            matched |= hit
             continue
         try:
             g = _polygonal(shape(f.get("geometry")))
@@ -215,6 +217,10 @@ def ocha_zones(
             continue
         name = props.get(f"ADM{adm}_EN") or props.get(f"ADM{adm}_UA") or pcode
         rows.append((pcode, str(name), props["ADM1_PCODE"], g))
+    if drop - matched:
+        raise RecordError(
+            src, None, "exclude_oblasts", f"{sorted(drop - matched)} match no ADM1_PCODE or ADM1_EN"
+        )
     if controlled_only and rows:
         pts = [r[3].representative_point() for r in rows]
         obl = np.array([OCHA_TO_GEONAMES.get(r[2], r[2]) for r in rows], dtype=object)

@@ -123,6 +123,8 @@ def test_raions_and_oblasts_the_areas_alerted_today(shared_data, tmp_path, level
     kept = ocha_zones(src, level, ["UA01", "Sevastopol", "UA44"]).zones
     gone = ("UA01", "UA85", "UA44")
     assert [z.id for z in kept] == [z.id for z in back if z.region not in gone]
+    with pytest.raises(RecordError, match="Crimea"):  # a name the file does not hold
+        ocha_zones(src, level, ["UA01", "Crimea"])
 
 
 def test_controlled_only_keeps_the_areas_on_government_controlled_land(shared_data):
