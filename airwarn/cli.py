@@ -344,8 +344,9 @@ def zones_cmd(
     controlled_only: bool = typer.Option(
         False,
         "--controlled-only",
-        help="OCHA levels: keep only areas on government-controlled land (the built-in "
-        "region's rough line of contact); occupied land has no sensors or sirens.",
+        help="Keep only areas on government-controlled land (a rough line of contact; "
+        "occupied land has no sensors or sirens). builtin --controlled-only is the default "
+        "region of replay and serve.",
     ),
 ) -> None:
     """Write a zones.geojson: the built-in region, OCHA hromadas, raions or oblasts, or

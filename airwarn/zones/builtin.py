@@ -200,6 +200,11 @@ def build_builtin_zones(
     """
     zones = list(_builtin(resolution))
     drop = {OBLASTS.get(c, c) for c in exclude_oblasts}
+    if drop - {z.region for z in zones}:
+        bad = sorted(
+            c for c in exclude_oblasts if OBLASTS.get(c, c) not in {z.region for z in zones}
+        )
+        raise ValueError(f"exclude_oblasts: {bad} match no oblast code or name of the region")
     if drop:
         zones = [z for z in zones if z.region not in drop]
     if controlled_only and zones:

@@ -400,12 +400,15 @@ def import_zones(
     controlled_only: bool = False,
 ) -> ImportResult:
     """Zones of one kind: ``builtin`` (src unused), ``hromadas``, ``raions`` or ``oblasts``
-    (OCHA COD-AB) or ``israel``; ``exclude_oblasts`` is passed on to builtin and OCHA,
-    ``controlled_only`` to OCHA (the built-in region is always government-controlled land)."""
+    (OCHA COD-AB) or ``israel``; ``exclude_oblasts`` and ``controlled_only`` are passed on
+    to builtin and OCHA (``builtin --controlled-only`` is the default deployment region)."""
     if kind == "builtin":
         from airwarn.zones.builtin import build_builtin_zones
 
-        return ImportResult(build_builtin_zones(exclude_oblasts=tuple(exclude_oblasts)))
+        zones = build_builtin_zones(
+            exclude_oblasts=tuple(exclude_oblasts), controlled_only=controlled_only
+        )
+        return ImportResult(zones)
     if src is None:
         raise ValueError(f"zones from {kind!r} need a source path (--src)")
     if kind in OCHA_LEVELS:

@@ -139,6 +139,8 @@ def test_exclude_oblasts(zones):
     gone = {"Crimea", "Luhansk", "Sevastopol"}
     assert {z.region for z in kept} == set(OBLASTS.values()) - gone
     assert len(kept) == sum(z.region not in gone for z in zones)
+    with pytest.raises(ValueError, match="UA01"):  # an OCHA P-code is not a GeoNames code
+        build_builtin_zones(exclude_oblasts=("11", "UA01"))
 
 
 def test_default_region_is_government_controlled_land(zones):
@@ -152,3 +154,11 @@ def test_default_region_is_government_controlled_land(zones):
     kramatorsk = h3.latlng_to_cell(48.72, 37.56, RESOLUTION)  # held: kept
     donetsk = h3.latlng_to_cell(48.0, 37.80, RESOLUTION)  # occupied: left out
     assert kramatorsk in ids and donetsk not in ids
+
+
+def test_zones_from_builtin_controlled_only_is_the_default_region():
+    """`airwarn zones --from builtin --controlled-only` writes the region replay and serve use."""
+    from airwarn.zones.importers import import_zones
+
+    written = import_zones("builtin", controlled_only=True).zones
+    assert [z.id for z in written] == [z.id for z in builtin_zones()]
