@@ -122,6 +122,10 @@ def test_reports_read_from_the_scenario_files(tmp_path, one_zone, drone):
     card = score([drone], alerts(), one_zone)
     x, y, t, reach = read_reports(tmp_path, card.zones.frame)
     assert t.tolist() == [1480.0, 1500.0, 1520.0, 1530.0]
+    # read in chunks of two lines: the same arrays (a duplicate across chunks still dropped)
+    chunked = read_reports(tmp_path, card.zones.frame, chunk=2)
+    for a, b in zip(chunked, (x, y, t, reach), strict=True):
+        np.testing.assert_array_equal(a, b)
     # a vague report's reach is capped at 15 km
     assert reach == pytest.approx([1.5 * 3000.0 + 1000.0] * 3 + [15000.0])
     d = diagnostics(card, alerts(), tmp_path / "tracks.jsonl", tmp_path)
