@@ -19,6 +19,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,31 @@ def _num(
     return v
 
 
+def iso_seconds(v: str) -> float:
+    """UTC seconds of an ISO 8601 / RFC 3339 time with an explicit offset ("Z" or "+02:00");
+    ValueError for anything else (a time without an offset is ambiguous)."""
+    try:
+        d = datetime.fromisoformat(v.strip())
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {v!r}") from None
+    if d.tzinfo is None or d.utcoffset() is None:
+        raise ValueError(f"an ISO 8601 time needs a UTC offset ('Z' or '+02:00'): {v!r}")
+    return d.timestamp()
+
+
+def _time(obj: dict, key: str, src: str, line: int | None, *, lo: float | None = None) -> float:
+    """A required time: UTC seconds, or an ISO 8601 string with an offset (converted)."""
+    v = obj.get(key)
+    if isinstance(v, str):
+        try:
+            obj = {key: iso_seconds(v)}
+        except ValueError as exc:
+            raise _err(src, line, key, f"must be UTC seconds or {exc}") from None
+    out = _num(obj, key, src, line, lo=lo)
+    assert out is not None
+    return out
+
+
 def _str(obj: dict, key: str, src: str, line: int | None, *, required: bool = True) -> str | None:
     if key not in obj or obj[key] is None:
         if required:
@@ -203,7 +229,7 @@ class Heartbeat:
 def parse_report(obj: Any, src: str = "detections.jsonl", line: int | None = None):
     """Validate one decoded detections.jsonl object into a Detection or a Heartbeat."""
     o = _obj(obj, src, line)
-    t = _num(o, "t", src, line, lo=0)
+    t = _time(o, "t", src, line, lo=0)
     sensor = _str(o, "sensor", src, line)
     hb = o.get("heartbeat")
     if hb is not None and hb is not False:
@@ -320,6 +346,8 @@ class Threat:
             if not isinstance(v, list) or not v:
                 raise _err(src, line, k, "must be a non-empty list of numbers")
             try:
+                if k == "t" and any(isinstance(x, str) for x in v):
+                    v = [iso_seconds(x) if isinstance(x, str) else x for x in v]
                 a = np.asarray(v, dtype=float)
             except (TypeError, ValueError) as exc:
                 raise _err(src, line, k, f"must be a list of numbers ({exc})") from exc
@@ -341,7 +369,7 @@ class Threat:
                 raise _err(src, line, "impact", "must be an object or null")
             try:
                 imp = {
-                    "t": _num(imp, "t", src, line),
+                    "t": _time(imp, "t", src, line),
                     "lat": _num(imp, "lat", src, line, lo=-90, hi=90),
                     "lon": _num(imp, "lon", src, line, lo=-180, hi=180),
                 }
@@ -393,7 +421,7 @@ class AlertChange:
         if not isinstance(zone, str) or not zone:
             raise _err(src, line, "zone", f"must be a non-empty string, got {zone!r}")
         return cls(
-            t=_num(o, "t", src, line),
+            t=_time(o, "t", src, line),
             zone=zone,
             state=state,
             cls=c,

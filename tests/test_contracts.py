@@ -43,6 +43,8 @@ def test_heartbeat() -> None:
         ({"cls": "plane"}, "cls"),
         ({"id": ""}, "id"),
         ({"t": float("nan")}, "t"),
+        ({"t": "2025-10-09T08:53:20"}, "t"),  # no UTC offset: ambiguous
+        ({"t": "yesterday"}, "t"),
     ],
 )
 def test_detection_errors_name_field_and_line(patch: dict, field: str) -> None:
@@ -53,6 +55,19 @@ def test_detection_errors_name_field_and_line(patch: dict, field: str) -> None:
     assert exc.value.field == field
     assert exc.value.line == 17
     assert "detections.jsonl line 17" in str(exc.value)
+
+
+def test_times_may_be_iso_8601_with_an_offset() -> None:
+    """UTC seconds or RFC 3339 strings with an offset: both give the same seconds."""
+    obj = {"sensor": "a1", "lat": 50.0, "lon": 30.0, "sigma_m": 2000.0, "id": "r1"}
+    for t in ("2025-10-09T05:53:20Z", "2025-10-09T08:53:20+03:00", "2025-10-09T05:53:20.000+00:00"):
+        assert parse_report({**obj, "t": t}).t == 1759989200.0
+    assert parse_report({"t": "2025-10-09T05:53:20Z", "sensor": "a1", "heartbeat": True}).t == (
+        1759989200.0
+    )
+    assert AlertChange.parse({"t": "2025-10-09T05:53:25Z", "zone": "Z", "state": "alert"}).t == (
+        1759989205.0
+    )
 
 
 def test_missing_field() -> None:

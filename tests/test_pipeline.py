@@ -99,6 +99,44 @@ def test_replay_reports_progress_in_a_few_calls_that_add_up_to_the_file(straight
     assert len(calls) <= det.stat().st_size // (1 << 18) + 1 < lines
 
 
+def test_times_written_as_iso_8601_replay_and_score_as_seconds(straight, tmp_path) -> None:
+    """Another generator may stamp its records "2025-10-09T08:53:20+03:00" (RFC 3339, with
+    an offset): replay reads them as the same UTC seconds and writes the same alerts, and
+    evaluate scores ISO-stamped truth and alerts the same."""
+    from datetime import datetime, timedelta, timezone
+
+    from airwarn.contracts import read_truth
+    from airwarn.evaluate import score
+
+    kyiv = timezone(timedelta(hours=3))
+
+    def iso(t: float) -> str:
+        return datetime.fromtimestamp(t, kyiv).isoformat()
+
+    scen, _ = straight
+    lines = (scen / "detections.jsonl").read_text().splitlines()
+    stamped = tmp_path / "iso.jsonl"
+    stamped.write_text("".join(json.dumps({**json.loads(s), "t": iso(json.loads(s)["t"])}) + "\n"
+                               for s in lines))  # fmt: skip
+    base = _run(scen, tmp_path / "seconds")
+    assert base.alerts and _run(scen, tmp_path / "iso", stamped).alerts == base.alerts
+    truth = [json.loads(s) for s in (scen / "truth.jsonl").read_text().splitlines()]
+    (tmp_path / "truth_iso.jsonl").write_text("".join(json.dumps({**d, "t": [iso(x) for x in d["t"]]})
+                                                      + "\n" for d in truth))  # fmt: skip
+    (tmp_path / "alerts_iso.jsonl").write_text(
+        "".join(json.dumps({**a.to_json(), "t": iso(a.t)}) + "\n" for a in base.alerts)
+    )
+    from airwarn.contracts import read_zones
+
+    zs = zone_set(read_zones(scen / "zones.geojson"))
+    want = score(read_truth(scen / "truth.jsonl"), base.alerts, zs).summary
+    got = score(
+        read_truth(tmp_path / "truth_iso.jsonl"), read_alerts(tmp_path / "alerts_iso.jsonl"), zs
+    ).summary
+    for k in ("impact_hit", "overflight_hit", "person_hours_alert", "ratio_to_oracle"):
+        assert got[k] == pytest.approx(want[k]), k
+
+
 def test_replay_is_causal(straight, tmp_path) -> None:
     """Replaying the first half of the file gives the same alert lines up to that point."""
     scen, _ = straight

@@ -49,7 +49,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from airwarn.contracts import THREAT_CLASSES, AlertChange
+from airwarn.contracts import THREAT_CLASSES, AlertChange, iso_seconds
 from airwarn.evaluate.scoring import HIT, LATE, MISS, NearTimes, Scorecard, truth_index
 
 STAGES = ("a_not_tracked", "b_not_predicted", "c_not_alerted")
@@ -130,7 +130,8 @@ def input_end(scenario_dir: Path, tail_bytes: int = 65536) -> float | None:
     best = None
     for line in lines:
         try:
-            t = float(json.loads(line)["t"])
+            v = json.loads(line)["t"]
+            t = iso_seconds(v) if isinstance(v, str) else float(v)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             continue
         if np.isfinite(t):
