@@ -35,6 +35,29 @@ THREAT_CLASSES: tuple[str, ...] = (
 )
 """Threat classes, in the order used by integer class codes (``CLS_CODE``)."""
 CLS_CODE: dict[str, int] = {c: i for i, c in enumerate(THREAT_CLASSES)}
+CLS_ALIASES: dict[str, str] = {
+    **{
+        a: "drone"
+        for a in (
+            "uav",
+            "owa_uav",
+            "shahed",
+            "shahed_136",
+            "geran",
+            "geran_2",
+            "loitering_munition",
+            "attack_drone",
+        )
+    },  # fmt: skip
+    **{a: "jet_drone" for a in ("jetdrone", "jet_uav", "shahed_238", "geran_3")},
+    **{a: "cruise" for a in ("cruise_missile", "kh_101", "kalibr")},
+    **{
+        a: "ballistic"
+        for a in ("ballistic_missile", "srbm", "iskander", "iskander_m", "kn_23", "rocket")
+    },  # fmt: skip
+}
+"""Other generators' names for the threat classes, after lower-casing and turning spaces and
+hyphens into underscores ("Cruise missile", "Shahed-136"): read as the class they name."""
 UNKNOWN_CLS = CLS_CODE["unknown"]
 BALLISTIC_MIN_ALT_M = 12_000.0
 """Default altitude (m) at or above which a track of unknown class moves as a ballistic
@@ -142,6 +165,21 @@ def _time(obj: dict, key: str, src: str, line: int | None, *, lo: float | None =
     return out
 
 
+def _cls(obj: dict, src: str, line: int | None, *, required: bool = False) -> str | None:
+    """A threat class (``cls``): one of THREAT_CLASSES in any case, or a name in CLS_ALIASES."""
+    v = obj.get("cls")
+    if v is None:
+        if required:
+            raise _err(src, line, "cls", "is required")
+        return None
+    if isinstance(v, str):
+        key = v.strip().lower().replace(" ", "_").replace("-", "_")
+        key = CLS_ALIASES.get(key, key)
+        if key in CLS_CODE:
+            return key
+    raise _err(src, line, "cls", f"must be one of {list(THREAT_CLASSES)}, got {v!r}")
+
+
 def _str(obj: dict, key: str, src: str, line: int | None, *, required: bool = True) -> str | None:
     if key not in obj or obj[key] is None:
         if required:
@@ -236,9 +274,7 @@ def parse_report(obj: Any, src: str = "detections.jsonl", line: int | None = Non
         if hb is not True:
             raise _err(src, line, "heartbeat", f"must be true when present, got {hb!r}")
         return Heartbeat(t=t, sensor=sensor)
-    cls = o.get("cls")
-    if cls is not None and cls not in CLS_CODE:
-        raise _err(src, line, "cls", f"must be one of {list(THREAT_CLASSES)}, got {cls!r}")
+    cls = _cls(o, src, line)
     return Detection(
         t=t,
         sensor=sensor,
@@ -337,9 +373,7 @@ class Threat:
     def parse(cls, obj: Any, src: str = "truth.jsonl", line: int | None = None) -> Threat:
         o = _obj(obj, src, line)
         tid = _str(o, "id", src, line)
-        c = o.get("cls")
-        if c not in CLS_CODE:
-            raise _err(src, line, "cls", f"must be one of {list(THREAT_CLASSES)}, got {c!r}")
+        c = _cls(o, src, line, required=True)
         arrays = {}
         for k in ("t", "lat", "lon", "alt_m"):
             v = o.get(k)
@@ -407,9 +441,7 @@ class AlertChange:
         state = o.get("state")
         if state not in ALERT_STATES:
             raise _err(src, line, "state", f"must be one of {list(ALERT_STATES)}, got {state!r}")
-        c = o.get("cls")
-        if c is not None and c not in CLS_CODE:
-            raise _err(src, line, "cls", f"must be one of {list(THREAT_CLASSES)}, got {c!r}")
+        c = _cls(o, src, line)
         tr = o.get("tracks")
         if tr is not None:
             if not isinstance(tr, list):

@@ -70,6 +70,30 @@ def test_times_may_be_iso_8601_with_an_offset() -> None:
     )
 
 
+def test_class_hints_in_other_spellings_are_read_as_the_class_they_name() -> None:
+    """Another generator may write "Drone", "Shahed-136", "cruise missile" or "Iskander-M":
+    the report keeps its class hint; a name that is no class is still refused."""
+    obj = {"t": 1.5e9, "sensor": "a1", "lat": 50.0, "lon": 30.0, "sigma_m": 2000.0, "id": "r1"}
+    for hint, cls in [
+        ("Drone", "drone"),
+        ("Shahed-136", "drone"),
+        ("UAV", "drone"),
+        ("jet drone", "jet_drone"),
+        ("Cruise missile", "cruise"),
+        ("Iskander-M", "ballistic"),
+        ("BALLISTIC", "ballistic"),
+        ("Unknown", "unknown"),
+    ]:
+        assert parse_report({**obj, "cls": hint}).cls == cls
+    alert = {"t": 1.0, "zone": "Z", "state": "alert", "cls": "Cruise Missile"}
+    assert AlertChange.parse(alert).cls == "cruise"
+    truth = {"id": "D1", "cls": "Shahed", "t": [0, 1], "lat": [50, 50], "lon": [30, 30],
+             "alt_m": [100, 100], "fate": "left", "impact": None}  # fmt: skip
+    assert Threat.parse(truth).cls == "drone"
+    with pytest.raises(RecordError, match="field 'cls'"):
+        parse_report({**obj, "cls": "bird"})
+
+
 def test_missing_field() -> None:
     with pytest.raises(RecordError, match="field 'sigma_m': is required"):
         parse_report({"t": 1.0, "sensor": "a", "lat": 1.0, "lon": 2.0, "id": "x"})
