@@ -545,6 +545,46 @@ class DetectionBatch:
 
 SENSOR_KIND_CODE: dict[str, int] = {"acoustic": 0, "radar": 1, "observer": 2}
 OTHER_SENSOR_KIND = 3
+SENSOR_KIND_ALIASES: dict[str, str] = {
+    **{
+        a: "acoustic"
+        for a in (
+            "acoustic_post",
+            "acoustic_sensor",
+            "microphone",
+            "mic",
+            "audio",
+            "sky_fortress",
+            "skyfortress",
+        )
+    },  # fmt: skip
+    **{
+        a: "radar"
+        for a in ("radar_station", "surveillance_radar", "air_surveillance_radar", "ground_radar")
+    },  # fmt: skip
+    **{
+        a: "observer"
+        for a in (
+            "phone",
+            "human",
+            "person",
+            "visual",
+            "spotter",
+            "eyewitness",
+            "crowd",
+            "observer_post",
+        )
+    },  # fmt: skip
+}
+"""Other generators' names for the sensor kinds with a measurement model of their own, after
+lower-casing and turning spaces and hyphens into underscores ("Acoustic post", "Sky-Fortress")."""
+
+
+def sensor_kind_code(kind: str) -> int:
+    """The code of a sensor kind string: acoustic, radar or observer in any case or under a
+    name in SENSOR_KIND_ALIASES, else OTHER_SENSOR_KIND (a kind with no model of its own)."""
+    key = kind.strip().lower().replace(" ", "_").replace("-", "_")
+    return SENSOR_KIND_CODE.get(SENSOR_KIND_ALIASES.get(key, key), OTHER_SENSOR_KIND)
 
 
 def estimated_underground(x: np.ndarray, P: np.ndarray) -> np.ndarray:

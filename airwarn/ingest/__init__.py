@@ -24,7 +24,6 @@ from airwarn.contracts import (
     CLS_CODE,
     HEARTBEAT_PERIOD_S,
     MAX_LATENESS_S,
-    OTHER_SENSOR_KIND,
     SENSOR_KIND_CODE,
     UNKNOWN_CLS,
     UNREGISTERED,
@@ -35,6 +34,7 @@ from airwarn.contracts import (
     Sensor,
     SensorHealth,
     parse_report,
+    sensor_kind_code,
 )
 from airwarn.geo import LocalFrame
 from airwarn.ingest.recent import RecentKeys
@@ -63,7 +63,7 @@ class SensorRegistry:
         self.range_m = np.array([s.range_m for s in self.sensors], float)
         self.alt_m = np.array([np.nan if s.alt_m is None else s.alt_m for s in self.sensors], float)
         self.kind = np.array(
-            [SENSOR_KIND_CODE.get(s.kind.strip().lower(), OTHER_SENSOR_KIND) for s in self.sensors],
+            [sensor_kind_code(s.kind) for s in self.sensors],
             np.int64,
         )
 

@@ -102,6 +102,14 @@ def test_sensor_kinds_read_in_any_case() -> None:
     assert SensorRegistry(sensors, LocalFrame(50.0, 30.0)).kind.tolist() == [0, 1, 3]
 
 
+def test_sensor_kinds_under_other_generators_names_get_their_models() -> None:
+    """ "Acoustic post", "Sky-Fortress", "radar station" and "phone" are the kinds with a
+    model of their own; a kind with none stays 'other'."""
+    names = ["Acoustic post", "Sky-Fortress", "radar station", "Phone", "lidar"]
+    sensors = [Sensor(f"s{i}", k, 50.0, 30.0, 3000.0) for i, k in enumerate(names)]
+    assert SensorRegistry(sensors, LocalFrame(50.0, 30.0)).kind.tolist() == [0, 0, 1, 2, 3]
+
+
 def test_health_from_heartbeats(ingestor: Ingestor) -> None:
     ingestor.accept_line(json.dumps({"t": 0.0, "sensor": "a1", "heartbeat": True}), 1)
     ingestor.accept_line(json.dumps({"t": 200.0, "sensor": "r1", "heartbeat": True}), 2)
