@@ -35,27 +35,14 @@ THREAT_CLASSES: tuple[str, ...] = (
 )
 """Threat classes, in the order used by integer class codes (``CLS_CODE``)."""
 CLS_CODE: dict[str, int] = {c: i for i, c in enumerate(THREAT_CLASSES)}
-CLS_ALIASES: dict[str, str] = {
-    **{
-        a: "drone"
-        for a in (
-            "uav",
-            "owa_uav",
-            "shahed",
-            "shahed_136",
-            "geran",
-            "geran_2",
-            "loitering_munition",
-            "attack_drone",
-        )
-    },  # fmt: skip
-    **{a: "jet_drone" for a in ("jetdrone", "jet_uav", "shahed_238", "geran_3")},
-    **{a: "cruise" for a in ("cruise_missile", "kh_101", "kalibr")},
-    **{
-        a: "ballistic"
-        for a in ("ballistic_missile", "srbm", "iskander", "iskander_m", "kn_23", "rocket")
-    },  # fmt: skip
-}
+_CLS_NAMES: dict[str, tuple[str, ...]] = {
+    "drone": ("uav", "owa_uav", "shahed", "shahed_136", "geran", "geran_2",
+              "loitering_munition", "attack_drone"),
+    "jet_drone": ("jetdrone", "jet_uav", "shahed_238", "geran_3"),
+    "cruise": ("cruise_missile", "kh_101", "kalibr"),
+    "ballistic": ("ballistic_missile", "srbm", "iskander", "iskander_m", "kn_23", "rocket"),
+}  # fmt: skip
+CLS_ALIASES: dict[str, str] = {a: c for c, names in _CLS_NAMES.items() for a in names}
 """Other generators' names for the threat classes, after lower-casing and turning spaces and
 hyphens into underscores ("Cruise missile", "Shahed-136"): read as the class they name."""
 UNKNOWN_CLS = CLS_CODE["unknown"]
@@ -165,6 +152,13 @@ def _time(obj: dict, key: str, src: str, line: int | None, *, lo: float | None =
     return out
 
 
+def canonical_name(v: str, aliases: dict[str, str]) -> str:
+    """A class or kind name lower-cased, spaces and hyphens made underscores, then read
+    through ``aliases`` ("Shahed-136" -> "drone" with CLS_ALIASES)."""
+    key = v.strip().lower().replace(" ", "_").replace("-", "_")
+    return aliases.get(key, key)
+
+
 def _cls(obj: dict, src: str, line: int | None, *, required: bool = False) -> str | None:
     """A threat class (``cls``): one of THREAT_CLASSES in any case, or a name in CLS_ALIASES."""
     v = obj.get("cls")
@@ -172,11 +166,8 @@ def _cls(obj: dict, src: str, line: int | None, *, required: bool = False) -> st
         if required:
             raise _err(src, line, "cls", "is required")
         return None
-    if isinstance(v, str):
-        key = v.strip().lower().replace(" ", "_").replace("-", "_")
-        key = CLS_ALIASES.get(key, key)
-        if key in CLS_CODE:
-            return key
+    if isinstance(v, str) and (key := canonical_name(v, CLS_ALIASES)) in CLS_CODE:
+        return key
     raise _err(src, line, "cls", f"must be one of {list(THREAT_CLASSES)}, got {v!r}")
 
 
@@ -545,36 +536,15 @@ class DetectionBatch:
 
 SENSOR_KIND_CODE: dict[str, int] = {"acoustic": 0, "radar": 1, "observer": 2}
 OTHER_SENSOR_KIND = 3
+_SENSOR_KIND_NAMES: dict[str, tuple[str, ...]] = {
+    "acoustic": ("acoustic_post", "acoustic_sensor", "microphone", "mic", "audio",
+                 "sky_fortress", "skyfortress"),
+    "radar": ("radar_station", "surveillance_radar", "air_surveillance_radar", "ground_radar"),
+    "observer": ("phone", "human", "person", "visual", "spotter", "eyewitness", "crowd",
+                 "observer_post"),
+}  # fmt: skip
 SENSOR_KIND_ALIASES: dict[str, str] = {
-    **{
-        a: "acoustic"
-        for a in (
-            "acoustic_post",
-            "acoustic_sensor",
-            "microphone",
-            "mic",
-            "audio",
-            "sky_fortress",
-            "skyfortress",
-        )
-    },  # fmt: skip
-    **{
-        a: "radar"
-        for a in ("radar_station", "surveillance_radar", "air_surveillance_radar", "ground_radar")
-    },  # fmt: skip
-    **{
-        a: "observer"
-        for a in (
-            "phone",
-            "human",
-            "person",
-            "visual",
-            "spotter",
-            "eyewitness",
-            "crowd",
-            "observer_post",
-        )
-    },  # fmt: skip
+    a: k for k, names in _SENSOR_KIND_NAMES.items() for a in names
 }
 """Other generators' names for the sensor kinds with a measurement model of their own, after
 lower-casing and turning spaces and hyphens into underscores ("Acoustic post", "Sky-Fortress")."""
@@ -583,8 +553,7 @@ lower-casing and turning spaces and hyphens into underscores ("Acoustic post", "
 def sensor_kind_code(kind: str) -> int:
     """The code of a sensor kind string: acoustic, radar or observer in any case or under a
     name in SENSOR_KIND_ALIASES, else OTHER_SENSOR_KIND (a kind with no model of its own)."""
-    key = kind.strip().lower().replace(" ", "_").replace("-", "_")
-    return SENSOR_KIND_CODE.get(SENSOR_KIND_ALIASES.get(key, key), OTHER_SENSOR_KIND)
+    return SENSOR_KIND_CODE.get(canonical_name(kind, SENSOR_KIND_ALIASES), OTHER_SENSOR_KIND)
 
 
 def estimated_underground(x: np.ndarray, P: np.ndarray) -> np.ndarray:

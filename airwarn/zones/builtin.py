@@ -199,12 +199,11 @@ def build_builtin_zones(
     read-only.
     """
     zones = list(_builtin(resolution))
-    drop = {OBLASTS.get(c, c) for c in exclude_oblasts}
-    if drop - {z.region for z in zones}:
-        bad = sorted(
-            c for c in exclude_oblasts if OBLASTS.get(c, c) not in {z.region for z in zones}
-        )
+    regions = {z.region for z in zones}
+    bad = sorted(c for c in exclude_oblasts if OBLASTS.get(c, c) not in regions)
+    if bad:
         raise ValueError(f"exclude_oblasts: {bad} match no oblast code or name of the region")
+    drop = {OBLASTS.get(c, c) for c in exclude_oblasts}
     if drop:
         zones = [z for z in zones if z.region not in drop]
     if controlled_only and zones:
