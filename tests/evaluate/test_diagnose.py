@@ -199,6 +199,24 @@ def test_excess_hours_split(one_zone, drone):
     assert any("not part of the scorecard" in line for line in diagnostics_markdown(d))
 
 
+def as_downed(th: Threat) -> Threat:
+    """The same path, ending shot down."""
+    return Threat(th.id, th.cls, th.t, th.lat, th.lon, th.alt_m, "downed", None)
+
+
+def episodes(zone_cls: list[tuple[str, str]], start: float, end: float) -> list[AlertChange]:
+    """One alert episode per (zone, opening class), from ``start`` to ``end``."""
+    out = []
+    for z, cls in zone_cls:
+        out += [AlertChange(start, z, "alert", cls), AlertChange(end, z, "clear")]
+    return out
+
+
+def causes(fc: dict) -> dict[str, int]:
+    """False episodes per cause."""
+    return {k: v["episodes"] for k, v in fc["by_cause"].items()}
+
+
 def test_false_alert_causes():
     """A drone flies from x = -60 km toward zone A and is downed at x = -20 km (t = 1800). Every
     alert below is false (no threat within 15 km): A lies ahead of the downed drone, C 40 km
@@ -213,14 +231,14 @@ def test_false_alert_causes():
         ]
     )
     d = straight("D1", -60_000, 1000, -20_000, 1000, t0=1000.0)
-    downed = Threat(d.id, d.cls, d.t, d.lat, d.lon, d.alt_m, "downed", None)
-    lines = []
-    for z, cls in (("A", "drone"), ("B", "drone"), ("C", "drone"), ("E", "ballistic")):
-        lines += [AlertChange(1700.0, z, "alert", cls), AlertChange(2000.0, z, "clear")]
+    downed = as_downed(d)
+    lines = episodes(
+        [("A", "drone"), ("B", "drone"), ("C", "drone"), ("E", "ballistic")], 1700, 2000
+    )
     card = score([downed], lines, zs)
     assert card.summary["false_alert_episodes"] == 4
     fc = false_causes(card, lines)
-    assert {k: v["episodes"] for k, v in fc["by_cause"].items()} == {
+    assert causes(fc) == {
         "ahead_of_downed": 1,
         "ballistic_area": 1,
         "route_spread": 1,
@@ -241,15 +259,13 @@ def test_false_alert_causes_measure_from_a_large_zone_s_border_not_its_centre():
     its centre) is route spread, not 'no threat near'."""
     zs = zone_set([square("R", 30_000, -50_000, 100_000), square("S", 0, 200_000, 100_000)])
     a = straight("D1", -30_000, 0, 10_000, 0, t0=1000.0)  # toward R, downed at x = 10 km
-    short = Threat(a.id, a.cls, a.t, a.lat, a.lon, a.alt_m, "downed", None)
+    short = as_downed(a)
     past = straight("D2", -50_000, 180_000, 150_000, 180_000, t0=1000.0)  # 20 km south of S
-    lines = []
-    for z in ("R", "S"):
-        lines += [AlertChange(1500.0, z, "alert", "drone"), AlertChange(1900.0, z, "clear")]
+    lines = episodes([("R", "drone"), ("S", "drone")], 1500, 1900)
     card = score([short, past], lines, zs)
     assert card.summary["false_alert_episodes"] == 2
     fc = false_causes(card, lines)
-    assert {k: v["episodes"] for k, v in fc["by_cause"].items()} == {
+    assert causes(fc) == {
         "ahead_of_downed": 1,
         "ballistic_area": 0,
         "route_spread": 1,
