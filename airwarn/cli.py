@@ -79,6 +79,7 @@ def _run_replay(
         "stage_seconds": {k: round(v, 3) for k, v in res.seconds.items()},
         "zones": len(zs),
         "sensors": len(sens),
+        "zone_sensor_gap_m": round(sensor_zone_gap_m(sens, zs), 1),
     }
     (Path(out) / "replay_summary.json").write_text(json.dumps(summary, indent=1))
     return res, summary
@@ -170,6 +171,30 @@ def replay_cmd(
     console.print(json.dumps(summary, indent=1))
     for line in ingest_warnings(res.ingest, summary["sensors"]):
         _say(line)
+    far = summary["zone_sensor_gap_m"]
+    if far > FAR_APART_M:
+        _say(
+            f"no zone lies within {far / 1000:,.0f} km of any sensor: the sensors cannot warn "
+            "these zones. Are the coordinates in the same order in both files (GeoJSON "
+            "gives [lon, lat]; sensors.jsonl has named lat and lon fields)?"
+        )
+
+
+FAR_APART_M = 300_000.0
+"""A replay whose nearest zone is farther than this from every sensor is warned of."""
+
+
+def sensor_zone_gap_m(sens: list, zs) -> float:
+    """Distance (m) from the zone centroids to the nearest sensor, the smallest over zones: a
+    large gap means the two files describe different places (e.g. coordinates swapped)."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    if not sens or not len(zs):
+        return 0.0
+    sx, sy = zs.frame.to_local(np.array([s.lat for s in sens]), np.array([s.lon for s in sens]))
+    d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([zs.cx, zs.cy]))
+    return float(np.min(d))
 
 
 def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:

@@ -188,6 +188,35 @@ def _obj(obj: Any, src: str, line: int | None) -> dict:
     return obj
 
 
+def polygonal_part(g: Any) -> Any:
+    """The (multi)polygon part of a shapely geometry with area, repaired if invalid (a
+    self-intersecting "bow-tie" ring becomes its two triangles); None if nothing is left."""
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    if g is None or g.is_empty:
+        return None
+    if g.is_valid:
+        if isinstance(g, Polygon | MultiPolygon):
+            return g if g.area > 0 else None
+    else:
+        g = shapely.make_valid(g)
+    polys: list[Polygon] = []
+    for p in shapely.get_parts(g):
+        if isinstance(p, Polygon):
+            polys.append(p)
+        elif isinstance(p, MultiPolygon):
+            polys.extend(p.geoms)
+        elif hasattr(p, "geoms"):  # a collection inside the collection
+            part = polygonal_part(p)
+            if part is not None:
+                polys.extend(shapely.get_parts(part))
+    polys = [p for p in polys if not p.is_empty and p.area > 0]
+    if not polys:
+        return None
+    return polys[0] if len(polys) == 1 else MultiPolygon(polys)
+
+
 def _drop_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -314,6 +343,19 @@ class Zone:
             raise _err(src, index, "geometry", f"invalid coordinates ({exc})") from exc
         if g.is_empty:
             raise _err(src, index, "geometry", "is empty")
+        x0, y0, x1, y1 = g.bounds
+        if not (-180.0 <= x0 and x1 <= 180.0 and -90.0 <= y0 and y1 <= 90.0):
+            raise _err(
+                src,
+                index,
+                "geometry",
+                f"coordinates out of range (lon {x0:g}..{x1:g}, lat {y0:g}..{y1:g}): GeoJSON "
+                "gives [lon, lat]",
+            )
+        fixed = polygonal_part(g)
+        if fixed is None:
+            raise _err(src, index, "geometry", "has no area (a self-intersecting or flat ring)")
+        g = fixed
         zid = props.get("id", f.get("id"))
         if isinstance(zid, int):
             zid = str(zid)

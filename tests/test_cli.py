@@ -79,3 +79,30 @@ def test_evaluate_warns_of_misses_after_the_sensor_data_ended(tmp_path, monkeypa
     assert _airwarn(monkeypatch, *args) == 0
     err = capsys.readouterr().err
     assert "0 impact and 1 overflight pairs missed or late had their deadline after" in err
+
+
+@pytest.mark.parametrize(("lat", "lon", "warned"), [(50.02, 30.02, False), (30.02, 50.02, True)])
+def test_replay_warns_when_no_zone_is_near_any_sensor(
+    tmp_path, monkeypatch, capsys, lat, lon, warned
+):
+    # one zone near 50 N 30 E; the post either beside it or with its lat and lon swapped
+    zone = {"type": "Feature", "properties": {"id": "A", "population": 1000, "shelter_s": 60,
+            "region": "R"}, "geometry": {"type": "Polygon", "coordinates": [[[30.0, 50.0],
+            [30.05, 50.0], [30.05, 50.05], [30.0, 50.05], [30.0, 50.0]]]}}  # fmt: skip
+    (tmp_path / "zones.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [zone]})
+    )
+    post = {"id": "P1", "kind": "acoustic", "lat": lat, "lon": lon, "range_m": 3000}
+    (tmp_path / "sensors.jsonl").write_text(json.dumps(post) + "\n")
+    (tmp_path / "detections.jsonl").write_text(
+        json.dumps({"t": 100.0, "sensor": "P1", "heartbeat": True}) + "\n"
+    )
+    args = ["replay", "--sensors", str(tmp_path / "sensors.jsonl"), "--detections"]
+    args += [str(tmp_path / "detections.jsonl"), "--zones", str(tmp_path / "zones.geojson")]
+    assert _airwarn(monkeypatch, *args, "--out", str(tmp_path / "run"), "--no-cap") == 0
+    gap = json.loads((tmp_path / "run" / "replay_summary.json").read_text())["zone_sensor_gap_m"]
+    err = capsys.readouterr().err
+    assert ("no zone lies within" in err) is warned
+    assert (gap > 1_000_000) is warned and (gap < 5_000) is not warned
+    if warned:
+        assert "[lon, lat]" in err

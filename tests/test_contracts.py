@@ -138,6 +138,48 @@ def test_zones_geojson_round_trip(tmp_path) -> None:
         read_zones(p)
 
 
+def _zone_feature(ring: list[list[float]], zid: str = "z") -> dict:
+    return {
+        "type": "Feature",
+        "properties": {"id": zid, "population": 10, "shelter_s": 60, "region": "r"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+def test_a_self_intersecting_zone_is_repaired_into_its_parts() -> None:
+    from airwarn.zones import zone_set
+
+    # a "bow-tie" ring: valid GeoJSON, no area as written (its two halves cancel), so its
+    # centroid is undefined and the zone's reach radius came out as 458,000 km
+    bow = Zone.parse_feature(
+        _zone_feature([[30, 50], [30.2, 50.2], [30.2, 50], [30, 50.2], [30, 50]])
+    )
+    assert bow.geometry.geom_type == "MultiPolygon" and bow.geometry.is_valid
+    assert bow.geometry.area == pytest.approx(0.02)
+    square = Zone.parse_feature(
+        _zone_feature([[31, 50], [31.2, 50], [31.2, 50.2], [31, 50.2], [31, 50]], "s")
+    )
+    zs = zone_set([bow, square])
+    assert zs.radius[0] == pytest.approx(zs.radius[1], rel=0.05)  # same extent, same reach
+
+
+@pytest.mark.parametrize(
+    ("ring", "message"),
+    [
+        ([[30, 50], [30.2, 50], [30.4, 50], [30, 50]], "has no area"),  # a flat ring
+        ([[50, 30], [50.2, 30], [50.2, 95], [50, 30]], "out of range"),  # lat 95
+        (
+            [[50.4, 230.5], [50.5, 230.5], [50.5, 230.6], [50.4, 230.5]],
+            r"GeoJSON gives \[lon, lat\]",
+        ),
+    ],
+)
+def test_a_zone_without_area_or_with_impossible_coordinates_is_refused(ring, message) -> None:
+    with pytest.raises(RecordError, match=message) as err:
+        Zone.parse_feature(_zone_feature(ring), index=4)
+    assert (err.value.line, err.value.field) == (4, "geometry")
+
+
 def test_track_state_survivor_maps_merged_ids() -> None:
     st = TrackState.empty(0.0)
     ids = np.array([3, 5, 7], np.int64)

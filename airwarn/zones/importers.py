@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
-from airwarn.contracts import RecordError, Zone
+from airwarn.contracts import RecordError, Zone, polygonal_part
 from airwarn.zones.builtin import sections_of_cities, shelter_time
 from airwarn.zones.places import (
     OCHA_TO_GEONAMES,
@@ -50,24 +50,6 @@ class ImportResult:
     zones: list[Zone]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def _polygonal(g: Any) -> Polygon | MultiPolygon | None:
-    """The (multi)polygon part of a geometry, repaired if invalid; None if nothing is left."""
-    if g is None or g.is_empty:
-        return None
-    if not g.is_valid:
-        g = shapely.make_valid(g)
-    if isinstance(g, Polygon | MultiPolygon):
-        return None if g.is_empty else g
-    parts = [p for p in getattr(g, "geoms", []) if isinstance(p, Polygon | MultiPolygon)]
-    polys: list[Polygon] = []
-    for p in parts:
-        polys.extend(p.geoms if isinstance(p, MultiPolygon) else [p])
-    polys = [p for p in polys if not p.is_empty and p.area > 0]
-    if not polys:
-        return None
-    return polys[0] if len(polys) == 1 else MultiPolygon(polys)
 
 
 def assign_places(geoms: Sequence[Any], places: Places, snap_m: float = SNAP_M) -> np.ndarray:
@@ -209,7 +191,7 @@ def ocha_zones(
             matched |= hit
             continue
         try:
-            g = _polygonal(shape(f.get("geometry")))
+            g = polygonal_part(shape(f.get("geometry")))
         except Exception as exc:  # shapely raises several types
             raise RecordError(f"{src} feature", k, "geometry", f"invalid ({exc})") from exc
         if g is None:
@@ -256,7 +238,7 @@ def _latlon_polygon(pts: Any) -> Polygon | MultiPolygon | None:
         raise ValueError("needs at least 3 [lat, lon] pairs")
     if not (np.all(np.abs(a[:, 0]) <= 90) and np.all(np.abs(a[:, 1]) <= 180)):
         raise ValueError("coordinates out of range")
-    return _polygonal(Polygon(a[:, ::-1]))
+    return polygonal_part(Polygon(a[:, ::-1]))
 
 
 def _group_key(name: str) -> str | None:
