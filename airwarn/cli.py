@@ -355,10 +355,19 @@ def zones_cmd(
         "builtin",
         "--from",
         help="builtin | hromadas, raions, oblasts (OCHA COD-AB Hromadas.geojson, "
-        "Raions.geojson, Oblasts.geojson) | israel (HFC areas).",
+        "Raions.geojson, Oblasts.geojson) | israel (HFC areas) | polygons (any GeoJSON "
+        "polygons: missing population, shelter time and region filled in).",
     ),
     src: Path | None = typer.Option(
-        None, exists=True, help="Source file or folder (hromadas, raions, oblasts, israel)."
+        None,
+        exists=True,
+        help="Source file or folder (hromadas, raions, oblasts, israel, polygons).",
+    ),
+    shelter_s: float | None = typer.Option(
+        None,
+        "--shelter-s",
+        help="polygons: time to shelter (s) of areas whose file gives none (default: by the "
+        "size of the area's largest place, 60-120 s).",
     ),
     out: Path = typer.Option(Path("zones.geojson"), help="zones.geojson to write."),
     exclude_oblast: list[str] = typer.Option(
@@ -374,13 +383,17 @@ def zones_cmd(
         "region of replay and serve.",
     ),
 ) -> None:
-    """Write a zones.geojson: the built-in region, OCHA hromadas, raions or oblasts, or
-    Israel's HFC alert areas."""
+    """Write a zones.geojson: the built-in region, OCHA hromadas, raions or oblasts,
+    Israel's HFC alert areas, or any polygons with what they lack filled in."""
     from airwarn.zones.importers import import_zones, write_geojson
 
     try:
         res = import_zones(
-            source, src, exclude_oblasts=exclude_oblast, controlled_only=controlled_only
+            source,
+            src,
+            exclude_oblasts=exclude_oblast,
+            controlled_only=controlled_only,
+            shelter_s=shelter_s,
         )
     except ValueError as exc:  # RecordError included
         _say(f"error: {exc}", "red")

@@ -311,6 +311,51 @@ def parse_report(obj: Any, src: str = "detections.jsonl", line: int | None = Non
     )
 
 
+ZONE_PROPERTY_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("zone_id", "area_id", "code", "pcode", "fid", "gid"),
+    "name": ("name_en", "title", "label"),
+    "population": ("pop", "population_total", "total_population", "inhabitants", "people",
+                   "residents"),
+    "shelter_s": ("time_to_shelter_s", "shelter_time_s", "migun_time", "countdown"),
+    "region": ("oblast", "district", "admin1", "state", "province", "county", "parent"),
+}  # fmt: skip
+"""Other names a zone file may give its properties (matched in any case): read when the
+contract's own name is absent ("POP", "Migun_Time" and "District" are read as population,
+shelter_s and region)."""
+_FILL = (
+    " (`airwarn zones --from polygons --src FILE` fills population, shelter_s and region for"
+    " any polygons)"
+)
+
+
+def zone_properties(props: dict) -> dict:
+    """A feature's properties with the contract's names: each of ``id``, ``name``,
+    ``population``, ``shelter_s`` and ``region`` taken as given, else from the first of
+    its ZONE_PROPERTY_ALIASES present (names compared in any case)."""
+    out = dict(props)
+    lower = {str(k).lower(): k for k in props}
+    for key, aliases in ZONE_PROPERTY_ALIASES.items():
+        if props.get(key) is not None:
+            continue
+        for a in (key, *aliases):
+            k = lower.get(a)
+            if k is not None and props[k] is not None:
+                out[key] = props[k]
+                break
+    return out
+
+
+def _numeric(v: Any) -> Any:
+    """A number written as a string ("12000", GIS exports do) as a number; else as given."""
+    if isinstance(v, str):
+        try:
+            x = float(v.strip().replace(",", ""))
+        except ValueError:
+            return v
+        return x if math.isfinite(x) else v
+    return v
+
+
 @dataclass(slots=True)
 class Zone:
     """An alert zone: a polygon where people live, with its time to shelter.
@@ -356,20 +401,27 @@ class Zone:
         if fixed is None:
             raise _err(src, index, "geometry", "has no area (a self-intersecting or flat ring)")
         g = fixed
+        props = zone_properties(props)
         zid = props.get("id", f.get("id"))
-        if isinstance(zid, int):
-            zid = str(zid)
+        if isinstance(zid, int) or (isinstance(zid, float) and zid.is_integer()):
+            zid = str(int(zid))
         if not isinstance(zid, str) or not zid:
             raise _err(src, index, "id", f"must be a non-empty string, got {zid!r}")
-        pop = props.get("population")
-        if isinstance(pop, bool) or not isinstance(pop, int | float) or pop < 0:
-            raise _err(src, index, "population", f"must be a non-negative integer, got {pop!r}")
-        shelter = _num(props, "shelter_s", src, index, lo=0, hi=3600)
+        pop = _numeric(props.get("population"))
+        if isinstance(pop, bool) or not isinstance(pop, int | float) or not pop >= 0:
+            raise _err(
+                src, index, "population", f"must be a non-negative integer, got {pop!r}{_FILL}"
+            )
+        shelter_in = {"shelter_s": _numeric(props.get("shelter_s"))}
+        try:
+            shelter = _num(shelter_in, "shelter_s", src, index, lo=0, hi=3600)
+        except RecordError as exc:
+            raise _err(src, index, "shelter_s", exc.message + _FILL) from None
         region = props.get("region")
         if isinstance(region, int):
             region = str(region)
         if not isinstance(region, str) or not region:
-            raise _err(src, index, "region", f"must be a non-empty string, got {region!r}")
+            raise _err(src, index, "region", f"must be a non-empty string, got {region!r}{_FILL}")
         name = props.get("name") or zid
         return cls(zid, str(name), int(pop), float(shelter), region, g)
 

