@@ -216,9 +216,9 @@ def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
         )
     if n_sensors and ing["reports"] and not ing.get("heartbeats", 1):
         out.append(
-            "no heartbeat lines: sensors count as live only while they report, so the "
-            "silence of a post that heard nothing lately is no evidence (more alerts), and "
-            "none is taken for dead (degraded mode cannot widen alerts around failed sensors)"
+            "no heartbeat lines: every registered sensor is taken as up (policy "
+            "assume_up_without_heartbeats), and none for dead: degraded mode cannot widen "
+            "alerts around failed sensors"
         )
     return out
 

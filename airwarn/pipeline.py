@@ -57,7 +57,7 @@ class Pipeline:
         self.frame = zones.frame
         self.policy = policy
         self.registry = SensorRegistry(sensors, self.frame)
-        self.ingestor = Ingestor(self.registry)
+        self.ingestor = Ingestor(self.registry, assume_up=policy.assume_up_without_heartbeats)
         cfg = TrackerConfig.from_dict(
             policy.fuse, policy.source, process_lag_s=policy.fuse_lag_s, rollback_s=0.0
         )

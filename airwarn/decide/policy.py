@@ -39,6 +39,7 @@ class Policy:
     source: str = "built-in"
     fuse_lag_s: float = 5.0
     fuse: dict[str, Any] = field(default_factory=dict)
+    assume_up_without_heartbeats: bool = True
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:
@@ -53,6 +54,7 @@ class Policy:
             _merge(base, user)
             src = str(path)
         known = {"tick_s", "track_every_s", "fuse_lag_s", "fuse", "predict", "decide"}
+        known.add("assume_up_without_heartbeats")
         unknown = set(base) - known
         if unknown:
             raise PolicyError(f"{src}: unknown policy keys {sorted(unknown)}")
@@ -63,6 +65,11 @@ class Policy:
             v = base.get(k)
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
                 raise PolicyError(f"{src}: key '{k}' must be a positive number, got {v!r}")
+        up = base.get("assume_up_without_heartbeats", True)
+        if not isinstance(up, bool):
+            raise PolicyError(
+                f"{src}: key 'assume_up_without_heartbeats' must be true or false, got {up!r}"
+            )
         for k in ("fuse", "predict", "decide"):
             if not isinstance(base.get(k, {}), dict):
                 raise PolicyError(f"{src}: '{k}' must be a table ([{k}])")
@@ -73,6 +80,7 @@ class Policy:
             tick_s=float(base.get("tick_s", 5.0)),
             track_every_s=float(base.get("track_every_s", 30.0)),
             fuse_lag_s=float(lag),
+            assume_up_without_heartbeats=up,
             fuse=dict(base.get("fuse", {})),
             predict=dict(base.get("predict", {})),
             decide=dict(base.get("decide", {})),

@@ -120,8 +120,10 @@ class Ingestor:
         *,
         max_lateness_s: float = MAX_LATENESS_S,
         keep_errors: int = 1000,
+        assume_up: bool = True,
     ):
         self.registry = registry
+        self.assume_up = assume_up
         self.max_lateness_s = max_lateness_s
         self.keep_errors = keep_errors
         self.stats = IngestStats()
@@ -212,10 +214,16 @@ class Ingestor:
         """Sensor liveness at ``t``: alive if heard from within ``silent_after_s``; monitored
         (its silence is evidence of failure) if it has sent a heartbeat, or was never heard
         while sensors of its kind send heartbeats. A feed without heartbeats monitors none:
-        a post that hears nothing is not a dead one."""
+        a post that hears nothing is not a dead one. With ``assume_up`` the sensors of a kind
+        none of which has sent a heartbeat (every sensor, in a feed that has none) are taken
+        as up, as a registry without health reports is read: their silence is evidence that
+        nothing is near them, and none is ever taken for dead."""
         r = self.registry
         kinds = np.unique(r.kind[self.sent_heartbeat])
         never = ~np.isfinite(self.last_seen)
+        alive = (t - self.last_seen) <= silent_after_s
+        if self.assume_up:
+            alive |= ~np.isin(r.kind, kinds)
         return SensorHealth(
             t=t,
             x=r.x,
@@ -223,7 +231,7 @@ class Ingestor:
             range_m=r.range_m,
             kind=r.kind,
             last_seen=self.last_seen.copy(),
-            alive=(t - self.last_seen) <= silent_after_s,
+            alive=alive,
             monitored=self.sent_heartbeat | (never & np.isin(r.kind, kinds)),
             alt_m=r.alt_m,
         )

@@ -32,6 +32,9 @@ def test_user_file_overrides_one_class_and_keeps_the_rest(tmp_path) -> None:
     assert cfg.per_class["hold_s"][3] == 600.0  # ballistic default kept (deep merge)
     assert bool(cfg.per_class["any_eta"][3])
     assert cfg.per_class["alert_p"][0] == 0.1 and cfg.per_class["alert_p"][3] == 0.02
+    assert pol.assume_up_without_heartbeats  # the default kept
+    f.write_text("assume_up_without_heartbeats = false\n")
+    assert not Policy.load(f).assume_up_without_heartbeats
 
 
 @pytest.mark.parametrize(
@@ -47,6 +50,7 @@ def test_user_file_overrides_one_class_and_keeps_the_rest(tmp_path) -> None:
         ("[decide]\ntune_p_scale = []\n", "tune_p_scale"),
         ("tick_s = -1\n", "tick_s"),
         ("tik_s = 5\n", "tik_s"),
+        ("assume_up_without_heartbeats = 1\n", "assume_up_without_heartbeats"),
         ("[decide\n", "not valid TOML"),
     ],
 )

@@ -123,7 +123,8 @@ def test_health_from_heartbeats(ingestor: Ingestor) -> None:
 def test_sensors_that_send_no_heartbeats_are_never_taken_for_dead() -> None:
     sensors = [Sensor(f"a{i}", "acoustic", 50.0, 30.0 + i / 10, 3000.0) for i in range(3)]
     sensors.append(Sensor("r1", "radar", 50.5, 30.5, 200_000.0))
-    ing = Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)))
+    # live only while they report (assume_up off: silence proves nothing)
+    ing = Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)), assume_up=False)
     ing.accept_line(det(10.0, "x1", "a0"), 1)
     ing.accept_line(det(12.0, "x2", "r1"), 2)
     h = ing.health(400.0)
@@ -134,6 +135,23 @@ def test_sensors_that_send_no_heartbeats_are_never_taken_for_dead() -> None:
     ing.accept_line(json.dumps({"t": 390.0, "sensor": "a1", "heartbeat": True}), 3)
     h = ing.health(400.0)
     assert h.alive.tolist() == [False, True, False, False]
+    assert h.monitored.tolist() == [False, True, True, False]
+
+
+def test_a_feed_without_heartbeats_takes_its_registered_sensors_as_up() -> None:
+    sensors = [Sensor(f"a{i}", "acoustic", 50.0, 30.0 + i / 10, 3000.0) for i in range(3)]
+    sensors.append(Sensor("r1", "radar", 50.5, 30.5, 200_000.0))
+    ing = Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)))  # the default
+    ing.accept_line(det(10.0, "x1", "a0"), 1)
+    h = ing.health(400.0)
+    # another generator's feed, no heartbeats: every post and radar is up (its silence says
+    # nothing flies near it), none is monitored (nobody is ever taken for dead)
+    assert h.alive.tolist() == [True, True, True, True]
+    assert h.monitored.tolist() == [False, False, False, False]
+    # once the posts send heartbeats they follow them; the radar, whose kind sends none, is up
+    ing.accept_line(json.dumps({"t": 390.0, "sensor": "a1", "heartbeat": True}), 2)
+    h = ing.health(400.0)
+    assert h.alive.tolist() == [False, True, False, True]
     assert h.monitored.tolist() == [False, True, True, False]
 
 
