@@ -77,7 +77,7 @@ class Pipeline:
         c0 = time.perf_counter()
         batch = self.ingestor.drain()
         self.tracker.add(batch)
-        tracks = self.tracker.advance(t, sensor_last_seen=self.ingestor.last_seen)
+        tracks = self.tracker.advance(t, sensor_last_seen=self.ingestor.liveness(t))
         c1 = time.perf_counter()
         # after the input ends silence is no evidence: ghosts get no negative information
         health = self.ingestor.health(t)

@@ -210,6 +210,16 @@ class Ingestor:
         self._pending_arrival = []
         return batch
 
+    def liveness(self, t: float) -> np.ndarray:
+        """Per registered sensor, the latest time it was known up, as fusion reads it: its
+        latest heartbeat or report; with ``assume_up``, ``t`` itself for sensors of a kind
+        none of which has sent a heartbeat (see :meth:`health`)."""
+        seen = self.last_seen.copy()
+        if self.assume_up:
+            r = self.registry
+            seen[~np.isin(r.kind, np.unique(r.kind[self.sent_heartbeat]))] = t
+        return seen
+
     def health(self, t: float, *, silent_after_s: float = 2.5 * HEARTBEAT_PERIOD_S) -> SensorHealth:
         """Sensor liveness at ``t``: alive if heard from within ``silent_after_s``; monitored
         (its silence is evidence of failure) if it has sent a heartbeat, or was never heard
@@ -221,9 +231,7 @@ class Ingestor:
         r = self.registry
         kinds = np.unique(r.kind[self.sent_heartbeat])
         never = ~np.isfinite(self.last_seen)
-        alive = (t - self.last_seen) <= silent_after_s
-        if self.assume_up:
-            alive |= ~np.isin(r.kind, kinds)
+        alive = (t - self.liveness(t)) <= silent_after_s
         return SensorHealth(
             t=t,
             x=r.x,
