@@ -88,6 +88,31 @@ def test_false_alarm_pair_in_silent_coverage_does_not_confirm(grid):
     assert _first_confirmed(states) is None
 
 
+def test_a_feed_without_heartbeats_still_refutes_a_false_pair(grid):
+    from airwarn.ingest import Ingestor
+
+    reg = grid
+    a, b = _post(reg, 0.0, 0.0), _post(reg, 6000.0, 3000.0)
+    bursts = {0.0: a, 15.0: a, 25.0: b, 40.0: b, 55.0: b}
+
+    def rows_at(t):
+        i = bursts.get(t)
+        return (
+            []
+            if i is None
+            else [{"t": t, "sensor": i, "x": reg.x[i], "y": reg.y[i], "sigma": 3000.0}]
+        )
+
+    times = np.arange(0.0, 200.0, 5.0)
+    # no heartbeat line anywhere: the ingestor takes the registered posts as up, so their
+    # silence refutes the pair as heartbeats would ...
+    _, states = _run(reg, times, rows_at, Ingestor(reg).liveness)
+    assert _first_confirmed(states) is None
+    # ... where "live only while reporting" left it to confirm as a drone
+    _, states = _run(reg, times, rows_at, Ingestor(reg, assume_up=False).liveness)
+    assert _first_confirmed(states) is not None
+
+
 def _flight(reg, t_end: float, t_stop: float = np.inf):
     """A drone flying east across the grid at 50 m/s: times (5 s apart) up to ``t_end``,
     its positions, and its acoustic reports at a time (none from ``t_stop`` on)."""
