@@ -87,6 +87,13 @@ def unregistered_code(sensor_id: str) -> int:
     return UNREGISTERED - int.from_bytes(h, "big")
 
 
+HEARTBEAT_GAPS = 4
+"""Gaps between a sensor's heartbeats remembered to learn their period."""
+MAX_HEARTBEAT_PERIOD_S = 3600.0
+"""The longest heartbeat period learned: a sensor silent for more than an hour (and 90 s)
+after its last sign of life is taken for dead whatever its period."""
+
+
 @dataclass
 class IngestStats:
     """Counts of what happened to the input lines."""
@@ -135,6 +142,10 @@ class Ingestor:
         self._pending_arrival: list[int] = []
         self.last_seen = np.full(len(registry), -np.inf)
         self.sent_heartbeat = np.zeros(len(registry), bool)
+        # the last HEARTBEAT_GAPS gaps between each sensor's consecutive heartbeats
+        self._hb_prev = np.full(len(registry), -np.inf)
+        self._hb_gaps = np.full((len(registry), HEARTBEAT_GAPS), np.inf)
+        self._hb_n = np.zeros(len(registry), np.int64)
 
     # -- per record -------------------------------------------------------
     def _error(self, err: RecordError) -> None:
@@ -185,6 +196,12 @@ class Ingestor:
             if si >= 0:
                 self.last_seen[si] = max(self.last_seen[si], rec.t)
                 self.sent_heartbeat[si] = True
+                prev = self._hb_prev[si]
+                if rec.t > prev:
+                    if prev > -np.inf:
+                        self._hb_gaps[si, self._hb_n[si] % HEARTBEAT_GAPS] = rec.t - prev
+                        self._hb_n[si] += 1
+                    self._hb_prev[si] = rec.t
             self.clock = max(self.clock, rec.t)
             return rec
         if rec.id in self._seen:
@@ -210,11 +227,28 @@ class Ingestor:
         self._pending_arrival = []
         return batch
 
+    def heartbeat_period(self) -> np.ndarray:
+        """Per registered sensor, the period its heartbeats come at (s): the shortest of its
+        last HEARTBEAT_GAPS gaps (a lost heartbeat or an outage lengthens one gap, not all);
+        for a sensor not yet measured, the median of its kind's; never below
+        HEARTBEAT_PERIOD_S (the contract's minute), at most MAX_HEARTBEAT_PERIOD_S."""
+        own = self._hb_gaps.min(axis=1)  # inf: fewer than two heartbeats yet
+        per = own.copy()
+        kind = self.registry.kind
+        for k in np.unique(kind[np.isfinite(own)]):
+            m = kind == k
+            per[m & ~np.isfinite(own)] = np.median(own[m & np.isfinite(own)])
+        per = np.where(np.isfinite(per), per, HEARTBEAT_PERIOD_S)
+        return np.clip(per, HEARTBEAT_PERIOD_S, MAX_HEARTBEAT_PERIOD_S)
+
     def liveness(self, t: float) -> np.ndarray:
-        """Per registered sensor, the latest time it was known up, as fusion reads it: its
-        latest heartbeat or report; with ``assume_up``, ``t`` itself for sensors of a kind
-        none of which has sent a heartbeat (see :meth:`health`)."""
-        seen = self.last_seen.copy()
+        """Per registered sensor, the latest time it was known up, on the contract's clock of
+        one heartbeat a minute, as fusion and :meth:`health` read it: its latest heartbeat or
+        report, moved on by its heartbeat period less a minute (a sensor that beats every 5
+        minutes is known up 4 minutes longer after each beat than one that beats every
+        minute), never past ``t``; with ``assume_up``, ``t`` itself for sensors of a kind
+        none of which has sent a heartbeat."""
+        seen = np.minimum(self.last_seen + (self.heartbeat_period() - HEARTBEAT_PERIOD_S), t)
         if self.assume_up:
             r = self.registry
             seen[~np.isin(r.kind, np.unique(r.kind[self.sent_heartbeat]))] = t

@@ -192,3 +192,27 @@ def test_a_months_long_feed_keeps_a_bounded_id_memory_and_drops_the_same_duplica
     assert ingestor.stats.reports == sum(want)
     # two lateness windows of reports at one per 1.5 s, not the 20,000 seen
     assert largest <= 2 * ingestor.max_lateness_s / 1.5 + 10
+
+
+def _beats(ing: Ingestor, sensor: str, times, line0: int = 1) -> None:
+    for k, t in enumerate(times):
+        ing.accept_line(json.dumps({"t": float(t), "sensor": sensor, "heartbeat": True}), line0 + k)
+
+
+def test_a_slower_heartbeat_is_learned_and_keeps_its_sensor_alive_between_beats() -> None:
+    sensors = [Sensor(f"a{i}", "acoustic", 50.0, 30.0 + i / 10, 3000.0) for i in range(3)]
+    ing = Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)))
+    _beats(ing, "a0", [0, 60, 120, 180])  # the contract's minute
+    _beats(ing, "a1", [0, 300, 600, 900], 10)  # another generator's five minutes
+    assert ing.heartbeat_period().tolist() == [60.0, 300.0, 180.0]  # a2: its kind's median
+    # 200 s after the last beat: the 1-minute post missed three, the 5-minute one none
+    h = ing.health(1100.0)
+    assert h.alive[:2].tolist() == [False, True] and h.monitored[:2].tolist() == [True, True]
+    assert ing.health(180.0 + 140.0).alive[0] and not ing.health(180.0 + 160.0).alive[0]
+    # the 5-minute post is dead once it misses a beat and a half: 900 + 300 + 90 s
+    assert ing.health(900.0 + 385.0).alive[1] and not ing.health(900.0 + 395.0).alive[1]
+    # fusion reads the same clock: known up until its next beat is due, never past now
+    assert ing.liveness(1000.0)[1] == 1000.0 and ing.liveness(1300.0)[1] == 1140.0
+    # one lost beat lengthens one gap, not the period
+    _beats(ing, "a1", [1500, 1800], 20)
+    assert ing.heartbeat_period()[1] == 300.0
