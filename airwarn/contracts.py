@@ -59,6 +59,10 @@ GHOST_RADAR_ALT_M = 30.0
 (``ghost_radar_alt_m``: predict's ghosts and decide's vanished tracks read the same key)."""
 GHOST_RADAR_MAST_MAX_M = 100.0
 """Default cap (m) on a radar's antenna height for that horizon (``ghost_radar_mast_max_m``)."""
+GHOST_RADAR_MAST_UNKNOWN_M = 5.0
+"""Default antenna height (m) taken for a radar whose sensors line gives no ``alt_m``, for
+that horizon only (``ghost_radar_mast_unknown_m``): a low mast, so its view is not
+overstated."""
 
 SENSOR_KINDS_KNOWN: tuple[str, ...] = ("acoustic", "radar", "observer")
 """Sensor kinds with their own measurement model; other kind strings are accepted."""

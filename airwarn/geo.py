@@ -31,12 +31,19 @@ def radar_horizon_m(h_radar: np.ndarray, h_target: np.ndarray) -> np.ndarray:
 
 
 def radar_view_m(
-    mast_m: np.ndarray, range_m: np.ndarray, target_alt_m: float, mast_max_m: float
+    mast_m: np.ndarray,
+    range_m: np.ndarray,
+    target_alt_m: float,
+    mast_max_m: float,
+    unknown_mast_m: float | None = None,
 ) -> np.ndarray:
     """Per radar: how far it sees a flyer ``target_alt_m`` up, its radar horizon from its
     antenna height ``mast_m`` (at most ``mast_max_m``: a height above sea level on high
-    ground is no mast), within ``range_m``; 0 where the height is unknown (NaN) or negative."""
+    ground is no mast), within ``range_m``; where the height is unknown (NaN), from
+    ``unknown_mast_m`` or, if None, 0; 0 where it is negative."""
     mast = np.asarray(mast_m, float)
+    if unknown_mast_m is not None:
+        mast = np.where(np.isnan(mast), unknown_mast_m, mast)
     known = np.isfinite(mast) & (mast >= 0.0)
     h = np.minimum(np.where(known, mast, 0.0), mast_max_m)
     view = np.minimum(
@@ -49,12 +56,20 @@ class LiveCover:
     """Coverage circles of the live sensors whose silence is evidence, as (KD-tree, radii,
     acoustic) groups: acoustic posts out to ``acoustic_frac`` of their range and, unless
     ``radar_alt_m`` is None, radars out to their view of a flyer that high
-    (:func:`radar_view_m`); rebuilt only when the live set, a radius or a position changes."""
+    (:func:`radar_view_m`; a radar of unknown antenna height from ``unknown_mast_m``, none
+    if None); rebuilt only when the live set, a radius or a position changes."""
 
-    def __init__(self, acoustic_frac: float, radar_alt_m: float | None, mast_max_m: float) -> None:
+    def __init__(
+        self,
+        acoustic_frac: float,
+        radar_alt_m: float | None,
+        mast_max_m: float,
+        unknown_mast_m: float | None = None,
+    ) -> None:
         self.acoustic_frac = acoustic_frac
         self.radar_alt_m = radar_alt_m
         self.mast_max_m = mast_max_m
+        self.unknown_mast_m = unknown_mast_m
         self._key: bytes | None = None
         self._groups: list[tuple[cKDTree, np.ndarray, bool]] = []
 
@@ -64,8 +79,11 @@ class LiveCover:
         acoustic = kind == SENSOR_KIND_CODE["acoustic"]
         rng = np.asarray(health.range_m, float)
         r = np.where(acoustic, self.acoustic_frac * rng, 0.0)
-        if self.radar_alt_m is not None and health.alt_m is not None:
-            view = radar_view_m(health.alt_m, rng, self.radar_alt_m, self.mast_max_m)
+        if self.radar_alt_m is not None and (
+            health.alt_m is not None or self.unknown_mast_m is not None
+        ):
+            mast = np.full(rng.shape, np.nan) if health.alt_m is None else health.alt_m
+            view = radar_view_m(mast, rng, self.radar_alt_m, self.mast_max_m, self.unknown_mast_m)
             r = np.where(kind == SENSOR_KIND_CODE["radar"], view, r)
         use = np.asarray(health.alive, bool) & (r > 0.0)
         xy = np.column_stack([np.asarray(health.x, float), np.asarray(health.y, float)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pymap3d
+import pytest
 
 from airwarn.geo import LocalFrame, haversine_m
 
@@ -58,3 +59,14 @@ def test_within_any_circle_known_answer():
         [False, False],
         [True, True],
     ]
+
+
+def test_a_radar_of_unknown_height_sees_from_the_mast_it_is_given():
+    from airwarn.geo import radar_view_m
+
+    mast, rng = np.array([np.nan, 25.0, -1.0]), np.full(3, 200_000.0)
+    assert radar_view_m(mast, rng, 30.0, 100.0).tolist()[::2] == [0.0, 0.0]
+    view = radar_view_m(mast, rng, 30.0, 100.0, unknown_mast_m=5.0)
+    assert view[0] == pytest.approx(4120.0 * (5**0.5 + 30**0.5), rel=1e-3)  # 31.8 km
+    assert view[1] == pytest.approx(4120.0 * (25**0.5 + 30**0.5), rel=1e-3)  # as given
+    assert view[2] == 0.0  # a negative height stays unknowable

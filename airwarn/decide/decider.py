@@ -43,6 +43,7 @@ from airwarn.contracts import (
     DIVE_VZ,
     GHOST_RADAR_ALT_M,
     GHOST_RADAR_MAST_MAX_M,
+    GHOST_RADAR_MAST_UNKNOWN_M,
     THREAT_CLASSES,
     UNKNOWN_CLS,
     AlertChange,
@@ -127,6 +128,7 @@ class Decider:
             1.0,
             float(pred.get("ghost_radar_alt_m", GHOST_RADAR_ALT_M)) if cfg.vanish_radar else None,
             float(pred.get("ghost_radar_mast_max_m", GHOST_RADAR_MAST_MAX_M)),
+            float(pred.get("ghost_radar_mast_unknown_m", GHOST_RADAR_MAST_UNKNOWN_M)),
         )
         self._lost_t0 = np.zeros(0)
         # confirmed tracks at the last step: ids, states, last updates, classes

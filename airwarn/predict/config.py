@@ -16,6 +16,7 @@ from airwarn.contracts import (
     DIVE_VZ,
     GHOST_RADAR_ALT_M,
     GHOST_RADAR_MAST_MAX_M,
+    GHOST_RADAR_MAST_UNKNOWN_M,
     THREAT_CLASSES,
     PolicyError,
 )
@@ -160,6 +161,7 @@ DEFAULTS: dict[str, Any] = dict(
     ghost_radar_alt_m=GHOST_RADAR_ALT_M,
     ghost_radar_kill_s=60.0,
     ghost_radar_mast_max_m=GHOST_RADAR_MAST_MAX_M,
+    ghost_radar_mast_unknown_m=GHOST_RADAR_MAST_UNKNOWN_M,
     ghost_min_updates=6,
     ghost_ballistic_m=20000.0,
     eta_q=0.05,
@@ -194,6 +196,7 @@ class PredictConfig:
     ghost_radar_alt_m: float = GHOST_RADAR_ALT_M
     ghost_radar_kill_s: float = 60.0
     ghost_radar_mast_max_m: float = GHOST_RADAR_MAST_MAX_M
+    ghost_radar_mast_unknown_m: float = GHOST_RADAR_MAST_UNKNOWN_M
     ghost_min_updates: int = 6
     ghost_ballistic_m: float = 20000.0
     eta_q: float = 0.05

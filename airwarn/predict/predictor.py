@@ -290,6 +290,7 @@ class Predictor:
             c.ghost_cover_frac,
             c.ghost_radar_alt_m if c.ghost_radar_cover else None,
             c.ghost_radar_mast_max_m,
+            c.ghost_radar_mast_unknown_m,
         )
 
     # ------------------------------------------------------------------ public

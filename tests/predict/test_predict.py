@@ -701,18 +701,23 @@ def test_ghost_inside_a_live_radars_horizon_is_dropped():
     # ... once its samples have been in view ghost_radar_kill_s (60 s), not before
     pred, r = _ghost_after(posts([(10000, 0)], alt_m=25.0, **radar), t_end=50.0)
     assert not pred.idle() and r["ahead"][0] > 0.5
-    # the same radar dead, without a known mast height, or 60 km off (inside its range,
-    # beyond its horizon for a low flyer), or 60 km off on a 1,000 m "mast" (a height above
-    # sea level: taken as ghost_radar_mast_max_m, 100 m, horizon 64 km): its silence
-    # refutes nothing
+    # the same radar dead, or 60 km off (inside its range, beyond its horizon for a low
+    # flyer), or 60 km off on a 1,000 m "mast" (a height above sea level: taken as
+    # ghost_radar_mast_max_m, 100 m, horizon 64 km), or 40 km off with no mast height given
+    # (taken as ghost_radar_mast_unknown_m, 5 m: horizon 32 km): its silence refutes nothing
     for health in (
         posts([(10000, 0)], alive=False, alt_m=25.0, **radar),
-        posts([(10000, 0)], **radar),
         posts([(10000, 60000)], alt_m=25.0, **radar),
         posts([(10000, 70000)], alt_m=1000.0, **radar),
+        posts([(10000, 40000)], **radar),
     ):
         _, kept = _ghost_after(health)
         assert kept["ahead"][:3] == ref["ahead"][:3]
+    # a radar of unknown height on the route, or 40 km off on its known 25 m mast (43 km):
+    # the ghost is dropped
+    for health in (posts([(10000, 0)], **radar), posts([(10000, 40000)], alt_m=25.0, **radar)):
+        pred, r = _ghost_after(health)
+        assert pred.idle() and not r
 
 
 def test_radar_coverage_of_ghosts_can_be_turned_off():
