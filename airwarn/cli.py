@@ -334,6 +334,9 @@ def serve(
         None, "--replay", exists=True, help="Scenario to play live."
     ),
     speed: float = typer.Option(1.0, help="Replay speed-up factor."),
+    policy: Path | None = typer.Option(
+        None, exists=True, help="Alert policy TOML; default: built-in."
+    ),
 ) -> None:
     """Run the live service: HTTP/MQTT ingest, CAP feed, JSON API, streams and the live map."""
     from airwarn.serve import main as serve_main
@@ -346,6 +349,7 @@ def serve(
         sensors=sensors,
         replay_dir=replay_dir,
         speed=speed,
+        policy=policy,
     )
 
 

@@ -13,7 +13,9 @@ The default set runs in a few minutes on a loaded 2-core machine; timings are no
 ``--variant`` feeds every scenario's reports as another generator might write them:
 ``no-radar-velocity`` (radar plots without ``vel_*``), ``half-radar-plots`` (every radar
 plot dropped with probability 0.5), ``no-class`` (no ``cls`` hints), ``no-heartbeats``
-(no heartbeat lines: sensors are live only while they report).
+(no heartbeat lines: every sensor is then taken as up, ``assume_up_without_heartbeats``),
+``slow-heartbeats`` (one heartbeat in five kept: a sensor beats every 5 minutes) and
+``no-radar-height`` (the sensors file gives no radar ``alt_m``).
 
     python bench/warning_quality.py [--work /tmp/awq] [--policy P] [--variant V] \
         [--scenario SPEC ...]
@@ -59,7 +61,14 @@ def _run(cmd: list[str]) -> None:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
 
 
-VARIANTS = ("no-radar-velocity", "half-radar-plots", "no-class", "no-heartbeats")
+VARIANTS = (
+    "no-radar-velocity",
+    "half-radar-plots",
+    "no-class",
+    "no-heartbeats",
+    "slow-heartbeats",
+    "no-radar-height",
+)
 
 
 def variant(sim: Path, name: str) -> Path:
@@ -68,16 +77,25 @@ def variant(sim: Path, name: str) -> Path:
     if (out / "detections.jsonl").exists():
         return out
     out.mkdir(parents=True, exist_ok=True)
+    if name == "no-radar-height":
+        with open(sim / "sensors.jsonl") as src, open(out / "sensors.jsonl", "w") as dst:
+            for line in src:
+                d = json.loads(line)
+                if d.get("kind") == "radar":
+                    d.pop("alt_m", None)
+                dst.write(json.dumps(d) + "\n")
     for f in ("sensors.jsonl", "truth.jsonl", "zones.geojson", "scenario.json"):
         if (sim / f).exists() and not (out / f).exists():
             (out / f).symlink_to((sim / f).resolve())
     kinds = {s.id: s.kind for s in read_sensors(sim / "sensors.jsonl")}
     rng = random.Random(7)
+    beats: dict[str, int] = {}
     with open(sim / "detections.jsonl") as src, open(out / "detections.jsonl", "w") as dst:
         for line in src:
             d = json.loads(line)
             if d.get("heartbeat"):
-                if name != "no-heartbeats":
+                k = beats[d["sensor"]] = beats.get(d["sensor"], -1) + 1
+                if name != "no-heartbeats" and (name != "slow-heartbeats" or k % 5 == 0):
                     dst.write(line)
                 continue
             radar = kinds.get(d["sensor"]) == "radar"

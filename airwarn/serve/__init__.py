@@ -97,6 +97,7 @@ def main(
     sensors: Path | None = None,
     replay_dir: Path | None = None,
     speed: float = 1.0,
+    policy: Path | None = None,
 ) -> None:
     """Run the service under uvicorn until interrupted."""
     import uvicorn
@@ -110,6 +111,7 @@ def main(
         sensors=sensors,
         replay_dir=replay_dir,
         speed=speed,
+        policy=policy,
     )
     app = create_app(cfg)
     print(f"airwarn serve: map at {cfg.base_url}/map, API docs at {cfg.base_url}/docs", flush=True)

@@ -570,9 +570,10 @@ def test_ghost_of_track_vanished_in_acoustic_coverage_pre_alerts_only(zones, pol
 
 
 def test_level_flyer_vanished_in_a_radars_view_pre_alerts_only(zones, policy, mk) -> None:
-    """The same inside a live radar's view of a 30 m flyer (mast 25 m: 43 km): its ghost
-    only pre-alerts zone A. A radar without a mast height, one 60 km off, a missile's track
-    (it falls out of view) or a diving one, or vanish_radar off: the ghost alerts."""
+    """The same inside a live radar's view of a 30 m flyer (mast 25 m: 43 km; a radar
+    without a mast height is taken to stand on 5 m: 32 km): its ghost only pre-alerts zone
+    A. A radar 60 km off, or 37 km off without a mast height, a missile's track (it falls
+    out of view) or a diving one, or vanish_radar off: the ghost alerts."""
 
     def radar(x, alt=25.0):
         return lambda t: one_sensor(t, x, 200_000.0, kind="radar", alt_m=alt)
@@ -580,7 +581,9 @@ def test_level_flyer_vanished_in_a_radars_view_pre_alerts_only(zones, policy, mk
     cases = [  # health, class, vz, policy override -> zone A's first state
         (radar(-20_000.0), "drone", 0.0, {}, "pre_alert"),
         (radar(-50_000.0), "cruise", 0.0, {}, "pre_alert"),  # 30 km off
-        (radar(-20_000.0, None), "drone", 0.0, {}, "alert"),
+        (radar(-20_000.0, None), "drone", 0.0, {}, "pre_alert"),
+        (radar(-55_000.0), "drone", 0.0, {}, "pre_alert"),  # 37-39 km off its path
+        (radar(-55_000.0, None), "drone", 0.0, {}, "alert"),
         (radar(-80_000.0), "drone", 0.0, {}, "alert"),
         (radar(-20_000.0), "ballistic", 0.0, {}, "alert"),
         (radar(-20_000.0), "drone", -80.0, {}, "alert"),

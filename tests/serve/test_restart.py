@@ -46,6 +46,10 @@ class Server:
         cmd = [sys.executable, "-m", "airwarn.cli", "serve", "--port", str(self.port)]
         cmd += ["--data", str(self.tmp / "data"), "--zones", str(self.tmp / "zones.geojson")]
         cmd += ["--sensors", str(self.tmp / "sensors.jsonl")]
+        # the posted plots are 80-200 s old when the service first ticks on the wall clock:
+        # with its radar taken as up (the feed has no heartbeats) that silence would end the
+        # drone's track before the first tick; this test is about durability, not liveness
+        cmd += ["--policy", str(self.tmp / "policy.toml")]
         self.log = open(self.tmp / "server.log", "ab")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(600):
@@ -74,6 +78,7 @@ def files(tmp_path):
     write_jsonl(tmp_path / "sensors.jsonl", [s.to_json() for s in small_sensors()])
     tok = [{"token": SENSOR_TOKEN, "name": "radar-1", "role": "sensor", "sensors": ["R1"]}]
     (tmp_path / "tokens.json").write_text(json.dumps({"tokens": tok}))
+    (tmp_path / "policy.toml").write_text("assume_up_without_heartbeats = false\n")
     return tmp_path
 
 
