@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+if TYPE_CHECKING:
+    from airwarn.contracts import Sensor
+    from airwarn.zones.zoneset import ZoneSet
 
 app = typer.Typer(
     add_completion=False,
@@ -184,7 +190,7 @@ FAR_APART_M = 300_000.0
 """A replay whose nearest zone is farther than this from every sensor is warned of."""
 
 
-def sensor_zone_gap_m(sens: list, zs) -> float:
+def sensor_zone_gap_m(sens: Sequence[Sensor], zs: ZoneSet) -> float:
     """Distance (m) from the zone centroids to the nearest sensor, the smallest over zones: a
     large gap means the two files describe different places (e.g. coordinates swapped)."""
     import numpy as np

@@ -53,8 +53,8 @@ class Policy:
                 raise PolicyError(f"{path}: not valid TOML ({exc})") from exc
             _merge(base, user)
             src = str(path)
-        known = {"tick_s", "track_every_s", "fuse_lag_s", "fuse", "predict", "decide"}
-        known.add("assume_up_without_heartbeats")
+        known = {"tick_s", "track_every_s", "fuse_lag_s", "assume_up_without_heartbeats"}
+        known |= {"fuse", "predict", "decide"}
         unknown = set(base) - known
         if unknown:
             raise PolicyError(f"{src}: unknown policy keys {sorted(unknown)}")

@@ -667,9 +667,10 @@ class Predictor:
     def _coverage(self, health: SensorHealth | None) -> list[tuple[cKDTree, np.ndarray, bool]]:
         """The live sensors whose silence refutes a ghost's route sample, as (KD-tree, covered
         radii, acoustic) groups: acoustic posts out to ``ghost_cover_frac`` of their range
-        and, with ``ghost_radar_cover``, radars with a known antenna height (at most
-        ``ghost_radar_mast_max_m``: a height above sea level on high ground is no mast) out to
-        their radar horizon for a target at ``ghost_radar_alt_m``."""
+        and, with ``ghost_radar_cover``, radars out to their radar horizon for a target at
+        ``ghost_radar_alt_m`` from their antenna height (at most ``ghost_radar_mast_max_m``:
+        a height above sea level on high ground is no mast; ``ghost_radar_mast_unknown_m``
+        where the sensors file gives none)."""
         if health is None or self.cfg.ghost_cover_kill_s <= 0 or len(health.alive) == 0:
             return []
         return self._cover.groups(health)

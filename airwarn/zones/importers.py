@@ -41,6 +41,8 @@ ISRAEL_MIN_POP = 300
 ISRAEL_SECTION_FACTOR = 0.25
 """Israel's towns abut (Ramat Gan, Tel Aviv): only places within a quarter of a city's
 radius count as its districts (West Jerusalem)."""
+SHELTER_NO_PLACE_S = 60.0
+"""Time to shelter of an area with no listed place (a village's, as builtin's smallest)."""
 SNAP_M = 1000.0
 """A place outside every polygon goes to the nearest one if it is this close (coasts)."""
 
@@ -217,7 +219,11 @@ def ocha_zones(
     zones: list[Zone] = []
     extra: dict[str, dict[str, Any]] = {}
     for (pcode, name, region, g), n, t in zip(rows, pop, top, strict=True):
-        shelter = shelter_time(str(places.name[t]), int(places.population[t])) if t >= 0 else 60.0
+        shelter = (
+            shelter_time(str(places.name[t]), int(places.population[t]))
+            if t >= 0
+            else SHELTER_NO_PLACE_S
+        )
         zones.append(Zone(pcode, name, int(n), shelter, region, g))
         if t >= 0:
             extra[pcode] = {"largest_place": str(places.name[t])}
@@ -426,11 +432,10 @@ def polygon_zones(
         }
         if shelter_s is not None:
             filled["shelter_s"] = float(shelter_s)
+        elif t >= 0:
+            filled["shelter_s"] = shelter_time(str(places.name[t]), int(places.population[t]))
         else:
-            big = t >= 0
-            filled["shelter_s"] = (
-                shelter_time(str(places.name[t]), int(places.population[t])) if big else 60.0
-            )
+            filled["shelter_s"] = SHELTER_NO_PLACE_S
         given = {k: v for k, v in props.items() if k in filled and v is not None and v != ""}
         feat = {"type": "Feature", "properties": filled | given, "geometry": mapping(g)}
         zones.append(Zone.parse_feature(feat, src, len(zones) + 1))
