@@ -186,6 +186,17 @@ def _str(obj: dict, key: str, src: str, line: int | None, *, required: bool = Tr
     return v
 
 
+def _ident(obj: dict, key: str, src: str, line: int | None) -> str:
+    """A required identifier: a non-empty string, or an integer (other generators number
+    their sensors, reports and threats) read as its decimal string."""
+    v = obj.get(key)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    out = _str(obj, key, src, line)
+    assert out is not None
+    return out
+
+
 def _obj(obj: Any, src: str, line: int | None) -> dict:
     if not isinstance(obj, dict):
         raise _err(src, line, None, f"must be a JSON object, got {type(obj).__name__}")
@@ -244,7 +255,7 @@ class Sensor:
         """Validate one decoded JSON object; raise RecordError naming the bad field."""
         o = _obj(obj, src, line)
         return cls(
-            id=_str(o, "id", src, line),
+            id=_ident(o, "id", src, line),
             kind=_str(o, "kind", src, line),
             lat=_num(o, "lat", src, line, lo=-90, hi=90),
             lon=_num(o, "lon", src, line, lo=-180, hi=180),
@@ -292,7 +303,7 @@ def parse_report(obj: Any, src: str = "detections.jsonl", line: int | None = Non
     """Validate one decoded detections.jsonl object into a Detection or a Heartbeat."""
     o = _obj(obj, src, line)
     t = _time(o, "t", src, line, lo=0)
-    sensor = _str(o, "sensor", src, line)
+    sensor = _ident(o, "sensor", src, line)
     hb = o.get("heartbeat")
     if hb is not None and hb is not False:
         if hb is not True:
@@ -305,7 +316,7 @@ def parse_report(obj: Any, src: str = "detections.jsonl", line: int | None = Non
         lat=_num(o, "lat", src, line, lo=-90, hi=90),
         lon=_num(o, "lon", src, line, lo=-180, hi=180),
         sigma_m=_num(o, "sigma_m", src, line, positive=True),
-        id=_str(o, "id", src, line),
+        id=_ident(o, "id", src, line),
         alt_m=_num(o, "alt_m", src, line, required=False, lo=-500, hi=2_000_000),
         sigma_alt_m=_num(o, "sigma_alt_m", src, line, required=False, positive=True),
         vel_e=_num(o, "vel_e", src, line, required=False, lo=-10000, hi=10000),
@@ -461,7 +472,7 @@ class Threat:
     @classmethod
     def parse(cls, obj: Any, src: str = "truth.jsonl", line: int | None = None) -> Threat:
         o = _obj(obj, src, line)
-        tid = _str(o, "id", src, line)
+        tid = _ident(o, "id", src, line)
         c = _cls(o, src, line, required=True)
         arrays = {}
         for k in ("t", "lat", "lon", "alt_m"):

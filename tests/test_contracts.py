@@ -108,6 +108,19 @@ def test_sensor_and_alert_parse() -> None:
         AlertChange.parse({"t": 5, "zone": "z", "state": "on"})
 
 
+def test_numbered_sensors_reports_and_threats_are_read_by_their_numbers() -> None:
+    # another generator numbers its sensors, reports and threats: the numbers are their ids
+    s = Sensor.parse({"id": 17, "kind": "acoustic", "lat": 50, "lon": 30, "range_m": 3000})
+    rep = parse_report({"t": 5, "sensor": 17, "lat": 50, "lon": 30, "sigma_m": 900, "id": 42})
+    beat = parse_report({"t": 6, "sensor": 17, "heartbeat": True})
+    thr = Threat.parse({"id": 5, "cls": "drone", "t": [0, 1], "lat": [50, 50], "lon": [30, 30],
+                        "alt_m": [300, 300], "fate": "left", "impact": None})  # fmt: skip
+    assert (s.id, rep.sensor, rep.id, beat.sensor, thr.id) == ("17", "17", "42", "17", "5")
+    for bad in (True, 1.5, ""):
+        with pytest.raises(RecordError, match="'sensor'"):
+            parse_report({"t": 5, "sensor": bad, "lat": 50, "lon": 30, "sigma_m": 9, "id": "r"})
+
+
 def test_threat_lengths_must_match() -> None:
     obj = {
         "id": "x",
