@@ -143,8 +143,20 @@ def iso_seconds(v: str) -> float:
     return d.timestamp()
 
 
+MAX_TIME_S = 1e11
+"""Times beyond this (the year 5138 in seconds) are refused as milliseconds: airwarn reads
+UTC seconds, and another system's epoch milliseconds would otherwise slow every threat a
+thousandfold without a word."""
+
+
+def _seconds_not_ms(t: float, src: str, line: int | None, key: str) -> None:
+    if t > MAX_TIME_S:
+        raise _err(src, line, key, f"{t:.0f} looks like milliseconds: times are UTC seconds")
+
+
 def _time(obj: dict, key: str, src: str, line: int | None, *, lo: float | None = None) -> float:
-    """A required time: UTC seconds, or an ISO 8601 string with an offset (converted)."""
+    """A required time: UTC seconds, or an ISO 8601 string with an offset (converted);
+    epoch milliseconds are refused with a message saying so."""
     v = obj.get(key)
     if isinstance(v, str):
         try:
@@ -153,6 +165,7 @@ def _time(obj: dict, key: str, src: str, line: int | None, *, lo: float | None =
             raise _err(src, line, key, f"must be UTC seconds or {exc}") from None
     out = _num(obj, key, src, line, lo=lo)
     assert out is not None
+    _seconds_not_ms(out, src, line, key)
     return out
 
 
@@ -494,6 +507,7 @@ class Threat:
                 raise _err(src, line, k, f"has {len(arrays[k])} values, 't' has {n}")
         if np.any(np.diff(arrays["t"]) < 0):
             raise _err(src, line, "t", "must be non-decreasing")
+        _seconds_not_ms(float(arrays["t"].max()), src, line, "t")
         fate = o.get("fate")
         if fate not in FATES:
             raise _err(src, line, "fate", f"must be one of {list(FATES)}, got {fate!r}")

@@ -121,6 +121,24 @@ def test_numbered_sensors_reports_and_threats_are_read_by_their_numbers() -> Non
             parse_report({"t": 5, "sensor": bad, "lat": 50, "lon": 30, "sigma_m": 9, "id": "r"})
 
 
+def test_epoch_milliseconds_are_refused_with_a_message_saying_so() -> None:
+    ms = 1_760_000_000_000.0  # another system's Date.now()
+    cases = [
+        (lambda: parse_report({"t": ms, "sensor": "a", "lat": 50, "lon": 30, "sigma_m": 9,
+                               "id": "r"}), "detections.jsonl"),
+        (lambda: Threat.parse({"id": "x", "cls": "drone", "t": [ms, ms + 1e3], "lat": [50, 50],
+                               "lon": [30, 30], "alt_m": [1, 1], "fate": "left",
+                               "impact": None}), "truth.jsonl"),
+        (lambda: AlertChange.parse({"t": ms, "zone": "z", "state": "alert"}), "alerts.jsonl"),
+    ]  # fmt: skip
+    for parse, src in cases:
+        with pytest.raises(RecordError, match="looks like milliseconds") as err:
+            parse()
+        assert (err.value.source, err.value.field) == (src, "t")
+    assert parse_report({"t": ms / 1000, "sensor": "a", "lat": 50, "lon": 30, "sigma_m": 9,
+                         "id": "r"}).t == ms / 1000  # fmt: skip
+
+
 def test_threat_lengths_must_match() -> None:
     obj = {
         "id": "x",
