@@ -69,6 +69,15 @@ SENSOR_KINDS_KNOWN: tuple[str, ...] = ("acoustic", "radar", "observer")
 
 ALERT_STATES: tuple[str, ...] = ("pre_alert", "alert", "clear")
 FATES: tuple[str, ...] = ("impact", "downed", "left")
+_FATE_NAMES: dict[str, tuple[str, ...]] = {
+    "impact": ("hit", "impacted", "strike", "struck", "ground_impact"),
+    "downed": ("intercepted", "destroyed", "shot_down", "shotdown", "killed", "neutralized",
+               "neutralised"),
+    "left": ("exited", "exit", "left_area", "departed"),
+}  # fmt: skip
+FATE_ALIASES: dict[str, str] = {a: f for f, names in _FATE_NAMES.items() for a in names}
+"""Other generators' names for a threat's fate, after lower-casing and turning spaces and
+hyphens into underscores ("Intercepted", "shot down"): read as the fate they name."""
 
 MAX_LATENESS_S = 60.0
 """A report may be up to this much older than reports that arrived before it."""
@@ -509,8 +518,10 @@ class Threat:
             raise _err(src, line, "t", "must be non-decreasing")
         _seconds_not_ms(float(arrays["t"].max()), src, line, "t")
         fate = o.get("fate")
+        if isinstance(fate, str):
+            fate = canonical_name(fate, FATE_ALIASES)
         if fate not in FATES:
-            raise _err(src, line, "fate", f"must be one of {list(FATES)}, got {fate!r}")
+            raise _err(src, line, "fate", f"must be one of {list(FATES)}, got {o.get('fate')!r}")
         imp = o.get("impact")
         if imp is not None:
             if not isinstance(imp, dict):

@@ -139,6 +139,17 @@ def test_epoch_milliseconds_are_refused_with_a_message_saying_so() -> None:
                          "id": "r"}).t == ms / 1000  # fmt: skip
 
 
+def test_fates_under_other_generators_names_are_read_as_the_fate_they_name() -> None:
+    obj = {"id": "x", "cls": "drone", "t": [0, 1], "lat": [50, 50], "lon": [30, 30],
+           "alt_m": [300, 300], "impact": None}  # fmt: skip
+    said = {"Intercepted": "downed", "shot down": "downed", "HIT": "impact", "exited": "left",
+            "Downed": "downed"}  # fmt: skip
+    for name, fate in said.items():
+        assert Threat.parse(obj | {"fate": name}).fate == fate
+    with pytest.raises(RecordError, match="'fate'.*'vanished'"):
+        Threat.parse(obj | {"fate": "vanished"})
+
+
 def test_threat_lengths_must_match() -> None:
     obj = {
         "id": "x",
