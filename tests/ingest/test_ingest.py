@@ -120,11 +120,16 @@ def test_health_from_heartbeats(ingestor: Ingestor) -> None:
     assert np.isnan(h.alt_m[0]) and h.alt_m[1] == 30.0
 
 
-def test_sensors_that_send_no_heartbeats_are_never_taken_for_dead() -> None:
+def _three_posts_and_a_radar(**kw) -> Ingestor:
+    """Posts a0-a2 and radar r1, no heartbeat yet; ``kw``: Ingestor options."""
     sensors = [Sensor(f"a{i}", "acoustic", 50.0, 30.0 + i / 10, 3000.0) for i in range(3)]
     sensors.append(Sensor("r1", "radar", 50.5, 30.5, 200_000.0))
+    return Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)), **kw)
+
+
+def test_sensors_that_send_no_heartbeats_are_never_taken_for_dead() -> None:
     # live only while they report (assume_up off: silence proves nothing)
-    ing = Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)), assume_up=False)
+    ing = _three_posts_and_a_radar(assume_up=False)
     ing.accept_line(det(10.0, "x1", "a0"), 1)
     ing.accept_line(det(12.0, "x2", "r1"), 2)
     h = ing.health(400.0)
@@ -139,9 +144,7 @@ def test_sensors_that_send_no_heartbeats_are_never_taken_for_dead() -> None:
 
 
 def test_a_feed_without_heartbeats_takes_its_registered_sensors_as_up() -> None:
-    sensors = [Sensor(f"a{i}", "acoustic", 50.0, 30.0 + i / 10, 3000.0) for i in range(3)]
-    sensors.append(Sensor("r1", "radar", 50.5, 30.5, 200_000.0))
-    ing = Ingestor(SensorRegistry(sensors, LocalFrame(50.0, 30.0)))  # the default
+    ing = _three_posts_and_a_radar()  # the default
     ing.accept_line(det(10.0, "x1", "a0"), 1)
     h = ing.health(400.0)
     # another generator's feed, no heartbeats: every post and radar is up (its silence says
