@@ -191,8 +191,10 @@ class TrackerConfig:
     ``slow_ac_max_dt_s`` before whose range does not overlap its own, when some speed
     between ``slow_ac_min_speed`` and ``slow_ac_max_speed`` links the two ranges. The pair
     starts a two-point track that confirms after ``slow_ac_confirm_posts`` posts heard it
-    in turn, each reachable from the last at such a speed and ahead on its course; posts in
-    range that stay silent lower its existence as for any track."""
+    in turn, each reachable from the last at such a speed and ahead on its course (a radar
+    plot or a phone report it takes is no post: it confirms the track by that sensor's own
+    rule, e.g. ``confirm_radar_scans``); posts in range that stay silent lower its existence
+    as for any track."""
     slow_ac_min_speed: float = 15.0
     slow_ac_max_speed: float = 80.0
     slow_ac_max_dt_s: float = 600.0
@@ -1769,7 +1771,9 @@ class Tracker:
         chain = tr.chain[at] & (tr.radar_scans[at] == 0)
         ok = np.where(chain, ok_slow, ok)
         two = fast_ac | chain
-        tr.n_posts[at] += new & (~two | (ac & ok))
+        # a chain track's count is of the posts on its line: another sensor's report (a
+        # radar's plot, a phone's) confirms it only by that sensor's own rule
+        tr.n_posts[at] += new & (~two | (ac & ok)) & (ac | ~tr.chain[at])
         upd = ac & (~two | ok | ~new)
         rep = np.stack((r["x"][am], r["y"][am], r["t"][am], rng), 1)
         tr.ac[at[upd]] = rep[upd]

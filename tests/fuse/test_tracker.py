@@ -1183,3 +1183,29 @@ def test_a_track_measured_climbing_steeply_coasts_under_gravity(radar_reg):
     assert abs((vz20 - vz50) - G * 30.0) < 5.0
     vz20, vz50 = climb(TrackerConfig(fall_test=False, ballistic_hint=0.0, steep_gravity=False))
     assert abs(vz20 - vz50) < 1.0
+
+
+@pytest.mark.parametrize(("plots", "confirmed"), [(1, False), (3, True)])
+def test_a_radar_plot_confirms_a_chain_track_only_by_the_radar_rule(plots, confirmed):
+    # posts A and B 15 km apart each report once, 200 s apart: a chain track (a drone's
+    # pace) waits for a third post. A radar plot 8 km off its dead-reckoned course is taken
+    # into it, but is not that third post: one chance plot (clutter) confirms nothing and
+    # the track dies, while a target the radar plots scan after scan confirms by the
+    # radar's own rule (before, the one plot counted as the third post and confirmed it)
+    posts = [("A", "acoustic", 0.0, 0.0, 3000.0), ("B", "acoustic", 15000.0, 0.0, 3000.0)]
+    reg = registry([*posts, ("R", "radar", 60000.0, 0.0, 150000.0)])
+    trk = Tracker(reg, TrackerConfig())
+    rows = {0.0: (0, 0.0, 0.0, 3000.0), 200.0: (1, 15000.0, 0.0, 3000.0)}
+    for k in range(plots):
+        rows[300.0 + 10.0 * k] = (2, 22500.0 + 750.0 * k, 8000.0, 400.0)
+    ever = False
+    for n, t in enumerate(np.arange(0.0, 400.0, 5.0)):
+        if t in rows:
+            i, x, y, sigma = rows[t]
+            trk.add(batch([{"t": t, "sensor": i, "x": x, "y": y, "sigma": sigma}], reg, n))
+        state = trk.advance(float(t), np.full(3, float(t)))
+        if t == 300.0:
+            assert state.x[0, 1] > 7000.0  # the plot was taken into the chain track
+        ever |= bool(state.confirmed.any())
+    assert trk.stats["chain_acoustic_starts"] == 1
+    assert ever is confirmed
