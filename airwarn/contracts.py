@@ -534,6 +534,14 @@ class Threat:
                 }
             except RecordError as e:
                 raise _err(src, line, f"impact.{e.field}", e.message) from None
+        elif fate == "impact":
+            # no impact object: the path ends where the threat struck (scoring would
+            # otherwise count no impact pair for it, without a word)
+            imp = {
+                "t": float(arrays["t"][-1]),
+                "lat": float(arrays["lat"][-1]),
+                "lon": float(arrays["lon"][-1]),
+            }
         return cls(tid, c, arrays["t"], arrays["lat"], arrays["lon"], arrays["alt_m"], fate, imp)
 
     def to_json(self) -> dict:

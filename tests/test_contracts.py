@@ -150,6 +150,16 @@ def test_fates_under_other_generators_names_are_read_as_the_fate_they_name() -> 
         Threat.parse(obj | {"fate": "vanished"})
 
 
+def test_an_impact_without_its_impact_point_strikes_where_its_path_ends() -> None:
+    obj = {"id": "x", "cls": "drone", "t": [0, 60], "lat": [50.0, 50.1], "lon": [30.0, 30.2],
+           "alt_m": [300, 0], "fate": "impact"}  # fmt: skip
+    for o in (obj, obj | {"impact": None}):
+        assert Threat.parse(o).impact == {"t": 60.0, "lat": 50.1, "lon": 30.2}
+    given = {"t": 55, "lat": 50.09, "lon": 30.19}
+    assert Threat.parse(obj | {"impact": given}).impact == given
+    assert Threat.parse(obj | {"fate": "downed"}).impact is None
+
+
 def test_threat_lengths_must_match() -> None:
     obj = {
         "id": "x",
