@@ -173,9 +173,13 @@ def replay_cmd(
     track_every: float | None = typer.Option(None, help="Seconds between tracks.jsonl snapshots."),
 ) -> None:
     """Run the pipeline on files in the public formats; write alerts.jsonl, tracks.jsonl and CAP."""
+    from airwarn.contracts import read_sensors
+
     res, summary = _run_replay(sensors, detections, zones, out, policy, cap, track_every)
     console.print(json.dumps(summary, indent=1))
-    for line in ingest_warnings(res.ingest, summary["sensors"]):
+    for line in ingest_warnings(res.ingest, summary["sensors"]) + sensor_warnings(
+        read_sensors(sensors)
+    ):
         _say(line)
     far = summary["zone_sensor_gap_m"]
     if far > FAR_APART_M:
@@ -201,6 +205,30 @@ def sensor_zone_gap_m(sens: Sequence[Sensor], zs: ZoneSet) -> float:
     sx, sy = zs.frame.to_local(np.array([s.lat for s in sens]), np.array([s.lon for s in sens]))
     d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([zs.cx, zs.cy]))
     return float(np.min(d))
+
+
+SHORTEST_RANGE_M = {"radar": 5000.0, "acoustic": 100.0}
+"""A sensor kind's range below which ``sensor_warnings`` takes range_m for kilometres."""
+
+
+def sensor_warnings(sens: Sequence[Sensor]) -> list[str]:
+    """Warnings on a sensors file that point at a unit written wrongly: radars or acoustic
+    posts whose range_m is so short it must be kilometres (150 for a 150 km radar), which
+    would leave them hearing and plotting almost nothing without a word."""
+    from airwarn.contracts import SENSOR_KIND_ALIASES, canonical_name
+
+    out = []
+    kinds = [canonical_name(s.kind, SENSOR_KIND_ALIASES) for s in sens]
+    for kind, lo in SHORTEST_RANGE_M.items():
+        short = [s for s, k in zip(sens, kinds, strict=True) if k == kind and s.range_m < lo]
+        if short:
+            ex = short[0]
+            out.append(
+                f"{len(short)} {kind} sensor(s) have range_m below {lo:,.0f} m (e.g. "
+                f"{ex.id!r}: {ex.range_m:g} m): range_m is in metres; kilometres were "
+                "probably meant"
+            )
+    return out
 
 
 def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from airwarn.cli import ingest_warnings, main
+from airwarn.cli import ingest_warnings, main, sensor_warnings
+from airwarn.contracts import Sensor
 
 
 def _airwarn(monkeypatch, *args: str) -> int:
@@ -55,6 +56,19 @@ def test_ingest_warnings_point_at_a_wrongly_written_file():
     assert ingest_warnings(ids_do_not_match, 0) == []
     bad = ok | {"errors": 2, "error_samples": ["detections.jsonl line 3: field 't': [x]"]}
     assert ingest_warnings(bad, 50)[0].startswith("2 bad lines skipped")
+
+
+def test_sensor_warnings_point_at_ranges_written_in_kilometres():
+    def sensor(i: str, kind: str, range_m: float) -> Sensor:
+        return Sensor.parse({"id": i, "kind": kind, "lat": 50.0, "lon": 30.0, "range_m": range_m})
+
+    good = [sensor("R1", "radar", 150_000), sensor("A1", "acoustic", 3000), sensor("O", "x", 1)]
+    assert sensor_warnings(good) == []
+    km = [*good, sensor("R2", "Radar Station", 150), sensor("A2", "acoustic", 3)]
+    said = sensor_warnings(km)
+    assert len(said) == 2
+    assert said[0].startswith("1 radar sensor(s) have range_m below 5,000 m (e.g. 'R2': 150 m)")
+    assert "'A2': 3 m" in said[1] and "kilometres were probably meant" in said[1]
 
 
 def test_evaluate_warns_of_misses_after_the_sensor_data_ended(tmp_path, monkeypatch, capsys):
