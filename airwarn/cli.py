@@ -234,7 +234,8 @@ def sensor_warnings(sens: Sequence[Sensor]) -> list[str]:
 def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
     """Warnings on a replay's input counts that point at a file written wrongly: bad lines,
     many reports dropped as too late (lines not in arrival order), most reports naming
-    sensors absent from sensors.jsonl (taken as phone observers), no heartbeats at all."""
+    sensors absent from sensors.jsonl (taken as phone observers), position errors written
+    in kilometres, no heartbeats at all."""
     out = []
     if ing["errors"]:
         out.append(f"{ing['errors']} bad lines skipped; first: {ing['error_samples'][:3]}")
@@ -247,6 +248,12 @@ def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
         out.append(
             f"{ing['unregistered']} of {ing['reports']} reports name sensors absent from "
             "sensors.jsonl and were taken as phone observers: do the sensor ids match?"
+        )
+    if ing.get("precise", 0) > 0.5 * max(ing["reports"], 1):
+        out.append(
+            f"{ing['precise']} of {ing['reports']} reports give a sigma_m below 20 m, finer "
+            "than radars, posts or phones locate a flyer: sigma_m is in metres; kilometres "
+            "were probably meant"
         )
     if n_sensors and ing["reports"] and not ing.get("heartbeats", 1):
         out.append(

@@ -54,6 +54,9 @@ def test_ingest_warnings_point_at_a_wrongly_written_file():
     assert "do the sensor ids match?" in ingest_warnings(ids_do_not_match, 50)[0]
     # observers only, no sensors file entries: nothing to match
     assert ingest_warnings(ids_do_not_match, 0) == []
+    km = ok | {"precise": 900}
+    assert "kilometres were probably meant" in ingest_warnings(km, 50)[0]
+    assert ingest_warnings(ok | {"precise": 100}, 50) == []
     bad = ok | {"errors": 2, "error_samples": ["detections.jsonl line 3: field 't': [x]"]}
     assert ingest_warnings(bad, 50)[0].startswith("2 bad lines skipped")
 

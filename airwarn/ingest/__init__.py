@@ -94,6 +94,11 @@ MAX_HEARTBEAT_PERIOD_S = 3600.0
 after its last sign of life is taken for dead whatever its period."""
 
 
+PRECISE_SIGMA_M = 20.0
+"""A report's 1-sigma position error below this is finer than any air-surveillance sensor
+of the contract's kinds gives (counted in ``IngestStats.precise``)."""
+
+
 @dataclass
 class IngestStats:
     """Counts of what happened to the input lines."""
@@ -106,6 +111,9 @@ class IngestStats:
     too_late: int = 0
     out_of_order: int = 0
     unregistered: int = 0
+    # reports whose sigma_m is below PRECISE_SIGMA_M: a few are plausible, most of a feed
+    # means kilometres were written as metres
+    precise: int = 0
     error_samples: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -209,6 +217,7 @@ class Ingestor:
             return None
         self._seen.add(rec.id, rec.t)
         self.stats.reports += 1
+        self.stats.precise += rec.sigma_m < PRECISE_SIGMA_M
         if si >= 0:
             self.last_seen[si] = max(self.last_seen[si], rec.t)
         else:
