@@ -249,9 +249,12 @@ def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
             f"{ing['unregistered']} of {ing['reports']} reports name sensors absent from "
             "sensors.jsonl and were taken as phone observers: do the sensor ids match?"
         )
+    from airwarn.ingest import PRECISE_SIGMA_M
+
     if ing.get("precise", 0) > 0.5 * max(ing["reports"], 1):
         out.append(
-            f"{ing['precise']} of {ing['reports']} reports give a sigma_m below 20 m, finer "
+            f"{ing['precise']} of {ing['reports']} reports give a sigma_m below "
+            f"{PRECISE_SIGMA_M:g} m, finer "
             "than radars, posts or phones locate a flyer: sigma_m is in metres; kilometres "
             "were probably meant"
         )
