@@ -36,12 +36,24 @@ THREAT_CLASSES: tuple[str, ...] = (
 """Threat classes, in the order used by integer class codes (``CLS_CODE``)."""
 CLS_CODE: dict[str, int] = {c: i for i, c in enumerate(THREAT_CLASSES)}
 _CLS_NAMES: dict[str, tuple[str, ...]] = {
-    "drone": ("uav", "owa_uav", "shahed", "shahed_136", "geran", "geran_2",
-              "loitering_munition", "attack_drone"),
-    "jet_drone": ("jetdrone", "jet_uav", "shahed_238", "geran_3"),
-    "cruise": ("cruise_missile", "kh_101", "kalibr"),
-    "ballistic": ("ballistic_missile", "srbm", "iskander", "iskander_m", "kn_23", "rocket"),
+    "drone": ("uav", "owa_uav", "shahed", "shahed_136", "shahed_131", "geran", "geran_2",
+              "loitering_munition", "attack_drone", "one_way_attack_drone", "kamikaze_drone",
+              "lancet", "gerbera"),
+    "jet_drone": ("jetdrone", "jet_uav", "jet_powered_drone", "shahed_238", "geran_3"),
+    "cruise": ("cruise_missile", "kh_101", "kh_555", "kh_55", "kh_59", "kh_69", "kalibr",
+               "3m_14", "tomahawk", "storm_shadow", "scalp", "neptune", "lacm"),
+    "ballistic": ("ballistic_missile", "srbm", "mrbm", "tbm", "iskander", "iskander_m",
+                  "9m723", "kn_23", "kn_24", "fateh_110", "fateh", "kheibar_shekan", "emad",
+                  "ghadr", "kinzhal", "kh_47", "kh_47m2", "s_300", "s_400", "tochka",
+                  "tochka_u", "rocket", "mlrs", "grad", "qassam", "katyusha",
+                  "quasi_ballistic"),
+    "aircraft": ("plane", "airplane", "aeroplane", "helicopter", "fighter", "fighter_jet", "airliner",
+                 "manned_aircraft"),
+    "unknown": ("missile", "glide_bomb", "guided_bomb", "kab", "umpk", "unidentified",
+                "unclassified", "other"),
 }  # fmt: skip
+"""Other generators' names per class. Weapons airwarn has no class of its own for (glide
+bombs, a bare "missile") are read as 'unknown': their kinematics decide how they move."""
 CLS_ALIASES: dict[str, str] = {a: c for c, names in _CLS_NAMES.items() for a in names}
 """Other generators' names for the threat classes, after lower-casing and turning spaces and
 hyphens into underscores ("Cruise missile", "Shahed-136"): read as the class they name."""

@@ -40,7 +40,7 @@ def test_heartbeat() -> None:
         ({"lat": 91.0}, "lat"),
         ({"lat": "50"}, "lat"),
         ({"sigma_m": 0}, "sigma_m"),
-        ({"cls": "plane"}, "cls"),
+        ({"cls": "balloon"}, "cls"),
         ({"id": ""}, "id"),
         ({"t": float("nan")}, "t"),
         ({"t": "2025-10-09T08:53:20"}, "t"),  # no UTC offset: ambiguous
@@ -83,6 +83,14 @@ def test_class_hints_in_other_spellings_are_read_as_the_class_they_name() -> Non
         ("Iskander-M", "ballistic"),
         ("BALLISTIC", "ballistic"),
         ("Unknown", "unknown"),
+        ("Kh-555", "cruise"),
+        ("Storm Shadow", "cruise"),
+        ("Fateh-110", "ballistic"),
+        ("S-300", "ballistic"),
+        ("Helicopter", "aircraft"),
+        ("plane", "aircraft"),  # refused before session 29 (the field test now uses a balloon)
+        ("glide bomb", "unknown"),  # no class of its own: its kinematics decide
+        ("KAB", "unknown"),
     ]:
         assert parse_report({**obj, "cls": hint}).cls == cls
     alert = {"t": 1.0, "zone": "Z", "state": "alert", "cls": "Cruise Missile"}
