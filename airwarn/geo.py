@@ -105,6 +105,23 @@ def fall_time(z: np.ndarray, vz: np.ndarray, g: np.ndarray | float) -> np.ndarra
     return (vz + np.sqrt(disc)) / g
 
 
+def central_lon(lons: np.ndarray) -> float:
+    """Longitude (degrees) midway along the shortest arc that holds every one of ``lons``:
+    ``(min + max) / 2`` unless the points lie across the 180th meridian (Fiji, Chukotka),
+    where that midpoint would be half a world away."""
+    lo = np.asarray(lons, float).ravel()
+    mid = 0.5 * (lo.min() + lo.max())
+    u = np.unique(np.mod(lo + 180.0, 360.0) - 180.0)
+    if u.size < 2:
+        return float(mid)
+    gaps = np.diff(np.r_[u, u[0] + 360.0])
+    k = int(np.argmax(gaps))
+    if k == u.size - 1:  # the widest empty arc is the one across 180: no wrap
+        return float(mid)
+    west, east = u[k + 1], u[k] + 360.0  # the occupied arc runs east from u[k + 1] to u[k]
+    return float(np.mod(0.5 * (west + east) + 180.0, 360.0) - 180.0)
+
+
 class LocalFrame:
     """Vectorised conversions between WGS84 and a local (x east, y north) frame in metres."""
 
@@ -128,7 +145,7 @@ class LocalFrame:
         lo = np.asarray(list(lons) if not isinstance(lons, np.ndarray) else lons, float)
         if la.size == 0:
             raise ValueError("LocalFrame.around needs at least one point")
-        return cls(0.5 * (la.min() + la.max()), 0.5 * (lo.min() + lo.max()))
+        return cls(0.5 * (la.min() + la.max()), central_lon(lo))
 
     def to_local(self, lat, lon) -> tuple[np.ndarray, np.ndarray]:
         """WGS84 degrees -> local (x, y) metres."""

@@ -12,6 +12,9 @@ person-hours within the seed-to-seed spread (README, "How much of a difference i
     python bench/other_theatre.py --scenario DIR [--zones FILE] [--shift-lon 100] \
         [--work /tmp/aw-theatre] [--policy P]
 
+A zone the shift carries across the 180th meridian is split there into a MultiPolygon
+(RFC 7946), so ``--shift-lon 145`` puts Israel's areas on both sides of it.
+
 ``DIR`` holds sensors.jsonl, detections.jsonl and truth.jsonl (``airwarn simulate`` or
 another generator's); ``--zones`` defaults to DIR/zones.geojson.
 """
@@ -23,7 +26,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+
+import numpy as np
 
 
 def _lon(v: float, shift: float) -> float:
@@ -44,10 +48,20 @@ def move(o: dict, shift: float) -> dict:
     return o
 
 
-def _coords(c: Any, shift: float) -> Any:
-    if isinstance(c[0], int | float):
-        return [_lon(c[0], shift), -c[1], *c[2:]]
-    return [_coords(x, shift) for x in c]
+def _geometry(g: dict, shift: float) -> dict:
+    """A zone geometry mirrored and shifted; one that the shift carries across the 180th
+    meridian is split there into a MultiPolygon, as RFC 7946 asks."""
+    import shapely
+    from shapely.geometry import box, mapping, shape
+
+    geom = shapely.transform(shape(g), lambda c: np.column_stack([c[:, 0] + shift, -c[:, 1]]))
+    parts = []
+    for k in (-1, 0, 1):  # the part in each 360-degree band, brought into [-180, 180]
+        part = geom.intersection(box(-180.0 + 360.0 * k, -90.0, 180.0 + 360.0 * k, 90.0))
+        if not part.is_empty:
+            parts.append(shapely.transform(part, lambda c, k=k: c - [360.0 * k, 0.0]))
+    out = shapely.union_all(parts) if len(parts) > 1 else parts[0]
+    return mapping(shapely.MultiPolygon(shapely.get_parts(out)) if len(parts) > 1 else out)
 
 
 def move_scenario(src: Path, zones: Path, dst: Path, shift: float) -> None:
@@ -60,7 +74,7 @@ def move_scenario(src: Path, zones: Path, dst: Path, shift: float) -> None:
                     fo.write(json.dumps(move(json.loads(line), shift)) + "\n")
     fc = json.loads(zones.read_text())
     for ft in fc["features"]:
-        ft["geometry"]["coordinates"] = _coords(ft["geometry"]["coordinates"], shift)
+        ft["geometry"] = _geometry(ft["geometry"], shift)
     (dst / "zones.geojson").write_text(json.dumps(fc))
 
 

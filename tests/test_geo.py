@@ -70,3 +70,17 @@ def test_a_radar_of_unknown_height_sees_from_the_mast_it_is_given():
     assert view[0] == pytest.approx(4120.0 * (5**0.5 + 30**0.5), rel=1e-3)  # 31.8 km
     assert view[1] == pytest.approx(4120.0 * (25**0.5 + 30**0.5), rel=1e-3)  # as given
     assert view[2] == 0.0  # a negative height stays unknowable
+
+
+def test_central_lon_takes_the_short_way_across_the_180th_meridian():
+    from airwarn.geo import LocalFrame, central_lon
+
+    assert central_lon(np.array([22.0, 40.0])) == 31.0  # as (min + max) / 2 everywhere else
+    assert central_lon(np.array([-10.0, 5.0, 3.0])) == -2.5
+    assert abs(abs(central_lon(np.array([179.0, -179.0, 178.5]))) - 179.75) < 1e-9
+    assert central_lon(np.array([170.0, -170.0])) in (180.0, -180.0)
+    # a frame around points on both sides of the meridian keeps them 1 degree apart
+    f = LocalFrame.around([-17.5, -17.5], [179.5, -179.5])
+    x, y = f.to_local(np.array([-17.5, -17.5]), np.array([179.5, -179.5]))
+    assert 100_000.0 < x[1] - x[0] < 110_000.0
+    assert abs(y[1] - y[0]) < 1000.0

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from airwarn.contracts import Zone, read_zones
-from airwarn.geo import LocalFrame
+from airwarn.geo import LocalFrame, central_lon
 from airwarn.zones.zoneset import ZoneSet
 
 __all__ = ["ZoneSet", "builtin_zones", "load_zones", "zone_set"]
@@ -29,5 +29,5 @@ def load_zones(path: str | Path) -> list[Zone]:
 def zone_set(zones: Sequence[Zone]) -> ZoneSet:
     """A ZoneSet in a local frame centred on the zones' bounding box."""
     b = np.array([z.geometry.bounds for z in zones], float)  # minx, miny, maxx, maxy (lon/lat)
-    frame = LocalFrame(0.5 * (b[:, 1].min() + b[:, 3].max()), 0.5 * (b[:, 0].min() + b[:, 2].max()))
+    frame = LocalFrame(0.5 * (b[:, 1].min() + b[:, 3].max()), central_lon(b[:, [0, 2]]))
     return ZoneSet(zones, frame)
