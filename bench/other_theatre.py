@@ -55,6 +55,9 @@ def _geometry(g: dict, shift: float) -> dict:
     from shapely.geometry import box, mapping, shape
 
     geom = shapely.transform(shape(g), lambda c: np.column_stack([c[:, 0] + shift, -c[:, 1]]))
+    west, _, east, _ = geom.bounds
+    if -180.0 <= west and east <= 180.0:
+        return mapping(geom)
     parts = []
     for k in (-1, 0, 1):  # the part in each 360-degree band, brought into [-180, 180]
         part = geom.intersection(box(-180.0 + 360.0 * k, -90.0, 180.0 + 360.0 * k, 90.0))

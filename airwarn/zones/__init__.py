@@ -27,7 +27,8 @@ def load_zones(path: str | Path) -> list[Zone]:
 
 
 def zone_set(zones: Sequence[Zone]) -> ZoneSet:
-    """A ZoneSet in a local frame centred on the zones' bounding box."""
+    """A ZoneSet in a local frame centred on the zones' latitudes and on the shortest arc
+    holding their longitudes (across the 180th meridian too)."""
     b = np.array([z.geometry.bounds for z in zones], float)  # minx, miny, maxx, maxy (lon/lat)
     frame = LocalFrame(0.5 * (b[:, 1].min() + b[:, 3].max()), central_lon(b[:, [0, 2]]))
     return ZoneSet(zones, frame)
