@@ -77,10 +77,11 @@ class Pipeline:
         c0 = time.perf_counter()
         batch = self.ingestor.drain()
         self.tracker.add(batch)
-        tracks = self.tracker.advance(t, sensor_last_seen=self.ingestor.liveness(t))
+        seen = self.ingestor.liveness(t)  # once per tick: fusion and health read it
+        tracks = self.tracker.advance(t, sensor_last_seen=seen)
         c1 = time.perf_counter()
         # after the input ends silence is no evidence: ghosts get no negative information
-        health = self.ingestor.health(t)
+        health = self.ingestor.health(t, liveness=seen)
         threats = self.predictor.update(tracks, None if final else health)
         c2 = time.perf_counter()
         if final:

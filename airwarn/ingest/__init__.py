@@ -263,18 +263,26 @@ class Ingestor:
             seen[~np.isin(r.kind, np.unique(r.kind[self.sent_heartbeat]))] = t
         return seen
 
-    def health(self, t: float, *, silent_after_s: float = 2.5 * HEARTBEAT_PERIOD_S) -> SensorHealth:
+    def health(
+        self,
+        t: float,
+        *,
+        silent_after_s: float = 2.5 * HEARTBEAT_PERIOD_S,
+        liveness: np.ndarray | None = None,
+    ) -> SensorHealth:
         """Sensor liveness at ``t``: alive if heard from within ``silent_after_s``; monitored
         (its silence is evidence of failure) if it has sent a heartbeat, or was never heard
         while sensors of its kind send heartbeats. A feed without heartbeats monitors none:
         a post that hears nothing is not a dead one. With ``assume_up`` the sensors of a kind
         none of which has sent a heartbeat (every sensor, in a feed that has none) are taken
         as up, as a registry without health reports is read: their silence is evidence that
-        nothing is near them, and none is ever taken for dead."""
+        nothing is near them, and none is ever taken for dead. ``liveness``: the
+        :meth:`liveness` at ``t`` when the caller has it already (no record admitted since)."""
         r = self.registry
         kinds = np.unique(r.kind[self.sent_heartbeat])
         never = ~np.isfinite(self.last_seen)
-        alive = (t - self.liveness(t)) <= silent_after_s
+        seen = self.liveness(t) if liveness is None else liveness
+        alive = (t - seen) <= silent_after_s
         return SensorHealth(
             t=t,
             x=r.x,
