@@ -408,6 +408,7 @@ def false_causes(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, An
         [opener.get((int(z), float(t)), "unknown") for z, t in zip(zone, s, strict=True)], object
     )
     downed = np.zeros(idx.size, bool)
+    t_down = np.full(idx.size, np.inf)  # the earliest downing that the episode lay ahead of
     near = np.zeros(idx.size, bool)
     if idx.size:
         ix = truth_index(card.truth, zs, card.params)
@@ -435,6 +436,7 @@ def false_causes(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, An
             dist <= speed * AHEAD_S
         )
         downed[hit[ahead]] = True
+        t_down[hit[ahead]] = np.minimum(t_down[hit[ahead]], t[-1])
     cause = np.where(
         downed,
         0,
@@ -448,6 +450,17 @@ def false_causes(card: Scorecard, alerts: Sequence[AlertChange]) -> dict[str, An
             "person_hours": round(float(ph[cause == i].sum()), 1),
         }
         for i, c in enumerate(FALSE_CAUSES)
+    }
+    # the part of those alerts that came after the downing: the downed threat's track
+    # coasting on, its ghost, and the holds after them (what a faster all-clear could save)
+    dn = cause == 0
+    after = np.clip(e[dn] - np.maximum(s[dn], t_down[dn]), 0.0, None)
+    out["by_cause"]["ahead_of_downed"] |= {
+        "person_hours_after_downing": round(
+            float((zs.population[zone[dn]].astype(float) * after).sum() / 3600.0), 1
+        ),
+        "opened_after_downing": int((s[dn] > t_down[dn]).sum()),
+        "after_downing_median_s": round(float(np.median(after)), 1) if after.size else None,
     }
     out["by_class"] = {
         str(c): {
@@ -575,4 +588,14 @@ def diagnostics_markdown(d: dict[str, Any]) -> list[str]:
                 f"| {names[k]} | {v['episodes']:,} | {v['episodes'] / n:.0%} | "
                 f"{v['person_hours']:,.0f} |"
             )
+        dn = fa["by_cause"]["ahead_of_downed"]
+        if dn["episodes"]:
+            L += [
+                "",
+                f"Of the episodes ahead of downed threats, {dn['person_hours_after_downing']:,.0f} "
+                f"person-hours came after the downing (median {dn['after_downing_median_s']:,.0f} s "
+                f"past it), and {dn['opened_after_downing']:,} of the {dn['episodes']:,} "
+                "opened after it: the downed threat's track coasting on, its ghost, and the "
+                "holds after them.",
+            ]
     return [*L, ""]

@@ -253,6 +253,29 @@ def test_false_alert_causes():
     assert "ahead of a threat that was then downed | 1 | 25%" in md
 
 
+def test_alerts_ahead_of_a_downed_threat_split_at_the_downing():
+    """The drone of the test above is downed at t = 1800, 20 km short of zone A. A's first
+    false episode (1700-2000) lasts 200 s past the downing; its second (2050-2400) opens after
+    it, as a coasting track or its ghost would: 550 s after the downing in all, 1,000 people."""
+    zs = zone_set([square("A", 0, 0)])
+    downed = as_downed(straight("D1", -60_000, 1000, -20_000, 1000, t0=1000.0))
+    lines = [
+        AlertChange(1700.0, "A", "alert", "drone"),
+        AlertChange(2000.0, "A", "clear"),
+        AlertChange(2050.0, "A", "alert", "drone"),
+        AlertChange(2400.0, "A", "clear"),
+    ]
+    card = score([downed], lines, zs)
+    dn = false_causes(card, lines)["by_cause"]["ahead_of_downed"]
+    assert dn["episodes"] == 2
+    assert dn["person_hours"] == pytest.approx(1000 * 650 / 3600, abs=0.05)
+    assert dn["person_hours_after_downing"] == pytest.approx(1000 * 550 / 3600, abs=0.05)
+    assert dn["opened_after_downing"] == 1
+    assert dn["after_downing_median_s"] == pytest.approx(275.0)
+    md = "\n".join(diagnostics_markdown(diagnostics(card, lines, None)))
+    assert "153 person-hours came after the downing" in md and "1 of the 2 opened after it" in md
+
+
 def test_false_alert_causes_measure_from_a_large_zone_s_border_not_its_centre():
     """Raion-sized zones (100 km squares): a drone downed 20 km short of R's border (70 km
     from its centre) had R ahead of it; a drone passing 20 km outside S's border (70 km from
