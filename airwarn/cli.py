@@ -235,7 +235,9 @@ def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
     """Warnings on a replay's input counts that point at a file written wrongly: bad lines,
     many reports dropped as too late (lines not in arrival order), most reports naming
     sensors absent from sensors.jsonl (taken as phone observers), position errors written
-    in kilometres, no heartbeats at all."""
+    in kilometres, no heartbeats at all, a sensor whose clock runs hours ahead."""
+    from airwarn.ingest import AHEAD_LEAD_S, PRECISE_SIGMA_M
+
     out = []
     if ing["errors"]:
         out.append(f"{ing['errors']} bad lines skipped; first: {ing['error_samples'][:3]}")
@@ -244,12 +246,21 @@ def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
             f"{ing['too_late']} of {ing['lines']} lines came more than 60 s after later ones and "
             "were dropped: detections.jsonl must list lines in arrival order"
         )
+    if ing.get("ahead"):
+        who = ", ".join(
+            repr(k) if v is None else f"{k!r} ({v / 3600:+.2f} h)"
+            for k, v in list(ing["ahead_sensors"].items())[:5]
+        )
+        out.append(
+            f"{ing['ahead']} lines ran more than {AHEAD_LEAD_S:g} s ahead of every other "
+            f"sensor's clock and were dropped, from {who}: is that sensor's clock set "
+            "wrong (local time written as UTC)? Times are UTC"
+        )
     if n_sensors and ing["unregistered"] > 0.5 * max(ing["reports"], 1):
         out.append(
             f"{ing['unregistered']} of {ing['reports']} reports name sensors absent from "
             "sensors.jsonl and were taken as phone observers: do the sensor ids match?"
         )
-    from airwarn.ingest import PRECISE_SIGMA_M
 
     if ing.get("precise", 0) > 0.5 * max(ing["reports"], 1):
         out.append(

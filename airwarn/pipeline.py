@@ -22,7 +22,7 @@ from airwarn.contracts import AlertChange, Sensor, TrackState
 from airwarn.decide import Decider
 from airwarn.decide.policy import Policy
 from airwarn.fuse import Tracker, TrackerConfig
-from airwarn.ingest import Ingestor, SensorRegistry, iter_report_lines
+from airwarn.ingest import AheadBuffer, Ingestor, SensorRegistry, iter_report_lines
 from airwarn.predict import Predictor
 from airwarn.publish.tracks import track_updates
 from airwarn.zones.zoneset import ZoneSet
@@ -118,7 +118,10 @@ def drive(
     """Feed a detections file through ``pipe`` in arrival order, ticking causally.
 
     A tick at ``T`` runs when the first valid record with ``t > T`` arrives, before that
-    record is admitted; quiet gaps with nothing live are skipped. After the input ends,
+    record is admitted; quiet gaps with nothing live are skipped. A record more than
+    ``AHEAD_LEAD_S`` ahead of the arrival clock is held until the lines after it agree that
+    time has moved on (:class:`~airwarn.ingest.AheadBuffer`); those never confirmed are
+    refused (``IngestStats.ahead``). After the input ends,
     ticks go on (``final=True``) until nothing is tracked, predicted or alerted, at most
     ``max_tail_s``. ``on_tick`` sees every tick's output; ``progress`` gets bytes read.
     Time outside the ticks is booked to the ``ingest`` stage.
@@ -142,6 +145,23 @@ def drive(
         c_ticks += time.perf_counter() - c0
         return res
 
+    def feed(rec) -> None:
+        """Run the ticks before ``rec``'s time, then admit it."""
+        nonlocal next_tick, t_first
+        if next_tick is None:
+            t_first = rec.t
+            next_tick = (math.floor(rec.t / tick_s) + 1) * tick_s
+        while rec.t > next_tick:
+            res = run_tick(next_tick)
+            next_tick += tick_s
+            if pipe.idle(res.tracks) and rec.t > next_tick + tick_s:
+                # nothing is live: jump over the quiet gap to the tick just before rec.t
+                next_tick = (math.ceil(rec.t / tick_s) - 1) * tick_s
+        ing.admit(rec)
+
+    # records far ahead of the arrival clock wait until the lines after them agree (one
+    # sensor's clock set hours ahead must not make every other report too late)
+    ahead = AheadBuffer()
     unreported = 0  # bytes read since the last progress call (one call per ~256 KB)
     for line_no, text in iter_report_lines(det_path):
         if progress is not None:
@@ -160,16 +180,24 @@ def drive(
         rec = ing.check(obj, line_no, det_path.name, counted=False)
         if rec is None:
             continue
-        if next_tick is None:
-            t_first = rec.t
-            next_tick = (math.floor(rec.t / tick_s) + 1) * tick_s
-        while rec.t > next_tick:
-            res = run_tick(next_tick)
-            next_tick += tick_s
-            if pipe.idle(res.tracks) and rec.t > next_tick + tick_s:
-                # nothing is live: jump over the quiet gap to the tick just before rec.t
-                next_tick = (math.ceil(rec.t / tick_s) - 1) * tick_s
-        ing.admit(rec)
+        if not rec.t <= ing.clock + ahead.lead_s:
+            # far ahead of the clock (or the first line): wait for the next lines to agree
+            ahead.hold(rec, ing.clock)
+            for r in ahead.release(ing.clock):
+                feed(r)
+            continue
+        feed(rec)
+        if len(ahead):
+            ahead.contradict()
+            for r in ahead.release(ing.clock):
+                feed(r)
+    held = ahead.rest()
+    if math.isfinite(ing.clock):
+        ing.refuse_ahead(held, ahead.ahead_by)
+    else:
+        # nothing ever admitted (a one-line feed): nothing could confirm it, take it as it came
+        for r in held:
+            feed(r)
     if progress is not None and unreported:
         progress(unreported)
     pipe.timer.add("ingest", time.perf_counter() - c_start - c_ticks)

@@ -153,6 +153,43 @@ def test_replay_is_causal(straight, tmp_path) -> None:
     assert any(a.state == "alert" for a in full_alerts)
 
 
+def test_one_sensor_with_its_clock_hours_ahead_silences_nothing(straight, tmp_path) -> None:
+    """A phone on local time written as UTC (3 h ahead) reports a quarter of the way in. Its
+    line no longer moves the arrival clock: every other report is still used, the alerts are
+    those of the clean file, and the line is refused, named and counted."""
+    scen, _ = straight
+    lines = (scen / "detections.jsonl").read_text().splitlines(keepends=True)
+    cut = len(lines) // 4
+    t = json.loads(lines[cut])["t"]
+    bad = {"t": t + 3 * 3600, "sensor": "phone-7", "lat": 50.0, "lon": 30.0, "sigma_m": 3000,
+           "cls": "drone", "id": "tz-1"}  # fmt: skip
+    skewed = tmp_path / "skewed.jsonl"
+    skewed.write_text("".join(lines[:cut]) + json.dumps(bad) + "\n" + "".join(lines[cut:]))
+    base = _run(scen, tmp_path / "clean")
+    got = _run(scen, tmp_path / "skewed", skewed)
+    assert base.alerts and got.alerts == base.alerts
+    assert got.ingest["too_late"] == base.ingest["too_late"] == 0
+    assert got.ingest["reports"] == base.ingest["reports"]
+    assert got.ingest["ahead"] == 1
+    assert got.ingest["ahead_sensors"] == {"phone-7": pytest.approx(3 * 3600, abs=60)}
+
+
+def test_a_quiet_gap_in_a_feed_without_heartbeats_loses_no_report(straight, tmp_path) -> None:
+    """The radar falls silent for 10 minutes (no heartbeats in between): the reports after
+    the gap are all admitted, none held back or refused."""
+    scen, _ = straight
+    recs = [json.loads(s) for s in (scen / "detections.jsonl").read_text().splitlines()]
+    recs = [r for r in recs if not r.get("heartbeat")]
+    t0 = recs[0]["t"]
+    gapped = [r for r in recs if not t0 + 600 <= r["t"] < t0 + 1200]
+    path = tmp_path / "gap.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in gapped))
+    got = _run(scen, tmp_path / "gap", path)
+    assert got.ingest["reports"] + got.ingest["duplicates"] == len(gapped)
+    assert got.ingest["ahead"] == 0 and got.ingest["too_late"] == 0
+    assert any(a.state == "alert" and a.t > t0 + 1200 for a in got.alerts)
+
+
 def test_replay_on_stonesoup_generator_files(shared_data, tmp_path) -> None:
     """The Stone Soup side-by-side runner is another generator of the public formats."""
     script = shared_data.parent / "bench" / "stonesoup_side_by_side.py"

@@ -37,9 +37,13 @@ from airwarn.contracts import (
     sensor_kind_code,
 )
 from airwarn.geo import LocalFrame
+from airwarn.ingest.ahead import AHEAD_CONFIRM, AHEAD_LEAD_S, AheadBuffer
 from airwarn.ingest.recent import RecentKeys
 
 __all__ = [
+    "AHEAD_CONFIRM",
+    "AHEAD_LEAD_S",
+    "AheadBuffer",
     "IngestStats",
     "Ingestor",
     "RecentKeys",
@@ -114,6 +118,11 @@ class IngestStats:
     # reports whose sigma_m is below PRECISE_SIGMA_M: a few are plausible, most of a feed
     # means kilometres were written as metres
     precise: int = 0
+    # records that ran more than AHEAD_LEAD_S ahead of the arrival clock and that the lines
+    # after them never confirmed (a sensor's clock set wrong): refused, with their sensors
+    # (the first 20) and how far ahead each was at its first such record
+    ahead: int = 0
+    ahead_sensors: dict[str, float | None] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -227,6 +236,21 @@ class Ingestor:
         self._pending_arrival.append(self._arrival)
         self._arrival += 1
         return rec
+
+    def refuse_ahead(
+        self, records: Sequence[Detection | Heartbeat], ahead_by: dict[str, float]
+    ) -> None:
+        """Count records held for running ahead of the arrival clock that the lines after them
+        never confirmed (:class:`AheadBuffer`), naming their sensors and how far ahead of the
+        clock (s) each ran when it was first held (``ahead_by``)."""
+        self.stats.ahead += len(records)
+        for rec in records:
+            if len(self.stats.ahead_sensors) >= 20:
+                break
+            lead = ahead_by.get(rec.sensor)
+            self.stats.ahead_sensors.setdefault(
+                rec.sensor, None if lead is None else round(lead, 1)
+            )
 
     # -- hand-offs ----------------------------------------------------------
     def drain(self) -> DetectionBatch:
