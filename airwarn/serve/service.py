@@ -33,7 +33,7 @@ from airwarn.contracts import (
     track_label,
 )
 from airwarn.decide.policy import Policy
-from airwarn.ingest import RecentKeys
+from airwarn.ingest import AHEAD_LEAD_S, RecentKeys
 from airwarn.serve.auth import Principal, TokenStore
 from airwarn.serve.bus import Bus
 from airwarn.serve.store import EventLog
@@ -423,6 +423,10 @@ class Service:
     ) -> IngestResult:
         """Validate, authorise, de-duplicate and durably log a batch of decoded records."""
         res = IngestResult()
+        # where the service clock drives the ticks (not a caller ticking by hand), a record
+        # far ahead of it comes from a sender whose clock is set wrong
+        cfg = self.config
+        now = self.clock() if cfg.autotick or cfg.replay_dir is not None else math.inf
         good: list[tuple[int, Detection | Heartbeat]] = []
         for idx, obj in items:
             if isinstance(obj, RecordError):
@@ -431,6 +435,18 @@ class Service:
             try:
                 rec = parse_report(obj, src, idx)
             except RecordError as err:
+                res.rejected.append(self._rej(err, 422))
+                continue
+            if rec.t > now + AHEAD_LEAD_S:
+                # it would move the arrival clock ahead and make every other sensor's
+                # reports too late
+                err = RecordError(
+                    src,
+                    idx,
+                    "t",
+                    f"is {rec.t - now:,.0f} s ahead of the service clock ({now:.0f}, UTC "
+                    "seconds): is the sender's clock set wrong (local time written as UTC)?",
+                )
                 res.rejected.append(self._rej(err, 422))
                 continue
             if not principal.may_report(rec.sensor):

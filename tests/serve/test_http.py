@@ -59,6 +59,31 @@ def test_mixed_batch_keeps_good_records_and_names_bad_ones(client):
     assert svc.log.count("report") == 2
 
 
+def test_a_report_hours_ahead_of_the_service_clock_is_refused_and_silences_nothing(make_config):
+    """A sensor on local time written as UTC (3 h ahead) is refused naming 't' by a service
+    whose clock drives its ticks; the good report of the same batch is kept, and later
+    reports are not taken as too late."""
+    app = create_app(make_config(autotick=True))
+    with TestClient(app) as c:
+        _refuses_3_hours_ahead(c)
+
+
+def _refuses_3_hours_ahead(client) -> None:
+    body = ndjson([report(1, T0 + 3 * 3600), report(2, T0 + 1)])
+    r = client.post("/api/v1/reports", content=body, headers=auth(SENSOR_TOKEN))
+    assert r.status_code == 207
+    d = r.json()
+    assert [a["id"] for a in d["accepted"]] == ["r2"]
+    assert (
+        d["rejected"][0]["field"] == "t"
+        and "ahead of the service clock" in (d["rejected"][0]["error"])
+    )
+    r = client.post(
+        "/api/v1/reports", content=ndjson([report(3, T0 + 2)]), headers=auth(SENSOR_TOKEN)
+    )
+    assert r.status_code == 200 and [a["id"] for a in r.json()["accepted"]] == ["r3"]
+
+
 def test_all_bad_is_422_and_auth_is_enforced(client):
     bad = ndjson([{"t": "x", "sensor": "R1"}])
     assert (
