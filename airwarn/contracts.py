@@ -871,7 +871,7 @@ class SensorHealth:
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
     """Yield (line number, decoded object) for each non-blank line; bad JSON raises RecordError."""
     src = Path(path).name
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         for i, line in enumerate(fh, 1):
             s = line.strip()
             if not s:
@@ -922,7 +922,7 @@ def read_alerts(path: str | Path) -> list[AlertChange]:
 def read_zones(path: str | Path) -> list[Zone]:
     """Read a zones GeoJSON FeatureCollection; a bad feature raises RecordError."""
     src = Path(path).name
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         try:
             doc = json.load(fh)
         except json.JSONDecodeError as exc:

@@ -198,6 +198,36 @@ def test_zones_geojson_round_trip(tmp_path) -> None:
         read_zones(p)
 
 
+def test_files_saved_with_a_byte_order_mark_are_read_as_without(tmp_path) -> None:
+    """Windows tools (PowerShell, Excel's "UTF-8" export) start UTF-8 files with a byte order
+    mark: sensors, detections, truth and zones read the same with it."""
+    from shapely.geometry import box
+
+    from airwarn.contracts import read_sensors, read_truth
+    from airwarn.ingest import iter_report_lines
+
+    bom = "\ufeff"
+    (tmp_path / "sensors.jsonl").write_text(
+        bom + json.dumps({"id": "R1", "kind": "radar", "lat": 50, "lon": 30, "range_m": 1e5}),
+        encoding="utf-8",
+    )
+    assert [s.id for s in read_sensors(tmp_path / "sensors.jsonl")] == ["R1"]
+    rep = {"t": 1e9, "sensor": "R1", "lat": 50, "lon": 30, "sigma_m": 300, "id": "r1"}
+    (tmp_path / "d.jsonl").write_text(bom + json.dumps(rep) + "\n", encoding="utf-8")
+    [(n, text)] = list(iter_report_lines(tmp_path / "d.jsonl"))
+    assert n == 1 and parse_report(json.loads(text)).id == "r1"
+    th = {"id": "D1", "cls": "drone", "t": [0, 60], "lat": [50, 50.1], "lon": [30, 30],
+          "alt_m": [100, 100], "fate": "left"}  # fmt: skip
+    (tmp_path / "truth.jsonl").write_text(bom + json.dumps(th), encoding="utf-8")
+    assert read_truth(tmp_path / "truth.jsonl")[0].id == "D1"
+    write_zones(
+        tmp_path / "z.geojson", [Zone("z1", "One", 100, 60.0, "r1", box(30, 50, 30.1, 50.1))]
+    )
+    z = tmp_path / "z.geojson"
+    z.write_text(bom + z.read_text(encoding="utf-8"), encoding="utf-8")
+    assert read_zones(z)[0].id == "z1"
+
+
 def _zone_feature(ring: list[list[float]], zid: str = "z") -> dict:
     return {
         "type": "Feature",

@@ -376,5 +376,5 @@ def to_batch(
 
 def iter_report_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """Yield (line number, raw text) of a detections file, in arrival (file) order."""
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         yield from enumerate(fh, 1)

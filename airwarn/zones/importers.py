@@ -130,7 +130,7 @@ def estimate_population(
 # ---------------------------------------------------------------------------
 def _load_json(path: Path) -> Any:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             return json.load(fh)
     except FileNotFoundError as exc:
         raise RecordError(str(path), None, None, "file not found") from exc
