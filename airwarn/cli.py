@@ -235,8 +235,9 @@ def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
     """Warnings on a replay's input counts that point at a file written wrongly: bad lines,
     many reports dropped as too late (lines not in arrival order), most reports naming
     sensors absent from sensors.jsonl (taken as phone observers), position errors written
-    in kilometres, no heartbeats at all, a sensor whose clock runs hours ahead."""
-    from airwarn.ingest import AHEAD_LEAD_S, PRECISE_SIGMA_M
+    in kilometres, reports far beyond their sensor's range (lat and lon swapped), no
+    heartbeats at all, a sensor whose clock runs hours ahead."""
+    from airwarn.ingest import AHEAD_LEAD_S, BEYOND_RANGE, PRECISE_SIGMA_M
 
     out = []
     if ing["errors"]:
@@ -262,6 +263,13 @@ def ingest_warnings(ing: dict, n_sensors: int) -> list[str]:
             "sensors.jsonl and were taken as phone observers: do the sensor ids match?"
         )
 
+    registered = ing["reports"] - ing["unregistered"]
+    if ing.get("beyond_range", 0) > 0.5 * max(registered, 1):
+        out.append(
+            f"{ing['beyond_range']} of {registered} reports of registered sensors lie more "
+            f"than {BEYOND_RANGE:g} times their sensor's range_m from it: are lat and lon "
+            "swapped in detections.jsonl, or range_m written in the wrong unit?"
+        )
     if ing.get("precise", 0) > 0.5 * max(ing["reports"], 1):
         out.append(
             f"{ing['precise']} of {ing['reports']} reports give a sigma_m below "

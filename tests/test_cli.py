@@ -59,6 +59,9 @@ def test_ingest_warnings_point_at_a_wrongly_written_file():
     assert ingest_warnings(ok | {"precise": 100}, 50) == []
     bad = ok | {"errors": 2, "error_samples": ["detections.jsonl line 3: field 't': [x]"]}
     assert ingest_warnings(bad, 50)[0].startswith("2 bad lines skipped")
+    swapped = ok | {"beyond_range": 900}  # of the 980 registered sensors' reports
+    assert "are lat and lon swapped in detections.jsonl" in ingest_warnings(swapped, 50)[0]
+    assert ingest_warnings(ok | {"beyond_range": 30}, 50) == []
 
 
 def test_sensor_warnings_point_at_ranges_written_in_kilometres():

@@ -190,6 +190,22 @@ def test_a_quiet_gap_in_a_feed_without_heartbeats_loses_no_report(straight, tmp_
     assert any(a.state == "alert" and a.t > t0 + 1200 for a in got.alerts)
 
 
+def test_reports_with_lat_and_lon_swapped_are_counted_beyond_their_sensors_range(
+    straight, tmp_path
+) -> None:
+    """A generator that writes each report's lat and lon the wrong way round puts the radar's
+    plots 2,000 km from the radar: replay counts them (and the command warns); the file
+    written right counts none."""
+    scen, _ = straight
+    lines = [json.loads(s) for s in (scen / "detections.jsonl").read_text().splitlines()]
+    swapped = [d | {"lat": d["lon"], "lon": d["lat"]} if "lat" in d else d for d in lines]
+    path = tmp_path / "swapped.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in swapped))
+    assert _run(scen, tmp_path / "right").ingest["beyond_range"] == 0
+    got = _run(scen, tmp_path / "swapped", path).ingest
+    assert got["beyond_range"] == got["reports"] - got["unregistered"] > 0
+
+
 def test_replay_on_stonesoup_generator_files(shared_data, tmp_path) -> None:
     """The Stone Soup side-by-side runner is another generator of the public formats."""
     script = shared_data.parent / "bench" / "stonesoup_side_by_side.py"

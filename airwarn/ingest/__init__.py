@@ -44,6 +44,7 @@ __all__ = [
     "AHEAD_CONFIRM",
     "AHEAD_LEAD_S",
     "AheadBuffer",
+    "BEYOND_RANGE",
     "IngestStats",
     "Ingestor",
     "RecentKeys",
@@ -98,6 +99,11 @@ MAX_HEARTBEAT_PERIOD_S = 3600.0
 after its last sign of life is taken for dead whatever its period."""
 
 
+BEYOND_RANGE = 2.0
+"""A registered sensor's report farther than this many times its ``range_m`` (plus 3 sigma)
+from it is counted in ``IngestStats.beyond_range``."""
+
+
 PRECISE_SIGMA_M = 20.0
 """A report's 1-sigma position error below this is finer than any air-surveillance sensor
 of the contract's kinds gives (counted in ``IngestStats.precise``)."""
@@ -118,6 +124,9 @@ class IngestStats:
     # reports whose sigma_m is below PRECISE_SIGMA_M: a few are plausible, most of a feed
     # means kilometres were written as metres
     precise: int = 0
+    # registered sensors' reports farther than BEYOND_RANGE x their range from them: a few
+    # are plausible, most of a feed means lat and lon were swapped in detections.jsonl
+    beyond_range: int = 0
     # records that ran more than AHEAD_LEAD_S ahead of the arrival clock and that the lines
     # after them never confirmed (a sensor's clock set wrong): refused, with their sensors
     # (the first 20) and how far ahead each was at its first such record
@@ -258,6 +267,14 @@ class Ingestor:
         batch = to_batch(self._pending, self.registry, arrival=self._pending_arrival)
         self._pending = []
         self._pending_arrival = []
+        reg = batch.sensor >= 0
+        if reg.any():
+            # a registered sensor's report far beyond its range: lat and lon swapped, or the
+            # range written in the wrong unit (counted; most of a feed is warned of)
+            i = batch.sensor[reg]
+            d = np.hypot(batch.x[reg] - self.registry.x[i], batch.y[reg] - self.registry.y[i])
+            far = d > BEYOND_RANGE * self.registry.range_m[i] + 3.0 * batch.sigma[reg]
+            self.stats.beyond_range += int(far.sum())
         return batch
 
     def heartbeat_period(self) -> np.ndarray:
