@@ -168,6 +168,16 @@ class TrackerConfig:
     ``bench/foreign_raid.py`` seed 8), and a pair that waits no longer than the pair
     window dies before its third post; but waiting longer also lets chance reports line
     up (see policy.toml for what 180 s did), so the default waits the pair window."""
+    fast_ac_link_s: float = 300.0
+    """A two-post fast track that died waiting for its next post is remembered this long
+    (s; 0: not at all). A new fast pair whose two reports continue it, the four posts' reports
+    on one straight line flown at one speed (a least-squares constant-velocity fit within
+    the 99 % chi-square of 4 degrees of freedom, each report placed within its post's range:
+    sigma = range / 2 per axis), counts the old pair's posts as its own and takes the
+    fit's velocity. A cruise missile over posts 12 km apart is heard by one post at a time,
+    often more than ``fast_ac_next_s`` apart: its pairs died one after another, unconfirmed,
+    for 48 minutes of one flight of ``bench/foreign_raid.py`` seed 31. Four posts in a line
+    at one speed are rarer by chance than the three the confirmation rule asks for."""
     fast_ac_dwell: bool = True
     """A post that heard something for longer than a fast mover stays in its range
     (2 range / ``fast_ac_min_speed`` plus two bins) heard a drone: its reports start no
@@ -585,6 +595,7 @@ class _Tracks:
     obs_only: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # observers alone
     ac: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # last post: x, y, t, range
     ac1: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # last acoustic report
+    ac0: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # first post on the line
     misses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     confirmed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     ballistic: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -667,6 +678,23 @@ def _below_ground(x: np.ndarray, P: np.ndarray) -> np.ndarray:
     return estimated_underground(x, P) | coast
 
 
+FAST_LINK_CHI2 = 13.28
+"""99 % point of chi-square with 4 degrees of freedom (8 coordinates, 4 line parameters):
+the fit a dead two-post fast track and a new one must pass to be linked."""
+
+
+def _empty_fast_dead() -> dict[str, np.ndarray]:
+    """Dead two-post fast tracks remembered for ``fast_ac_link_s``: their first and last
+    post reports (x, y, t, range), posts and updates counted, deletion time."""
+    return {
+        "a": np.zeros((0, 4)),
+        "b": np.zeros((0, 4)),
+        "n_posts": np.zeros(0, np.int64),
+        "n_upd": np.zeros(0, np.int64),
+        "t_del": np.zeros(0),
+    }
+
+
 def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
@@ -715,6 +743,7 @@ class Tracker:
         self._merged: list[np.ndarray] = []  # [absorbed, survivor] ids since the last state
         self._landed: list[np.ndarray] = []  # ids of tracks deleted as come down, since then
         self._lost = _LostTracks()  # confirmed tracks deleted lately (re-acquisition)
+        self._fast_dead = _empty_fast_dead()  # two-post fast tracks deleted lately
         # fixed standard-normal samples (deterministic): position (2) and altitude (1)
         self._ex_u = np.random.default_rng(0).standard_normal((self.cfg.ex_samples, 3))
         self._ex_uq = (np.argsort(np.argsort(self._ex_u[:, 2])) + 0.5) / self.cfg.ex_samples
@@ -747,6 +776,7 @@ class Tracker:
             "absorbed": 0,
             "fast_starts": 0,
             "fast_acoustic_starts": 0,
+            "fast_links": 0,
             "chain_acoustic_starts": 0,
             "chain_to_fast": 0,
             "fast_refuted": 0,
@@ -826,6 +856,7 @@ class Tracker:
             if sunk.any():
                 self._landed.append(tr.ids[sunk & tr.confirmed])
         if not keep.all():
+            self._note_fast_dead(~keep, t_out)
             self._note_lost(~keep, x, P, np.full(len(tr), t_out), t_out)
         if self.cfg.merge and t_out >= self._merge_next:
             self._merge_next = t_out + self.cfg.merge_step_s
@@ -1198,6 +1229,8 @@ class Tracker:
         self._clutter = clutter.copy()
         # tracks deleted after the snapshot live again
         self._lost = self._lost.take(self._lost.t_del < t_snap)
+        fd = self._fast_dead
+        self._fast_dead = {k: v[fd["t_del"] < t_snap] for k, v in fd.items()}
         self._snaps = [s for s in self._snaps if s[0] < t_snap]
         self._late_in_state = k
         redo = self._late[k - self._late_base :]
@@ -1836,6 +1869,7 @@ class Tracker:
         tr.fast[i] = True
         tr.n_posts[i] = 2
         tr.ac[i] = np.stack((r["x"][m], r["y"][m], r["t"][m], self._sensor_range(s[cand])), 1)
+        tr.ac0[i] = prev[cand]
         self.stats["chain_to_fast"] += int(i.size)
 
     def _misses(self, r: dict, updated: np.ndarray, xp: np.ndarray) -> None:
@@ -2022,7 +2056,89 @@ class Tracker:
         tr.multi[sl] = True
         tr.lex[sl] = _logit(cfg.ex_init_multi)
         tr.lex0[sl] = tr.lex[sl]
+        tr.ac0[sl] = np.stack((hp["x"][mem], hp["y"][mem], hp["t"][mem], hp["range"][mem]), 1)
         self.stats[f"{kind}_acoustic_starts"] += int(rows.size)
+        if kind == "fast" and cfg.fast_ac_link_s > 0 and self._fast_dead["t_del"].size:
+            self._link_fast(np.arange(n0, n0 + rows.size))
+
+    def _note_fast_dead(self, dead: np.ndarray, t_ref: float) -> None:
+        """Remember the two-post fast tracks (no radar, unconfirmed) among ``dead`` for
+        ``fast_ac_link_s``, and forget those remembered longer."""
+        cfg = self.cfg
+        if cfg.fast_ac_link_s <= 0:
+            return
+        tr = self.tracks
+        sel = dead & tr.fast & (tr.radar_scans == 0) & ~tr.confirmed
+        fd = self._fast_dead
+        keep = fd["t_del"] >= t_ref - cfg.fast_ac_link_s
+        add = {
+            "a": tr.ac0[sel],
+            "b": tr.ac[sel],
+            "n_posts": tr.n_posts[sel],
+            "n_upd": tr.n_upd[sel],
+            "t_del": np.full(int(sel.sum()), t_ref),
+        }
+        self._fast_dead = {k: np.concatenate((v[keep], add[k])) for k, v in fd.items()}
+
+    def _link_fast(self, idx: np.ndarray) -> None:
+        """``fast_ac_link_s``: new two-post fast tracks ``idx`` that continue a remembered
+        dead one (four posts' reports on one line at one speed) count its posts and take the
+        fitted velocity; each remembered track continues at most one new track."""
+        cfg = self.cfg
+        tr = self.tracks
+        dead = self._fast_dead
+        # the four reports per (new, dead) pair: dead first, dead last, new first, new last
+        c = tr.ac[idx]
+        pts = np.stack(
+            np.broadcast_arrays(
+                dead["a"][None, :, :], dead["b"][None, :, :],
+                tr.ac0[idx][:, None, :], c[:, None, :],
+            ),
+            2,
+        )  # (new, dead, 4, [x, y, t, range])  # fmt: skip
+        t = pts[..., 2]
+        gap = t[..., 2] - t[..., 1]
+        ok = (gap > 0) & (gap <= cfg.fast_ac_link_s) & np.isfinite(pts).all(axis=(2, 3))
+        if not ok.any():
+            return
+        w = 1.0 / np.maximum(pts[..., 3] / 2.0, 1.0) ** 2  # sigma = range / 2 per axis
+        sw = w.sum(-1)
+        tm = (w * t).sum(-1) / sw
+        dtt = t - tm[..., None]
+        stt = np.maximum((w * dtt**2).sum(-1), 1e-9)
+        chi2 = np.zeros(ok.shape)
+        vel = []
+        for k in (0, 1):
+            q = pts[..., k]
+            qm = (w * q).sum(-1) / sw
+            v = (w * dtt * (q - qm[..., None])).sum(-1) / stt
+            chi2 += (w * (q - qm[..., None] - v[..., None] * dtt) ** 2).sum(-1)
+            vel.append(v)
+        speed = np.hypot(vel[0], vel[1])
+        ok &= chi2 <= FAST_LINK_CHI2
+        ok &= (speed >= cfg.fast_ac_min_speed) & (speed <= cfg.fast_ac_max_speed)
+        ni, di = np.nonzero(ok)
+        if ni.size == 0:
+            return
+        # greedy on the fit: each new and each remembered track in one link at most
+        used_n: set[int] = set()
+        used_d: set[int] = set()
+        links = []
+        for j in np.argsort(chi2[ni, di], kind="stable"):
+            a, b = int(ni[j]), int(di[j])
+            if a not in used_n and b not in used_d:
+                used_n.add(a)
+                used_d.add(b)
+                links.append((a, b))
+        na, nb = (np.array(c, np.int64) for c in zip(*links, strict=True))
+        i = idx[na]
+        tr.n_posts[i] += dead["n_posts"][nb]
+        tr.n_upd[i] += dead["n_upd"][nb]
+        self._set_velocity(i, vel[0][na, nb], vel[1][na, nb], 1.0 / stt[na, nb])
+        keep = np.ones(dead["t_del"].size, bool)
+        keep[nb] = False
+        self._fast_dead = {k: v[keep] for k, v in dead.items()}
+        self.stats["fast_links"] += int(i.size)
 
     def _initiate_slow_acoustic(self, r: dict, idx: np.ndarray, h: dict, nsrc, hll) -> None:
         """Slow two-post initiator (see ``TrackerConfig.slow_acoustic``): pair free acoustic
@@ -2249,6 +2365,7 @@ class Tracker:
             obs_only=kind == OBSERVER,
             ac=ac,
             ac1=ac.copy(),
+            ac0=ac.copy(),
             misses=np.zeros(n, np.int64),
             confirmed=np.zeros(n, bool),
             ballistic=np.zeros(n, bool),
@@ -2397,6 +2514,7 @@ class Tracker:
         dead |= sig2 > cfg.max_sigma_m**2
         dead |= self._unlikely()
         if dead.any():
+            self._note_fast_dead(dead, t_ref)
             self._note_lost(dead, tr.x, tr.P, tr.last_update, t_ref)
             self._note_landed(dead, t_ref)
             tr.keep(~dead)

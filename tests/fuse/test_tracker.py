@@ -637,9 +637,54 @@ def test_fast_ac_next_s_lets_a_fast_track_wait_for_a_post_beyond_the_pair_window
 
     # waiting 180 s: confirmed when the third post hears it (x = 53 km at +266 s) ...
     assert 266.0 <= first_confirmed(TrackerConfig(fast_ac_next_s=180.0)) <= 280.0
-    # ... where a pair that waits only the pair window (the default, 120 s) dies and the
-    # fifth post confirms a later pair (measured: +408 s)
-    assert first_confirmed(TrackerConfig()) > 380.0
+    # ... where a pair that waits only the pair window (the default, 120 s) dies and, not
+    # linked to the next pair (fast_ac_link_s), the fifth post confirms a later pair
+    # (measured: +408 s)
+    assert first_confirmed(TrackerConfig(fast_ac_link_s=0.0)) > 380.0
+
+
+def test_a_fast_pair_that_continues_a_dead_one_confirms_with_its_posts():
+    """The line of posts above, with the default pair window: the first pair (posts at 0
+    and 16 km) dies waiting through the 40 km gap. The next pair (56 and 72 km) lies on its
+    line at its speed, so it counts the first pair's posts and confirms at once, before the
+    fifth post; its velocity is fitted over all four posts."""
+    xs = [0.0, 16000.0, 56000.0, 72000.0, 88000.0, 104000.0]
+    posts = [(f"p{i}", "acoustic", x, 0.0, 3000.0) for i, x in enumerate(xs)]
+    posts += [(f"q{i}", "acoustic", 16000.0 * i, 30000.0, 3000.0) for i in range(6)]
+    reg = registry(posts)
+    times = np.arange(0.0, 600.0, 2.0)
+    truth = np.stack([-8000.0 + 230.0 * times, np.full_like(times, 500.0)], 1)[:, None]
+    heard = _acoustic_rows(reg, truth, times, np.random.default_rng(1))
+    trk, states = _run(reg, None, times, per_tick=heard)
+    assert trk.stats["fast_links"] == 1
+    k = next(k for k, s in enumerate(states) if s.confirmed.any())
+    assert times[k] < 380.0  # unlinked: +408 s (the test above)
+    i = np.flatnonzero(states[k].confirmed)[0]
+    v = states[k].x[i, 3:5]
+    assert 180.0 < v[0] < 280.0 and abs(v[1]) < 40.0
+    assert np.hypot(*(states[k].x[i, :2] - truth[k, 0])) < 5000.0
+
+
+def test_fast_pairs_off_the_dead_pair_s_line_are_not_linked():
+    """A dead pair flying east at 229 m/s (posts at 0 and 16 km); new pairs that fly north
+    from beside its line, fly back west, or come along the line 20 minutes on do not count
+    its posts; one along the line at its pace does."""
+    posts = [(f"p{i}", "acoustic", 16000.0 * i, 0.0, 3000.0) for i in range(8)]
+    posts += [(f"n{i}", "acoustic", 60000.0, 16000.0 * (i + 1), 3000.0) for i in range(2)]
+    reg = registry(posts)
+    times = np.arange(0.0, 1400.0, 2.0)
+
+    def links(second: list[tuple[float, int]]) -> int:
+        rows = [
+            {"t": t, "sensor": i, "x": reg.x[i], "y": reg.y[i], "sigma": 3000.0}
+            for t, i in [(0.0, 0), (70.0, 1), *second]
+        ]
+        return _run(reg, rows, times)[0].stats["fast_links"]
+
+    assert links([(280.0, 4), (350.0, 5)]) == 1  # 64 and 80 km: on the line, at the pace
+    assert links([(280.0, 8), (350.0, 9)]) == 0  # north from (60, 16 km)
+    assert links([(280.0, 5), (350.0, 4)]) == 0  # back west
+    assert links([(1280.0, 6), (1350.0, 7)]) == 0  # forgotten after fast_ac_link_s
 
 
 def test_a_fast_pair_that_follows_a_drone_gives_way_to_its_chain():
