@@ -2130,7 +2130,7 @@ class Tracker:
                 used_n.add(a)
                 used_d.add(b)
                 links.append((a, b))
-        na, nb = (np.array(c, np.int64) for c in zip(*links, strict=True))
+        na, nb = (np.array(col, np.int64) for col in zip(*links, strict=True))
         i = idx[na]
         tr.n_posts[i] += dead["n_posts"][nb]
         tr.n_upd[i] += dead["n_upd"][nb]
