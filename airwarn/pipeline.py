@@ -191,13 +191,12 @@ def drive(
             ahead.contradict()
             for r in ahead.release(ing.clock):
                 feed(r)
-    held = ahead.rest()
-    if math.isfinite(ing.clock):
-        ing.refuse_ahead(held, ahead.ahead_by)
-    else:
-        # nothing ever admitted (a one-line feed): nothing could confirm it, take it as it came
-        for r in held:
-            feed(r)
+    # at the end, lines no later line contradicted (the last of a sparse feed) are taken;
+    # the contradicted ones are refused
+    take, refuse = ahead.rest()
+    for r in take:
+        feed(r)
+    ing.refuse_ahead(refuse, ahead.ahead_by)
     if progress is not None and unreported:
         progress(unreported)
     pipe.timer.add("ingest", time.perf_counter() - c_start - c_ticks)

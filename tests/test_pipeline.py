@@ -175,13 +175,14 @@ def test_one_sensor_with_its_clock_hours_ahead_silences_nothing(straight, tmp_pa
 
 
 def test_a_quiet_gap_in_a_feed_without_heartbeats_loses_no_report(straight, tmp_path) -> None:
-    """The radar falls silent for 10 minutes (no heartbeats in between): the reports after
-    the gap are all admitted, none held back or refused."""
+    """The radar falls silent for 10 minutes (no heartbeats in between), and again for 5
+    before its last report: the reports after the gaps are all admitted, the last one too,
+    none held back or refused."""
     scen, _ = straight
     recs = [json.loads(s) for s in (scen / "detections.jsonl").read_text().splitlines()]
     recs = [r for r in recs if not r.get("heartbeat")]
-    t0 = recs[0]["t"]
-    gapped = [r for r in recs if not t0 + 600 <= r["t"] < t0 + 1200]
+    t0, t1 = recs[0]["t"], recs[-1]["t"]
+    gapped = [r for r in recs if not (t0 + 600 <= r["t"] < t0 + 1200 or t1 - 300 < r["t"] < t1)]
     path = tmp_path / "gap.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in gapped))
     got = _run(scen, tmp_path / "gap", path)

@@ -12,7 +12,8 @@ ahead too, with no line within reach of the clock between them (a quiet gap in a
 feed, then reports again). The earliest of those ``confirm`` times is then vouched for,
 and the held records up to ``lead_s`` past it are released in arrival order. A wrong clock
 is contradicted by the next line of any other sensor, so its records stay held; those
-still held when the input ends are refused. In a dense feed (heartbeats every minute)
+still held when the input ends are refused (lines no later line contradicted, the last
+lines of a sparse feed, are taken). In a dense feed (heartbeats every minute)
 nothing is ever held. Holding a record only delays its admission: ticks are driven by
 record times, so a released record changes what it would have changed unheld.
 """
@@ -38,6 +39,7 @@ class AheadBuffer:
         self._heap: list[tuple[float, int, Any]] = []  # (t, arrival seq, record)
         self._seq = 0
         self._streak: list[float] = []  # times of the lines held in a row since a contradiction
+        self._streak_seq: set[int] = set()  # ... and their arrival numbers
         self._vouched = -math.inf
         self.ahead_by: dict[str, float] = {}  # sensor -> lead over the clock when first held
 
@@ -50,6 +52,7 @@ class AheadBuffer:
         if math.isfinite(clock):
             self.ahead_by.setdefault(rec.sensor, float(rec.t - clock))
         heapq.heappush(self._heap, (float(rec.t), self._seq, rec))
+        self._streak_seq.add(self._seq)
         self._seq += 1
         self._streak.append(float(rec.t))
         if len(self._streak) >= self.confirm:
@@ -59,6 +62,7 @@ class AheadBuffer:
         """A line within reach of the clock arrived: the lines held before it are not
         confirmed by what follows them."""
         self._streak = []
+        self._streak_seq = set()
 
     def release(self, clock: float) -> list[Any]:
         """Records no more than ``lead_s`` ahead of the later of ``clock`` and the vouched
@@ -69,11 +73,14 @@ class AheadBuffer:
             out.append(heapq.heappop(self._heap))
         if not out:
             return []
-        self._streak, self._vouched = [], -math.inf
+        self._streak, self._streak_seq, self._vouched = [], set(), -math.inf
         return [rec for _, _, rec in sorted(out, key=lambda e: e[1])]
 
-    def rest(self) -> list[Any]:
-        """Every record still held, removed and returned in arrival order."""
-        out = [rec for _, _, rec in sorted(self._heap, key=lambda e: e[1])]
-        self._heap, self._streak, self._vouched = [], [], -math.inf
-        return out
+    def rest(self) -> tuple[list[Any], list[Any]]:
+        """Every record still held, removed, in arrival order: those no line has contradicted
+        since they arrived (the input ended first: take them), and the contradicted ones."""
+        held = sorted(self._heap, key=lambda e: e[1])
+        ok = [rec for _, q, rec in held if q in self._streak_seq]
+        bad = [rec for _, q, rec in held if q not in self._streak_seq]
+        self._heap, self._streak, self._streak_seq, self._vouched = [], [], set(), -math.inf
+        return ok, bad

@@ -22,7 +22,8 @@ def test_a_record_hours_ahead_that_the_next_line_contradicts_stays_held() -> Non
     for k in range(1, 30):
         assert buf.release(clock + 10 * k) == []
         buf.contradict()
-    assert [r.sensor for r in buf.rest()] == ["phone"]
+    ok, bad = buf.rest()
+    assert ok == [] and [r.sensor for r in bad] == ["phone"]
     assert buf.ahead_by == {"phone": 3 * 3600}
 
 
@@ -46,7 +47,16 @@ def test_a_gap_releases_the_agreeing_lines_but_not_a_wrong_clock_among_them() ->
     for r in (bad, a, b):
         buf.hold(r, clock)
     assert buf.release(clock) == [a, b]
-    assert buf.rest() == [bad]
+    assert buf.rest() == ([], [bad])
+
+
+def test_the_last_line_of_a_sparse_feed_after_a_gap_is_taken_at_the_end() -> None:
+    """Nothing came after it to agree or to contradict: the input ended, take it."""
+    buf = AheadBuffer()
+    last = Rec(1000.0 + 900, "P7")
+    buf.hold(last, 1000.0)
+    assert buf.release(1000.0) == []
+    assert buf.rest() == ([last], [])
 
 
 def test_the_clock_catching_up_releases_a_record_slightly_ahead() -> None:
