@@ -77,6 +77,11 @@ class Pipeline:
         c0 = time.perf_counter()
         batch = self.ingestor.drain()
         self.tracker.add(batch)
+        # a feed whose reports arrive later gets a longer fusion lag (fuse_lag_max_s)
+        pol = self.policy
+        if pol.fuse_lag_max_s > pol.fuse_lag_s:
+            lag = self.ingestor.lateness(LAG_QUANTILE)
+            self.tracker.cfg.process_lag_s = min(max(lag, pol.fuse_lag_s), pol.fuse_lag_max_s)
         seen = self.ingestor.liveness(t)  # once per tick: fusion and health read it
         tracks = self.tracker.advance(t, sensor_last_seen=seen)
         c1 = time.perf_counter()
@@ -96,6 +101,10 @@ class Pipeline:
     def idle(self, tracks: TrackState) -> bool:
         """True when nothing is tracked, predicted or alerted any more."""
         return len(tracks) == 0 and self.predictor.idle() and self.decider.idle()
+
+
+LAG_QUANTILE = 0.75
+"""The share of recent reports the fusion lag waits for (policy ``fuse_lag_max_s``)."""
 
 
 @dataclass

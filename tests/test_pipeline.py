@@ -207,6 +207,43 @@ def test_reports_with_lat_and_lon_swapped_are_counted_beyond_their_sensors_range
     assert got["beyond_range"] == got["reports"] - got["unregistered"] > 0
 
 
+def test_a_feed_whose_reports_arrive_later_gets_a_longer_fusion_lag(straight, tmp_path) -> None:
+    """Re-ordered by an arrival delay of 0-30 s per line, the radar's reports arrive up to
+    30 s behind the newest: fusion waits longer for them, up to fuse_lag_max_s (15 s); the file as
+    written (reports 0-20 s late, mostly in order) keeps the 5 s lag; a policy whose
+    fuse_lag_max_s equals fuse_lag_s fixes it."""
+    import random
+
+    from airwarn.contracts import read_sensors, read_zones
+    from airwarn.pipeline import Pipeline, drive
+
+    scen, _ = straight
+    rng = random.Random(3)
+    lines = [json.loads(s) for s in (scen / "detections.jsonl").read_text().splitlines()]
+    keyed = sorted((d["t"] + rng.uniform(0.0, 30.0), i, d) for i, d in enumerate(lines))
+    late = tmp_path / "late.jsonl"
+    late.write_text("".join(json.dumps(d) + "\n" for _, _, d in keyed))
+    zs = zone_set(read_zones(scen / "zones.geojson"))
+    sensors = read_sensors(scen / "sensors.jsonl")
+
+    def lag(det: Path, policy: Policy) -> float:
+        pipe = Pipeline(sensors, zs, policy)
+        drive(pipe, det, max_tail_s=0.0)
+        return pipe.tracker.cfg.process_lag_s
+
+    assert 5.0 < lag(late, Policy.load()) <= 15.0  # measured: 10 s
+    assert lag(scen / "detections.jsonl", Policy.load()) == 5.0
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text("fuse_lag_max_s = 5.0\n")
+    assert lag(late, Policy.load(fixed)) == 5.0
+    bad = tmp_path / "bad.toml"
+    bad.write_text("fuse_lag_max_s = 2.0\n")
+    from airwarn.contracts import PolicyError
+
+    with pytest.raises(PolicyError, match="fuse_lag_max_s"):
+        Policy.load(bad)
+
+
 def test_replay_on_stonesoup_generator_files(shared_data, tmp_path) -> None:
     """The Stone Soup side-by-side runner is another generator of the public formats."""
     script = shared_data.parent / "bench" / "stonesoup_side_by_side.py"

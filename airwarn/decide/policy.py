@@ -38,6 +38,7 @@ class Policy:
     decide: dict[str, Any] = field(default_factory=dict)
     source: str = "built-in"
     fuse_lag_s: float = 5.0
+    fuse_lag_max_s: float = 15.0
     fuse: dict[str, Any] = field(default_factory=dict)
     assume_up_without_heartbeats: bool = True
 
@@ -53,7 +54,8 @@ class Policy:
                 raise PolicyError(f"{path}: not valid TOML ({exc})") from exc
             _merge(base, user)
             src = str(path)
-        known = {"tick_s", "track_every_s", "fuse_lag_s", "assume_up_without_heartbeats"}
+        known = {"tick_s", "track_every_s", "fuse_lag_s", "fuse_lag_max_s"}
+        known |= {"assume_up_without_heartbeats"}
         known |= {"fuse", "predict", "decide"}
         unknown = set(base) - known
         if unknown:
@@ -61,6 +63,15 @@ class Policy:
         lag = base.get("fuse_lag_s", 5.0)
         if isinstance(lag, bool) or not isinstance(lag, int | float) or not 0 <= lag <= 60:
             raise PolicyError(f"{src}: key 'fuse_lag_s' must be a number in [0, 60], got {lag!r}")
+        lag_max = base.get("fuse_lag_max_s", lag)
+        if (
+            isinstance(lag_max, bool)
+            or not isinstance(lag_max, int | float)
+            or not lag <= lag_max <= 60
+        ):
+            raise PolicyError(
+                f"{src}: key 'fuse_lag_max_s' must be a number in [fuse_lag_s, 60], got {lag_max!r}"
+            )
         for k in ("tick_s", "track_every_s"):
             v = base.get(k)
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
@@ -80,6 +91,7 @@ class Policy:
             tick_s=float(base.get("tick_s", 5.0)),
             track_every_s=float(base.get("track_every_s", 30.0)),
             fuse_lag_s=float(lag),
+            fuse_lag_max_s=float(lag_max),
             assume_up_without_heartbeats=up,
             fuse=dict(base.get("fuse", {})),
             predict=dict(base.get("predict", {})),

@@ -104,6 +104,11 @@ BEYOND_RANGE = 2.0
 from it is counted in ``IngestStats.beyond_range``."""
 
 
+LATENESS_MEMORY = 1000
+"""Reports whose lateness (behind the arrival clock when admitted) ``Ingestor.lateness``
+reads."""
+
+
 PRECISE_SIGMA_M = 20.0
 """A report's 1-sigma position error below this is finer than any air-surveillance sensor
 of the contract's kinds gives (counted in ``IngestStats.precise``)."""
@@ -162,6 +167,8 @@ class Ingestor:
         self.stats = IngestStats()
         self.errors: list[RecordError] = []
         self.clock = -np.inf
+        self._late_ring = np.zeros(LATENESS_MEMORY)  # lateness of the last reports (s)
+        self._late_n = 0
         self._seen: RecentKeys[str] = RecentKeys(max_lateness_s)
         self._pending: list[Detection] = []
         self._arrival = 0
@@ -236,6 +243,9 @@ class Ingestor:
         self._seen.add(rec.id, rec.t)
         self.stats.reports += 1
         self.stats.precise += rec.sigma_m < PRECISE_SIGMA_M
+        if np.isfinite(self.clock):
+            self._late_ring[self._late_n % LATENESS_MEMORY] = max(self.clock - rec.t, 0.0)
+            self._late_n += 1
         if si >= 0:
             self.last_seen[si] = max(self.last_seen[si], rec.t)
         else:
@@ -245,6 +255,12 @@ class Ingestor:
         self._pending_arrival.append(self._arrival)
         self._arrival += 1
         return rec
+
+    def lateness(self, q: float) -> float:
+        """The ``q`` quantile of how far behind the arrival clock (s) the last
+        ``LATENESS_MEMORY`` reports were admitted (0 before any)."""
+        n = min(self._late_n, LATENESS_MEMORY)
+        return float(np.quantile(self._late_ring[:n], q)) if n else 0.0
 
     def refuse_ahead(
         self, records: Sequence[Detection | Heartbeat], ahead_by: dict[str, float]

@@ -60,6 +60,16 @@ def test_late_reports(ingestor: Ingestor) -> None:
     assert ingestor.clock == 1000.0
 
 
+def test_lateness_quantiles_of_the_last_reports(ingestor: Ingestor) -> None:
+    """How far behind the arrival clock reports came: 0 before any; here 0, 10, 20 and 30 s."""
+    assert ingestor.lateness(0.75) == 0.0
+    for i, t in enumerate([1000.0, 990.0, 980.0, 970.0, 1000.5]):
+        ingestor.accept_line(det(t, f"r{i}"), i + 1)
+    # the first report sets the clock (no lateness); then 10, 20, 30 s behind, then 0
+    assert ingestor.lateness(0.5) == pytest.approx(15.0)
+    assert ingestor.lateness(1.0) == pytest.approx(30.0)
+
+
 def test_batch_columns_in_local_frame(ingestor: Ingestor) -> None:
     ingestor.accept_line(
         det(1.0, "a", sensor="r1", alt_m=500.0, vel_e=50.0, vel_n=0.0, cls="drone"), 1
