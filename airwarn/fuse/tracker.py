@@ -168,9 +168,9 @@ class TrackerConfig:
     ``bench/foreign_raid.py`` seed 8), and a pair that waits no longer than the pair
     window dies before its third post; but waiting longer also lets chance reports line
     up (see policy.toml for what 180 s did), so the default waits the pair window."""
-    fast_ac_link_s: float = 300.0
+    fast_ac_link_s: float = 0.0
     """A two-post fast track that died waiting for its next post is remembered this long
-    (s; 0: not at all). A new fast pair whose two reports continue it, the four posts' reports
+    (s; 0: not at all, the default: see policy.toml for what 300 s did). A new fast pair whose two reports continue it, the four posts' reports
     on one straight line flown at one speed (a least-squares constant-velocity fit within
     the 99 % chi-square of 4 degrees of freedom, each report placed within its post's range:
     sigma = range / 2 per axis), counts the old pair's posts as its own and takes the

@@ -644,7 +644,8 @@ def test_fast_ac_next_s_lets_a_fast_track_wait_for_a_post_beyond_the_pair_window
 
 
 def test_a_fast_pair_that_continues_a_dead_one_confirms_with_its_posts():
-    """The line of posts above, with the default pair window: the first pair (posts at 0
+    """The line of posts above, with the default pair window and fast_ac_link_s at 300 s
+    (off by default): the first pair (posts at 0
     and 16 km) dies waiting through the 40 km gap. The next pair (56 and 72 km) lies on its
     line at its speed, so it counts the first pair's posts and confirms at once, before the
     fifth post; its velocity is fitted over all four posts."""
@@ -655,7 +656,8 @@ def test_a_fast_pair_that_continues_a_dead_one_confirms_with_its_posts():
     times = np.arange(0.0, 600.0, 2.0)
     truth = np.stack([-8000.0 + 230.0 * times, np.full_like(times, 500.0)], 1)[:, None]
     heard = _acoustic_rows(reg, truth, times, np.random.default_rng(1))
-    trk, states = _run(reg, None, times, per_tick=heard)
+    link = TrackerConfig(fast_ac_link_s=300.0)  # off by default (policy.toml)
+    trk, states = _run(reg, None, times, cfg=link, per_tick=heard)
     assert trk.stats["fast_links"] == 1
     k = next(k for k, s in enumerate(states) if s.confirmed.any())
     assert times[k] < 380.0  # unlinked: +408 s (the test above)
@@ -679,7 +681,9 @@ def test_fast_pairs_off_the_dead_pair_s_line_are_not_linked():
             {"t": t, "sensor": i, "x": reg.x[i], "y": reg.y[i], "sigma": 3000.0}
             for t, i in [(0.0, 0), (70.0, 1), *second]
         ]
-        return _run(reg, rows, times)[0].stats["fast_links"]
+        return _run(reg, rows, times, cfg=TrackerConfig(fast_ac_link_s=300.0))[0].stats[
+            "fast_links"
+        ]
 
     assert links([(280.0, 4), (350.0, 5)]) == 1  # 64 and 80 km: on the line, at the pace
     assert links([(280.0, 8), (350.0, 9)]) == 0  # north from (60, 16 km)
