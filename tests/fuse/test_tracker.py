@@ -620,9 +620,10 @@ def test_a_chain_that_takes_a_cruise_missile_restarts_as_a_fast_track():
     assert first is not None and first <= 380.0
 
 
-def test_fast_ac_next_s_lets_a_fast_track_wait_for_a_post_beyond_the_pair_window():
-    # posts on a line with a 40 km gap: the missile is heard by the first two, then for
-    # 150 s by none, then by the third; a pair that may wait 180 s waits for it
+def _missile_over_a_post_gap():
+    """Posts on a line with a 40 km gap (and a second line 30 km off), a missile flying
+    along it at 230 m/s: heard by the first two posts, then for 150 s by none, then by the
+    third. Returns the registry, the times, the truth and the per-tick reports."""
     xs = [0.0, 16000.0, 56000.0, 72000.0, 88000.0, 104000.0]
     posts = [(f"p{i}", "acoustic", x, 0.0, 3000.0) for i, x in enumerate(xs)]
     posts += [(f"q{i}", "acoustic", 16000.0 * i, 30000.0, 3000.0) for i in range(6)]
@@ -630,6 +631,13 @@ def test_fast_ac_next_s_lets_a_fast_track_wait_for_a_post_beyond_the_pair_window
     times = np.arange(0.0, 600.0, 2.0)
     truth = np.stack([-8000.0 + 230.0 * times, np.full_like(times, 500.0)], 1)[:, None]
     heard = _acoustic_rows(reg, truth, times, np.random.default_rng(1))
+    return reg, times, truth, heard
+
+
+def test_fast_ac_next_s_lets_a_fast_track_wait_for_a_post_beyond_the_pair_window():
+    # posts on a line with a 40 km gap: the missile is heard by the first two, then for
+    # 150 s by none, then by the third; a pair that may wait 180 s waits for it
+    reg, times, truth, heard = _missile_over_a_post_gap()
 
     def first_confirmed(cfg: TrackerConfig) -> float:
         _, states = _run(reg, None, times, cfg=cfg, per_tick=heard)
@@ -649,13 +657,7 @@ def test_a_fast_pair_that_continues_a_dead_one_confirms_with_its_posts():
     and 16 km) dies waiting through the 40 km gap. The next pair (56 and 72 km) lies on its
     line at its speed, so it counts the first pair's posts and confirms at once, before the
     fifth post; its velocity is fitted over all four posts."""
-    xs = [0.0, 16000.0, 56000.0, 72000.0, 88000.0, 104000.0]
-    posts = [(f"p{i}", "acoustic", x, 0.0, 3000.0) for i, x in enumerate(xs)]
-    posts += [(f"q{i}", "acoustic", 16000.0 * i, 30000.0, 3000.0) for i in range(6)]
-    reg = registry(posts)
-    times = np.arange(0.0, 600.0, 2.0)
-    truth = np.stack([-8000.0 + 230.0 * times, np.full_like(times, 500.0)], 1)[:, None]
-    heard = _acoustic_rows(reg, truth, times, np.random.default_rng(1))
+    reg, times, truth, heard = _missile_over_a_post_gap()
     link = TrackerConfig(fast_ac_link_s=300.0)  # off by default (policy.toml)
     trk, states = _run(reg, None, times, cfg=link, per_tick=heard)
     assert trk.stats["fast_links"] == 1
