@@ -242,6 +242,10 @@ def test_a_feed_whose_reports_arrive_later_gets_a_longer_fusion_lag(straight, tm
 
     with pytest.raises(PolicyError, match="fuse_lag_max_s"):
         Policy.load(bad)
+    # a file that raises only fuse_lag_s gets that fixed lag, not an error
+    raised = tmp_path / "raised.toml"
+    raised.write_text("fuse_lag_s = 20.0\n")
+    assert Policy.load(raised).fuse_lag_max_s == 20.0
 
 
 def test_replay_on_stonesoup_generator_files(shared_data, tmp_path) -> None:

@@ -27,6 +27,14 @@ def _merge(base: dict[str, Any], user: dict[str, Any]) -> None:
             base[k] = v
 
 
+def _seconds(base: dict[str, Any], key: str, default: float, src: str) -> float:
+    """A top-level lag (s): a number in [0, 60], else a PolicyError naming the key."""
+    v = base.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 60:
+        raise PolicyError(f"{src}: key '{key}' must be a number in [0, 60], got {v!r}")
+    return float(v)
+
+
 @dataclass
 class Policy:
     """Alert policy settings; ``fuse``, ``predict`` and ``decide`` are their stages' TOML
@@ -47,6 +55,7 @@ class Policy:
         """Read a policy TOML; values missing from a user file fall back to the default file."""
         base = tomllib.loads(DEFAULT_POLICY.read_text(encoding="utf-8"))
         src = "built-in"
+        user: dict[str, Any] = {}
         if path is not None:
             try:
                 user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -60,18 +69,15 @@ class Policy:
         unknown = set(base) - known
         if unknown:
             raise PolicyError(f"{src}: unknown policy keys {sorted(unknown)}")
-        lag = base.get("fuse_lag_s", 5.0)
-        if isinstance(lag, bool) or not isinstance(lag, int | float) or not 0 <= lag <= 60:
-            raise PolicyError(f"{src}: key 'fuse_lag_s' must be a number in [0, 60], got {lag!r}")
-        lag_max = base.get("fuse_lag_max_s", lag)
-        if (
-            isinstance(lag_max, bool)
-            or not isinstance(lag_max, int | float)
-            or not lag <= lag_max <= 60
-        ):
-            raise PolicyError(
-                f"{src}: key 'fuse_lag_max_s' must be a number in [fuse_lag_s, 60], got {lag_max!r}"
-            )
+        lag = _seconds(base, "fuse_lag_s", 5.0, src)
+        lag_max = _seconds(base, "fuse_lag_max_s", lag, src)
+        if lag_max < lag:
+            if "fuse_lag_max_s" in user:
+                raise PolicyError(
+                    f"{src}: key 'fuse_lag_max_s' must be at least fuse_lag_s ({lag:g}), "
+                    f"got {lag_max!r}"
+                )
+            lag_max = lag  # a file that raises only fuse_lag_s gets that fixed lag
         for k in ("tick_s", "track_every_s"):
             v = base.get(k)
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
